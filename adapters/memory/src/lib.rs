@@ -1,0 +1,9 @@
+//! In-memory adapters for every tutorbook port: real, thread-safe
+//! implementations with the same semantics as the SQL stores, for tests,
+//! demos and embedders who keep state elsewhere.
+
+mod clock;
+mod store;
+
+pub use clock::ManualClock;
+pub use store::MemoryStore;

@@ -1,0 +1,310 @@
+//! The in-memory store: every store port over one mutex-guarded state.
+//!
+//! A command takes the lock, runs the decision on a copy of the aggregate and
+//! swaps the copy in only when the decision succeeded and the invariants a SQL
+//! store guards with constraints still hold. That gives the same all-or-nothing,
+//! serialised semantics as the SQL stores' row locks and transactions.
+
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use time::OffsetDateTime;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonReport, MakeupCredit, Outcome, Review,
+    Slot, SlotId, SlotStatus, TeacherRating, UserId,
+};
+use tutorbook_ports::{
+    BookingStore, Committed, Error, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
+    Result, ReviewStore, SlotDecision,
+};
+use uuid::Uuid;
+
+/// A thread-safe in-memory implementation of every store port. Clones share
+/// the same data.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    slots: HashMap<SlotId, Slot>,
+    booking_slots: HashMap<BookingId, SlotId>,
+    credits: HashMap<CreditId, MakeupCredit>,
+    audit: HashMap<BookingId, Vec<AuditEntry>>,
+    outbox: Vec<(OutboxMessage, bool)>,
+    policies: HashMap<UserId, BookingPolicy>,
+    reviews: Vec<Review>,
+    reports: HashMap<BookingId, LessonReport>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic inside a decision never leaves a half-applied change (decisions
+        // run on copies), so a poisoned lock still guards consistent data.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Checks every stored slot's invariants: the equivalent of the SQL stores'
+    /// invariant query (`booked_count` equals confirmed bookings and fits the
+    /// capacity, one active booking per student and slot). Used after scenarios.
+    pub fn verify_invariants(&self) -> Result<()> {
+        let state = self.lock();
+        for slot in state.slots.values() {
+            slot.check_invariants()?;
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    /// Saves a decided change: the slot (after the constraint checks), its new
+    /// bookings' index, credits, audit entries and outbox rows.
+    fn commit(&mut self, slot: Slot, outcome: Outcome) -> Result<Committed> {
+        slot.check_invariants()?;
+        for booking in slot.bookings() {
+            self.booking_slots.insert(booking.id(), slot.id());
+        }
+        for credit in &outcome.credits {
+            self.credits.insert(credit.id(), credit.clone());
+        }
+        for entry in &outcome.audit {
+            self.audit.entry(entry.booking).or_default().push(entry.clone());
+        }
+        let occurred_at = OffsetDateTime::now_utc();
+        for event in &outcome.events {
+            let message = OutboxMessage {
+                id: Uuid::now_v7(),
+                event: event.clone(),
+                occurred_at,
+            };
+            self.outbox.push((message, false));
+        }
+        self.slots.insert(slot.id(), slot.clone());
+        Ok(Committed { slot, outcome })
+    }
+
+    fn slot(&self, id: SlotId) -> Result<&Slot> {
+        self.slots.get(&id).ok_or_else(|| Error::not_found("slot"))
+    }
+}
+
+fn starts_in(slot: &Slot, from: OffsetDateTime, to: OffsetDateTime) -> bool {
+    let start = slot.window().start();
+    from <= start && start < to
+}
+
+#[async_trait]
+impl BookingStore for MemoryStore {
+    async fn open_slot(
+        &self,
+        teacher: UserId,
+        search: (OffsetDateTime, OffsetDateTime),
+        decide: OpenDecision,
+    ) -> Result<Committed> {
+        let mut state = self.lock();
+        let existing: Vec<Slot> = state
+            .slots
+            .values()
+            .filter(|s| {
+                s.teacher() == teacher
+                    && s.status() == SlotStatus::Open
+                    && s.window().start() < search.1
+                    && s.window().end() > search.0
+            })
+            .cloned()
+            .collect();
+        let (slot, outcome) = decide(&existing)?;
+        if slot.teacher() != teacher || state.slots.contains_key(&slot.id()) {
+            return Err(Error::Storage(
+                "open_slot decided a slot for another teacher or an existing id".into(),
+            ));
+        }
+        state.commit(slot, outcome)
+    }
+
+    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed> {
+        let mut state = self.lock();
+        let mut draft = state.slot(slot)?.clone();
+        let outcome = decide(&mut draft)?;
+        state.commit(draft, outcome)
+    }
+
+    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed> {
+        let mut state = self.lock();
+        let mut credit_draft = state
+            .credits
+            .get(&credit)
+            .cloned()
+            .ok_or_else(|| Error::not_found("credit"))?;
+        let mut slot_draft = state.slot(slot)?.clone();
+        let outcome = decide(&mut credit_draft, &mut slot_draft)?;
+        state.credits.insert(credit, credit_draft);
+        state.commit(slot_draft, outcome)
+    }
+
+    async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
+        Ok(self.lock().slots.get(&id).cloned())
+    }
+
+    async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>> {
+        Ok(self.lock().booking_slots.get(&booking).copied())
+    }
+
+    async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>> {
+        let state = self.lock();
+        let mut slots: Vec<Slot> = state
+            .slots
+            .values()
+            .filter(|s| s.teacher() == teacher && s.status() != SlotStatus::Deleted && starts_in(s, from, to))
+            .cloned()
+            .collect();
+        slots.sort_by_key(|s| (s.window().start(), s.id()));
+        Ok(slots)
+    }
+
+    async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>> {
+        let state = self.lock();
+        let mut slots: Vec<Slot> = state
+            .slots
+            .values()
+            .filter(|s| s.status() == SlotStatus::Open && starts_in(s, from, to))
+            .cloned()
+            .collect();
+        slots.sort_by_key(|s| (s.window().start(), s.id()));
+        slots.truncate(limit);
+        Ok(slots)
+    }
+
+    async fn student_bookings(
+        &self,
+        student: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<(Booking, Slot)>> {
+        let state = self.lock();
+        let mut found: Vec<(Booking, Slot)> = state
+            .slots
+            .values()
+            .filter(|s| starts_in(s, from, to))
+            .flat_map(|s| {
+                s.bookings()
+                    .iter()
+                    .filter(|b| b.student() == student)
+                    .map(move |b| (b.clone(), s.clone()))
+            })
+            .collect();
+        found.sort_by_key(|(b, s)| (s.window().start(), b.created_at(), b.id()));
+        Ok(found)
+    }
+
+    async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>> {
+        Ok(self.lock().credits.get(&id).cloned())
+    }
+
+    async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>> {
+        let state = self.lock();
+        let mut credits: Vec<MakeupCredit> = state
+            .credits
+            .values()
+            .filter(|c| c.student() == student)
+            .cloned()
+            .collect();
+        credits.sort_by_key(|c| std::cmp::Reverse((c.issued_at(), c.id())));
+        Ok(credits)
+    }
+
+    async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>> {
+        Ok(self.lock().audit.get(&booking).cloned().unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl PolicyStore for MemoryStore {
+    async fn policy(&self, teacher: UserId) -> Result<BookingPolicy> {
+        Ok(self.lock().policies.get(&teacher).copied().unwrap_or_default())
+    }
+
+    async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()> {
+        self.lock().policies.insert(teacher, policy);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReviewStore for MemoryStore {
+    async fn add_review(&self, review: Review) -> Result<()> {
+        let mut state = self.lock();
+        if state.reviews.iter().any(|r| r.booking == review.booking) {
+            return Err(DomainError::AlreadyReviewed.into());
+        }
+        state.reviews.push(review);
+        Ok(())
+    }
+
+    async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>> {
+        let state = self.lock();
+        let mut reviews: Vec<Review> = state.reviews.iter().filter(|r| r.teacher == teacher).cloned().collect();
+        reviews.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+        reviews.truncate(limit);
+        Ok(reviews)
+    }
+
+    async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating> {
+        let state = self.lock();
+        Ok(TeacherRating::of(
+            state.reviews.iter().filter(|r| r.teacher == teacher).map(|r| r.rating),
+        ))
+    }
+}
+
+#[async_trait]
+impl ReportStore for MemoryStore {
+    async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>> {
+        Ok(self.lock().reports.get(&booking).cloned())
+    }
+
+    async fn save_report(&self, report: LessonReport) -> Result<()> {
+        self.lock().reports.insert(report.booking(), report);
+        Ok(())
+    }
+
+    async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>> {
+        let state = self.lock();
+        Ok(state
+            .reports
+            .values()
+            .filter(|r| r.student() == student)
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>> {
+        let state = self.lock();
+        Ok(state
+            .outbox
+            .iter()
+            .filter(|(_, delivered)| !delivered)
+            .take(limit)
+            .map(|(m, _)| m.clone())
+            .collect())
+    }
+
+    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
+        let mut state = self.lock();
+        for (message, delivered) in &mut state.outbox {
+            if ids.contains(&message.id) {
+                *delivered = true;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Every refusal the rules can give, each with a stable machine code.
+//!
+//! The code is part of the public contract (front ends and embedders switch on
+//! it, the HTTP layer puts it in problem documents), so a variant's code never
+//! changes once released; new refusals get new variants.
+
+use thiserror::Error;
+
+/// A refusal from the booking rules. A command that returns one changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// An input value is malformed (empty name, unknown currency, ...).
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// Which input was wrong.
+        field: &'static str,
+        /// Why, in words a person can act on.
+        reason: String,
+    },
+    /// A time range whose end is not after its start.
+    #[error("the end must be after the start")]
+    InvalidTimeRange,
+    /// A capacity outside 1 (one-to-one) or 2..=max (group).
+    #[error("capacity must be 1 for one-to-one or 2..={max} for a group, got {got}")]
+    InvalidCapacity {
+        /// The requested capacity.
+        got: u32,
+        /// The platform's maximum group capacity.
+        max: u32,
+    },
+    /// The new slot overlaps (buffers included) another slot of the same teacher.
+    #[error("the slot overlaps another slot of this teacher (buffers included)")]
+    SlotOverlap,
+    /// Every seat of the slot is taken.
+    #[error("the slot is full")]
+    SlotFull,
+    /// A student tried to book a slot they teach.
+    #[error("you cannot book your own slot")]
+    OwnSlot,
+    /// The slot (or lesson) has already started.
+    #[error("the slot has already started")]
+    SlotInPast,
+    /// The slot was cancelled or deleted and takes no bookings.
+    #[error("the slot is closed for booking")]
+    SlotClosed,
+    /// The slot is a course-package session: only enrollment books it.
+    #[error("package sessions can only be booked by enrolling in the package")]
+    PackageSlot,
+    /// The student already has an active booking on this slot.
+    #[error("you already have an active booking on this slot")]
+    DuplicateBooking,
+    /// The slot starts sooner than the teacher's minimum notice allows.
+    #[error("this slot starts too soon to be booked (minimum notice {minutes} min)")]
+    MinNotice {
+        /// The teacher's minimum notice in minutes.
+        minutes: i64,
+    },
+    /// The slot starts later than the teacher's maximum advance allows.
+    #[error("this slot is too far ahead to be booked (maximum advance {days} days)")]
+    MaxAdvance {
+        /// The teacher's maximum advance in days.
+        days: i64,
+    },
+    /// A confirmed booking may no longer be cancelled by the student.
+    #[error("the cancellation window has closed ({hours} h before the start)")]
+    CancellationWindowClosed {
+        /// The window in hours.
+        hours: i64,
+    },
+    /// The booking is not in a status that allows this command.
+    #[error("the booking is {status}, which does not allow this")]
+    InvalidBookingStatus {
+        /// The booking's current status code.
+        status: &'static str,
+    },
+    /// Attendance can only be marked once the lesson has started.
+    #[error("the lesson has not started yet")]
+    LessonNotStarted,
+    /// Only a future slot without active bookings that is not a package session can be deleted.
+    #[error("the slot has active bookings and cannot be deleted")]
+    SlotHasBookings,
+    /// The make-up credit has expired.
+    #[error("the make-up credit has expired")]
+    CreditExpired,
+    /// The make-up credit was already redeemed.
+    #[error("the make-up credit was already used")]
+    CreditAlreadyUsed,
+    /// The make-up credit belongs to another teacher than the slot.
+    #[error("the make-up credit is for another teacher")]
+    CreditWrongTeacher,
+    /// The booking was already reviewed.
+    #[error("this booking was already reviewed")]
+    AlreadyReviewed,
+    /// A review was attempted before the lesson started.
+    #[error("a lesson can be reviewed only after it starts")]
+    ReviewTooEarly,
+    /// Rating outside 1..=5.
+    #[error("rating must be between 1 and 5")]
+    InvalidRating,
+    /// IELTS band outside 0..=9 or not a multiple of 0.5.
+    #[error("band must be between 0 and 9 in steps of 0.5")]
+    InvalidBand,
+    /// A local wall-clock time that does not exist in the zone (skipped by a DST change).
+    #[error("{local} does not exist in {zone} (daylight saving gap)")]
+    DstGap {
+        /// The offending local date and time.
+        local: String,
+        /// The IANA zone.
+        zone: String,
+    },
+    /// A local wall-clock time that happens twice in the zone (repeated by a DST change).
+    #[error("{local} is ambiguous in {zone} (daylight saving overlap)")]
+    DstAmbiguous {
+        /// The offending local date and time.
+        local: String,
+        /// The IANA zone.
+        zone: String,
+    },
+    /// The referenced thing does not exist (or is not visible to the actor).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for: `slot`, `booking`, `credit`, ...
+        entity: &'static str,
+    },
+    /// The actor may not do this.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+}
+
+impl DomainError {
+    /// The stable machine code of this refusal (`slot_full`, `own_slot`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::InvalidTimeRange => "invalid_time_range",
+            Self::InvalidCapacity { .. } => "invalid_capacity",
+            Self::SlotOverlap => "slot_overlap",
+            Self::SlotFull => "slot_full",
+            Self::OwnSlot => "own_slot",
+            Self::SlotInPast => "slot_in_past",
+            Self::SlotClosed => "slot_closed",
+            Self::PackageSlot => "package_slot",
+            Self::DuplicateBooking => "duplicate_booking",
+            Self::MinNotice { .. } => "min_notice",
+            Self::MaxAdvance { .. } => "max_advance",
+            Self::CancellationWindowClosed { .. } => "cancellation_window_closed",
+            Self::InvalidBookingStatus { .. } => "invalid_booking_status",
+            Self::LessonNotStarted => "lesson_not_started",
+            Self::SlotHasBookings => "slot_has_bookings",
+            Self::CreditExpired => "credit_expired",
+            Self::CreditAlreadyUsed => "credit_already_used",
+            Self::CreditWrongTeacher => "credit_wrong_teacher",
+            Self::AlreadyReviewed => "already_reviewed",
+            Self::ReviewTooEarly => "review_too_early",
+            Self::InvalidRating => "invalid_rating",
+            Self::InvalidBand => "invalid_band",
+            Self::DstGap { .. } => "dst_gap",
+            Self::DstAmbiguous { .. } => "dst_ambiguous",
+            Self::NotFound { .. } => "not_found",
+            Self::Forbidden => "forbidden",
+        }
+    }
+
+    /// Shorthand for [`DomainError::InvalidInput`].
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result of a domain decision.
+pub type DomainResult<T> = Result<T, DomainError>;

@@ -1,0 +1,160 @@
+//! What happened, as facts for the outside world. Rules return events; the
+//! store writes them to its outbox in the same transaction as the change, and
+//! notifications, calendar syncs and reminders are derived from them later.
+
+use crate::{Actor, BookingId, CreditId, SlotId, UserId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Why a request was declined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    /// The teacher said no.
+    ByTeacher,
+    /// Another request took the last seat.
+    SlotFilled,
+    /// The teacher cancelled the whole slot.
+    SlotCancelled,
+}
+
+/// A fact caused by a command. Serialised (tagged by `type`) into the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DomainEvent {
+    /// A teacher opened a slot.
+    SlotOpened {
+        /// The slot.
+        slot: SlotId,
+        /// Its teacher.
+        teacher: UserId,
+        /// Its start.
+        #[serde(with = "time::serde::rfc3339")]
+        start: OffsetDateTime,
+    },
+    /// A teacher deleted an unbooked slot.
+    SlotDeleted {
+        /// The slot.
+        slot: SlotId,
+    },
+    /// A teacher cancelled a whole slot.
+    SlotCancelled {
+        /// The slot.
+        slot: SlotId,
+    },
+    /// A student asked for a seat; the teacher must answer.
+    BookingRequested {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student.
+        student: UserId,
+        /// The teacher to notify.
+        teacher: UserId,
+    },
+    /// A booking now holds a seat.
+    BookingConfirmed {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// The teacher.
+        teacher: UserId,
+    },
+    /// A request was refused.
+    BookingDeclined {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// Why.
+        reason: DeclineReason,
+    },
+    /// The student (or staff for them) cancelled.
+    BookingCancelled {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student.
+        student: UserId,
+        /// Who cancelled.
+        by: Actor,
+    },
+    /// The teacher cancelled a confirmed lesson; a credit was issued.
+    BookingTeacherCancelled {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// The make-up credit the student received.
+        credit: CreditId,
+    },
+    /// A seat was given back; the calendar roster changes.
+    SeatReleased {
+        /// The slot.
+        slot: SlotId,
+        /// Confirmed seats after the change.
+        booked_count: u32,
+    },
+    /// A make-up credit was issued.
+    CreditIssued {
+        /// The credit.
+        credit: CreditId,
+        /// Its owner.
+        student: UserId,
+        /// The teacher it is valid with.
+        teacher: UserId,
+        /// Its expiry.
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    /// A make-up credit became a confirmed booking.
+    CreditRedeemed {
+        /// The credit.
+        credit: CreditId,
+        /// The booking it became.
+        booking: BookingId,
+        /// The slot.
+        slot: SlotId,
+    },
+    /// The teacher marked a lesson completed.
+    LessonCompleted {
+        /// The booking.
+        booking: BookingId,
+    },
+    /// The teacher marked a student absent.
+    LessonNoShow {
+        /// The booking.
+        booking: BookingId,
+    },
+}
+
+impl DomainEvent {
+    /// Stable name of the event kind (the outbox `kind` column).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SlotOpened { .. } => "slot_opened",
+            Self::SlotDeleted { .. } => "slot_deleted",
+            Self::SlotCancelled { .. } => "slot_cancelled",
+            Self::BookingRequested { .. } => "booking_requested",
+            Self::BookingConfirmed { .. } => "booking_confirmed",
+            Self::BookingDeclined { .. } => "booking_declined",
+            Self::BookingCancelled { .. } => "booking_cancelled",
+            Self::BookingTeacherCancelled { .. } => "booking_teacher_cancelled",
+            Self::SeatReleased { .. } => "seat_released",
+            Self::CreditIssued { .. } => "credit_issued",
+            Self::CreditRedeemed { .. } => "credit_redeemed",
+            Self::LessonCompleted { .. } => "lesson_completed",
+            Self::LessonNoShow { .. } => "lesson_no_show",
+        }
+    }
+}

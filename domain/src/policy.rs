@@ -1,0 +1,211 @@
+//! A teacher's booking policy (SPEC 4) and the platform settings the rules need.
+
+use crate::{Buffers, DomainError, DomainResult};
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// Named cancellation tiers; each is a window before the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancellationTier {
+    /// 2 hours.
+    Flexible,
+    /// 24 hours.
+    Moderate,
+    /// 48 hours.
+    Strict,
+}
+
+impl CancellationTier {
+    /// The window of the tier.
+    pub fn window(&self) -> Duration {
+        match self {
+            Self::Flexible => Duration::hours(2),
+            Self::Moderate => Duration::hours(24),
+            Self::Strict => Duration::hours(48),
+        }
+    }
+}
+
+/// How a teacher's slots may be booked. Built with [`BookingPolicy::default`]
+/// and adjusted through the checked setters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingPolicy {
+    requires_approval_one_on_one: bool,
+    requires_approval_group: bool,
+    min_notice: Duration,
+    max_advance: Duration,
+    cancel_window: Duration,
+    buffers: Buffers,
+}
+
+impl Default for BookingPolicy {
+    fn default() -> Self {
+        Self {
+            requires_approval_one_on_one: true,
+            requires_approval_group: false,
+            min_notice: Duration::ZERO,
+            max_advance: Duration::days(90),
+            cancel_window: CancellationTier::Moderate.window(),
+            buffers: Buffers::default(),
+        }
+    }
+}
+
+fn non_negative(field: &'static str, d: Duration) -> DomainResult<Duration> {
+    if d.is_negative() {
+        Err(DomainError::invalid(field, "must not be negative"))
+    } else {
+        Ok(d)
+    }
+}
+
+impl BookingPolicy {
+    /// Whether a request on a slot of this capacity waits for the teacher.
+    pub fn requires_approval(&self, one_on_one: bool) -> bool {
+        if one_on_one {
+            self.requires_approval_one_on_one
+        } else {
+            self.requires_approval_group
+        }
+    }
+
+    /// Sets the approval switches for 1:1 and group slots.
+    pub fn with_approval(mut self, one_on_one: bool, group: bool) -> Self {
+        self.requires_approval_one_on_one = one_on_one;
+        self.requires_approval_group = group;
+        self
+    }
+
+    /// Minimum time between booking and start.
+    pub fn min_notice(&self) -> Duration {
+        self.min_notice
+    }
+
+    /// Sets the minimum notice (not negative).
+    pub fn with_min_notice(mut self, d: Duration) -> DomainResult<Self> {
+        self.min_notice = non_negative("min_notice", d)?;
+        Ok(self)
+    }
+
+    /// Maximum time between booking and start.
+    pub fn max_advance(&self) -> Duration {
+        self.max_advance
+    }
+
+    /// Sets the maximum advance (positive).
+    pub fn with_max_advance(mut self, d: Duration) -> DomainResult<Self> {
+        if !d.is_positive() {
+            return Err(DomainError::invalid("max_advance", "must be positive"));
+        }
+        self.max_advance = d;
+        Ok(self)
+    }
+
+    /// How long before the start a student may still cancel a confirmed booking.
+    pub fn cancel_window(&self) -> Duration {
+        self.cancel_window
+    }
+
+    /// Sets the cancellation window (not negative).
+    pub fn with_cancel_window(mut self, d: Duration) -> DomainResult<Self> {
+        self.cancel_window = non_negative("cancel_window", d)?;
+        Ok(self)
+    }
+
+    /// Sets the cancellation window to a named tier.
+    pub fn with_cancellation_tier(mut self, tier: CancellationTier) -> Self {
+        self.cancel_window = tier.window();
+        self
+    }
+
+    /// Free time kept around each lesson.
+    pub fn buffers(&self) -> Buffers {
+        self.buffers
+    }
+
+    /// Sets the buffers (not negative, at most 4 hours each).
+    pub fn with_buffers(mut self, before: Duration, after: Duration) -> DomainResult<Self> {
+        for (field, d) in [("buffer_before", before), ("buffer_after", after)] {
+            non_negative(field, d)?;
+            if d > Duration::hours(4) {
+                return Err(DomainError::invalid(field, "must be at most 4 hours"));
+            }
+        }
+        self.buffers = Buffers { before, after };
+        Ok(self)
+    }
+}
+
+/// Platform-wide settings the rules depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformSettings {
+    max_group_capacity: u32,
+    credit_validity: Duration,
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            max_group_capacity: 4,
+            credit_validity: Duration::days(30),
+        }
+    }
+}
+
+impl PlatformSettings {
+    /// Builds settings: group capacity at least 2, credits valid at least a day.
+    pub fn new(max_group_capacity: u32, credit_validity: Duration) -> DomainResult<Self> {
+        if max_group_capacity < 2 {
+            return Err(DomainError::invalid("max_group_capacity", "must be at least 2"));
+        }
+        if credit_validity < Duration::days(1) {
+            return Err(DomainError::invalid("credit_validity", "must be at least one day"));
+        }
+        Ok(Self {
+            max_group_capacity,
+            credit_validity,
+        })
+    }
+
+    /// Largest group slot capacity (default 4).
+    pub fn max_group_capacity(&self) -> u32 {
+        self.max_group_capacity
+    }
+
+    /// How long a make-up credit stays valid (default 30 days).
+    pub fn credit_validity(&self) -> Duration {
+        self.credit_validity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let p = BookingPolicy::default();
+        assert!(p.requires_approval(true));
+        assert!(!p.requires_approval(false));
+        assert_eq!(p.min_notice(), Duration::ZERO);
+        assert_eq!(p.max_advance(), Duration::days(90));
+        assert_eq!(p.cancel_window(), Duration::hours(24));
+        let s = PlatformSettings::default();
+        assert_eq!(s.max_group_capacity(), 4);
+        assert_eq!(s.credit_validity(), Duration::days(30));
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let p = BookingPolicy::default();
+        assert!(p.with_min_notice(Duration::minutes(-1)).is_err());
+        assert!(p.with_max_advance(Duration::ZERO).is_err());
+        assert!(p.with_buffers(Duration::hours(5), Duration::ZERO).is_err());
+        assert!(PlatformSettings::new(1, Duration::days(30)).is_err());
+        assert_eq!(
+            p.with_cancellation_tier(CancellationTier::Strict).cancel_window(),
+            Duration::hours(48)
+        );
+    }
+}

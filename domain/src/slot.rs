@@ -1,0 +1,771 @@
+//! The slot aggregate: a bookable time of one teacher together with its
+//! bookings. Every seat decision goes through it, so its invariants
+//! (`0 <= booked_count <= capacity`, one active booking per student) hold by
+//! construction. Each command checks everything first and only then mutates,
+//! so a refused command leaves the slot exactly as it was.
+
+use crate::{
+    Actor, AuditEntry, Booking, BookingId, BookingPolicy, BookingSource, BookingStatus, Capacity, CreditId,
+    DeclineReason, DomainError, DomainEvent, DomainResult, LessonWindow, MakeupCredit, Meeting, PackageSessionId,
+    PlatformSettings, Role, SlotId, UserId, Zone,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Whether a slot still takes bookings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotStatus {
+    /// Bookable (subject to the rules).
+    Open,
+    /// Cancelled by the teacher as a whole.
+    Cancelled,
+    /// Deleted by the teacher before anyone booked; kept for history.
+    Deleted,
+}
+
+impl SlotStatus {
+    /// Stable text form.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Cancelled => "cancelled",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// Parses the text form.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Cancelled, Self::Deleted]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+    }
+}
+
+/// What a teacher asks for when opening a slot.
+#[derive(Debug, Clone)]
+pub struct SlotDraft {
+    /// The teacher who will teach.
+    pub teacher: UserId,
+    /// Start and end.
+    pub window: LessonWindow,
+    /// The teacher's zone at creation (for local-day views and emails).
+    pub zone: Zone,
+    /// Seats: 1 for one-to-one, 2.. for a group.
+    pub capacity: u32,
+    /// Meeting details.
+    pub meeting: Meeting,
+    /// Set when the slot is a course-package session.
+    pub package_session: Option<PackageSessionId>,
+}
+
+/// Everything a command caused, for the store to persist atomically with the slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Facts for the outbox.
+    pub events: Vec<DomainEvent>,
+    /// Booking history rows.
+    pub audit: Vec<AuditEntry>,
+    /// Make-up credits issued or changed by the command.
+    pub credits: Vec<MakeupCredit>,
+    /// The booking the command created or acted on, when there is one.
+    pub booking: Option<BookingId>,
+}
+
+/// Attendance a teacher records after the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    /// The lesson took place.
+    Completed,
+    /// The student did not come.
+    NoShow,
+}
+
+/// A bookable time of one teacher with its bookings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    id: SlotId,
+    teacher: UserId,
+    window: LessonWindow,
+    zone: Zone,
+    capacity: Capacity,
+    package_session: Option<PackageSessionId>,
+    meeting: Meeting,
+    status: SlotStatus,
+    created_at: OffsetDateTime,
+    bookings: Vec<Booking>,
+}
+
+impl Slot {
+    /// The time range in which another slot of the teacher could collide with
+    /// `window`: the store loads the teacher's slots in it for [`Slot::open`].
+    pub fn overlap_search_range(window: &LessonWindow, policy: &BookingPolicy) -> (OffsetDateTime, OffsetDateTime) {
+        let b = policy.buffers();
+        let reach = b.before + b.after;
+        (window.start() - reach, window.end() + reach)
+    }
+
+    /// Opens a new slot. `teacher_slots` are the teacher's slots the store found
+    /// in [`Slot::overlap_search_range`] (under the teacher's lock); any open one
+    /// colliding with the new window, buffers included, refuses the command.
+    pub fn open(
+        id: SlotId,
+        draft: SlotDraft,
+        actor: &Actor,
+        teacher_slots: &[Slot],
+        policy: &BookingPolicy,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<(Self, Outcome)> {
+        let acting_as_teacher = actor.role == Role::Teacher && actor.user == draft.teacher;
+        if !(acting_as_teacher || actor.is_staff()) {
+            return Err(DomainError::Forbidden);
+        }
+        if draft.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        let capacity = Capacity::new(draft.capacity, settings)?;
+        let collides = teacher_slots.iter().any(|other| {
+            other.status == SlotStatus::Open
+                && other.teacher == draft.teacher
+                && other.window.collides_with(&draft.window, policy.buffers())
+        });
+        if collides {
+            return Err(DomainError::SlotOverlap);
+        }
+        let slot = Self {
+            id,
+            teacher: draft.teacher,
+            window: draft.window,
+            zone: draft.zone,
+            capacity,
+            package_session: draft.package_session,
+            meeting: draft.meeting,
+            status: SlotStatus::Open,
+            created_at: now,
+            bookings: Vec::new(),
+        };
+        let outcome = Outcome {
+            events: vec![DomainEvent::SlotOpened {
+                slot: id,
+                teacher: slot.teacher,
+                start: slot.window.start(),
+            }],
+            ..Outcome::default()
+        };
+        Ok((slot, outcome))
+    }
+
+    /// Rebuilds a slot read back from storage, checking its invariants so that
+    /// corrupt rows are reported instead of silently trusted.
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        id: SlotId,
+        teacher: UserId,
+        window: LessonWindow,
+        zone: Zone,
+        capacity: Capacity,
+        package_session: Option<PackageSessionId>,
+        meeting: Meeting,
+        status: SlotStatus,
+        created_at: OffsetDateTime,
+        bookings: Vec<Booking>,
+    ) -> DomainResult<Self> {
+        let slot = Self {
+            id,
+            teacher,
+            window,
+            zone,
+            capacity,
+            package_session,
+            meeting,
+            status,
+            created_at,
+            bookings,
+        };
+        slot.check_invariants()?;
+        Ok(slot)
+    }
+
+    /// Checks what must always hold: bookings belong to this slot, confirmed
+    /// seats within capacity, at most one active booking per student.
+    pub fn check_invariants(&self) -> DomainResult<()> {
+        let corrupt = |reason: &str| Err(DomainError::invalid("slot", format!("slot {}: {reason}", self.id)));
+        if self.bookings.iter().any(|b| b.slot != self.id) {
+            return corrupt("holds a booking of another slot");
+        }
+        if self.booked_count() > self.capacity.get() {
+            return corrupt("more confirmed bookings than seats");
+        }
+        let mut active: Vec<UserId> = self.active_bookings().map(|b| b.student).collect();
+        active.sort();
+        if active.windows(2).any(|pair| pair[0] == pair[1]) {
+            return corrupt("a student holds two active bookings");
+        }
+        Ok(())
+    }
+
+    // ----- reading -----
+
+    /// Its id.
+    pub fn id(&self) -> SlotId {
+        self.id
+    }
+
+    /// The teacher.
+    pub fn teacher(&self) -> UserId {
+        self.teacher
+    }
+
+    /// Start and end.
+    pub fn window(&self) -> LessonWindow {
+        self.window
+    }
+
+    /// The teacher's zone at creation.
+    pub fn zone(&self) -> Zone {
+        self.zone
+    }
+
+    /// Seats.
+    pub fn capacity(&self) -> Capacity {
+        self.capacity
+    }
+
+    /// The course-package session this slot belongs to, if any.
+    pub fn package_session(&self) -> Option<PackageSessionId> {
+        self.package_session
+    }
+
+    /// Meeting details.
+    pub fn meeting(&self) -> &Meeting {
+        &self.meeting
+    }
+
+    /// Open, cancelled or deleted.
+    pub fn status(&self) -> SlotStatus {
+        self.status
+    }
+
+    /// When it was opened.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// All bookings, in the order they were made.
+    pub fn bookings(&self) -> &[Booking] {
+        &self.bookings
+    }
+
+    /// One booking of this slot.
+    pub fn booking(&self, id: BookingId) -> Option<&Booking> {
+        self.bookings.iter().find(|b| b.id == id)
+    }
+
+    /// Confirmed seats: always the number of confirmed bookings.
+    pub fn booked_count(&self) -> u32 {
+        let confirmed = self.bookings.iter().filter(|b| b.status.holds_seat()).count();
+        u32::try_from(confirmed).unwrap_or(u32::MAX)
+    }
+
+    /// True when no seat is left.
+    pub fn is_full(&self) -> bool {
+        self.booked_count() >= self.capacity.get()
+    }
+
+    /// Whether a student could see it in browse: open, in the future, not full, not a package session.
+    pub fn is_browsable(&self, now: OffsetDateTime) -> bool {
+        self.status == SlotStatus::Open
+            && self.window.start() > now
+            && !self.is_full()
+            && self.package_session.is_none()
+    }
+
+    fn active_bookings(&self) -> impl Iterator<Item = &Booking> {
+        self.bookings.iter().filter(|b| b.status.is_active())
+    }
+
+    // ----- commands -----
+
+    /// A student asks for a seat (SPEC 5 "Request"). With approval required the
+    /// booking is `requested` and takes no seat; otherwise it is `confirmed`.
+    pub fn request(
+        &mut self,
+        booking: BookingId,
+        actor: &Actor,
+        policy: &BookingPolicy,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        self.check_bookable_by(actor.user, now)?;
+        let until_start = self.window.start() - now;
+        if until_start < policy.min_notice() {
+            return Err(DomainError::MinNotice {
+                minutes: policy.min_notice().whole_minutes(),
+            });
+        }
+        if until_start > policy.max_advance() {
+            return Err(DomainError::MaxAdvance {
+                days: policy.max_advance().whole_days(),
+            });
+        }
+        if policy.requires_approval(self.capacity.is_one_on_one()) {
+            let mut outcome = self.admit(
+                booking,
+                actor.user,
+                BookingStatus::Requested,
+                BookingSource::Direct,
+                actor,
+                now,
+            );
+            outcome.events.push(DomainEvent::BookingRequested {
+                booking,
+                slot: self.id,
+                student: actor.user,
+                teacher: self.teacher,
+            });
+            Ok(outcome)
+        } else {
+            Ok(self.admit_confirmed(booking, actor.user, BookingSource::Direct, actor, now))
+        }
+    }
+
+    /// The teacher approves a request: it takes a seat, and when that fills the
+    /// slot every competing request is declined.
+    pub fn approve(&mut self, booking: BookingId, actor: &Actor, now: OffsetDateTime) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        let index = self.requested_index(booking)?;
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        if self.is_full() {
+            return Err(DomainError::SlotFull);
+        }
+        let mut outcome = Outcome {
+            booking: Some(booking),
+            ..Outcome::default()
+        };
+        self.transition(index, BookingStatus::Confirmed, actor, "approved", now, &mut outcome);
+        let student = self.bookings[index].student;
+        outcome.events.push(DomainEvent::BookingConfirmed {
+            booking,
+            slot: self.id,
+            student,
+            teacher: self.teacher,
+        });
+        if self.is_full() {
+            self.decline_waiting(DeclineReason::SlotFilled, actor, now, &mut outcome);
+        }
+        Ok(outcome)
+    }
+
+    /// The teacher declines a request.
+    pub fn decline(&mut self, booking: BookingId, actor: &Actor, now: OffsetDateTime) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        let index = self.requested_index(booking)?;
+        let mut outcome = Outcome {
+            booking: Some(booking),
+            ..Outcome::default()
+        };
+        self.transition(
+            index,
+            BookingStatus::Declined,
+            actor,
+            "declined_by_teacher",
+            now,
+            &mut outcome,
+        );
+        outcome.events.push(DomainEvent::BookingDeclined {
+            booking,
+            slot: self.id,
+            student: self.bookings[index].student,
+            reason: DeclineReason::ByTeacher,
+        });
+        Ok(outcome)
+    }
+
+    /// The student (or staff) cancels an active booking. A confirmed one gives
+    /// its seat back but only until the teacher's cancellation window closes.
+    pub fn cancel_by_student(
+        &mut self,
+        booking: BookingId,
+        actor: &Actor,
+        policy: &BookingPolicy,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        let index = self.booking_index(booking)?;
+        let current = &self.bookings[index];
+        if !actor.is_or_staff(current.student) {
+            return Err(DomainError::Forbidden);
+        }
+        if !current.status.is_active() {
+            return Err(DomainError::InvalidBookingStatus {
+                status: current.status.as_str(),
+            });
+        }
+        let held_seat = current.status.holds_seat();
+        if held_seat && now > self.window.start() - policy.cancel_window() {
+            return Err(DomainError::CancellationWindowClosed {
+                hours: policy.cancel_window().whole_hours(),
+            });
+        }
+        let student = current.student;
+        let mut outcome = Outcome {
+            booking: Some(booking),
+            ..Outcome::default()
+        };
+        self.transition(
+            index,
+            BookingStatus::Cancelled,
+            actor,
+            "cancelled_by_student",
+            now,
+            &mut outcome,
+        );
+        outcome.events.push(DomainEvent::BookingCancelled {
+            booking,
+            slot: self.id,
+            student,
+            by: *actor,
+        });
+        if held_seat {
+            self.seat_released(&mut outcome);
+        }
+        Ok(outcome)
+    }
+
+    /// The teacher cancels one confirmed lesson before it starts; the student
+    /// gets a make-up credit with this teacher.
+    pub fn cancel_by_teacher(
+        &mut self,
+        booking: BookingId,
+        credit: CreditId,
+        actor: &Actor,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        let index = self.booking_index(booking)?;
+        let status = self.bookings[index].status;
+        if status != BookingStatus::Confirmed {
+            return Err(DomainError::InvalidBookingStatus {
+                status: status.as_str(),
+            });
+        }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        let mut outcome = Outcome {
+            booking: Some(booking),
+            ..Outcome::default()
+        };
+        self.teacher_cancel_at(index, credit, actor, settings, now, &mut outcome);
+        self.seat_released(&mut outcome);
+        Ok(outcome)
+    }
+
+    /// The teacher cancels the whole slot before it starts: every confirmed
+    /// student gets a credit, every waiting request is declined. `credit_ids`
+    /// must hold a fresh id per seat (the capacity is a safe count).
+    pub fn cancel_all(
+        &mut self,
+        actor: &Actor,
+        credit_ids: &[CreditId],
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        if self.status != SlotStatus::Open {
+            return Err(DomainError::SlotClosed);
+        }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        let confirmed: Vec<usize> = (0..self.bookings.len())
+            .filter(|&i| self.bookings[i].status == BookingStatus::Confirmed)
+            .collect();
+        if credit_ids.len() < confirmed.len() {
+            return Err(DomainError::invalid(
+                "credit_ids",
+                "one fresh id per confirmed seat is needed",
+            ));
+        }
+        let mut outcome = Outcome::default();
+        let had_seats = !confirmed.is_empty();
+        for (index, credit) in confirmed.into_iter().zip(credit_ids) {
+            self.teacher_cancel_at(index, *credit, actor, settings, now, &mut outcome);
+        }
+        self.decline_waiting(DeclineReason::SlotCancelled, actor, now, &mut outcome);
+        self.status = SlotStatus::Cancelled;
+        outcome.events.push(DomainEvent::SlotCancelled { slot: self.id });
+        if had_seats {
+            self.seat_released(&mut outcome);
+        }
+        Ok(outcome)
+    }
+
+    /// The teacher deletes a future slot nobody is booked or waiting on that is
+    /// not a package session.
+    pub fn delete(&mut self, actor: &Actor, now: OffsetDateTime) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        if self.status != SlotStatus::Open {
+            return Err(DomainError::SlotClosed);
+        }
+        if self.package_session.is_some() {
+            return Err(DomainError::PackageSlot);
+        }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        if self.active_bookings().next().is_some() {
+            return Err(DomainError::SlotHasBookings);
+        }
+        self.status = SlotStatus::Deleted;
+        Ok(Outcome {
+            events: vec![DomainEvent::SlotDeleted { slot: self.id }],
+            ..Outcome::default()
+        })
+    }
+
+    /// The teacher records attendance of a confirmed booking once the lesson has started.
+    pub fn mark_attendance(
+        &mut self,
+        booking: BookingId,
+        attendance: Attendance,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        self.check_teacher(actor)?;
+        let index = self.booking_index(booking)?;
+        let status = self.bookings[index].status;
+        if status != BookingStatus::Confirmed {
+            return Err(DomainError::InvalidBookingStatus {
+                status: status.as_str(),
+            });
+        }
+        if now < self.window.start() {
+            return Err(DomainError::LessonNotStarted);
+        }
+        // A completed or missed lesson keeps its seat: the time was used.
+        let (to, reason, event) = match attendance {
+            Attendance::Completed => (
+                BookingStatus::Completed,
+                "completed",
+                DomainEvent::LessonCompleted { booking },
+            ),
+            Attendance::NoShow => (BookingStatus::NoShow, "no_show", DomainEvent::LessonNoShow { booking }),
+        };
+        let mut outcome = Outcome {
+            booking: Some(booking),
+            ..Outcome::default()
+        };
+        self.transition(index, to, actor, reason, now, &mut outcome);
+        outcome.events.push(event);
+        Ok(outcome)
+    }
+
+    /// Books `student` into a seat paid by a make-up credit (called by
+    /// [`MakeupCredit::redeem_into`] once the credit's own checks passed).
+    pub(crate) fn admit_with_credit(
+        &mut self,
+        booking: BookingId,
+        student: UserId,
+        credit: CreditId,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        self.check_bookable_by(student, now)?;
+        Ok(self.admit_confirmed(booking, student, BookingSource::Credit(credit), actor, now))
+    }
+
+    // ----- internals -----
+
+    /// The checks every new booking passes, in the order a person would want to hear them.
+    fn check_bookable_by(&self, student: UserId, now: OffsetDateTime) -> DomainResult<()> {
+        if self.status != SlotStatus::Open {
+            return Err(DomainError::SlotClosed);
+        }
+        if self.package_session.is_some() {
+            return Err(DomainError::PackageSlot);
+        }
+        if student == self.teacher {
+            return Err(DomainError::OwnSlot);
+        }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        if self.active_bookings().any(|b| b.student == student) {
+            return Err(DomainError::DuplicateBooking);
+        }
+        if self.is_full() {
+            return Err(DomainError::SlotFull);
+        }
+        Ok(())
+    }
+
+    fn check_teacher(&self, actor: &Actor) -> DomainResult<()> {
+        if actor.is_or_staff(self.teacher) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+
+    fn booking_index(&self, booking: BookingId) -> DomainResult<usize> {
+        self.bookings
+            .iter()
+            .position(|b| b.id == booking)
+            .ok_or(DomainError::NotFound { entity: "booking" })
+    }
+
+    fn requested_index(&self, booking: BookingId) -> DomainResult<usize> {
+        let index = self.booking_index(booking)?;
+        match self.bookings[index].status {
+            BookingStatus::Requested => Ok(index),
+            other => Err(DomainError::InvalidBookingStatus { status: other.as_str() }),
+        }
+    }
+
+    fn admit_confirmed(
+        &mut self,
+        booking: BookingId,
+        student: UserId,
+        source: BookingSource,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Outcome {
+        let mut outcome = self.admit(booking, student, BookingStatus::Confirmed, source, actor, now);
+        outcome.events.push(DomainEvent::BookingConfirmed {
+            booking,
+            slot: self.id,
+            student,
+            teacher: self.teacher,
+        });
+        outcome
+    }
+
+    fn admit(
+        &mut self,
+        id: BookingId,
+        student: UserId,
+        status: BookingStatus,
+        source: BookingSource,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> Outcome {
+        self.bookings.push(Booking {
+            id,
+            slot: self.id,
+            student,
+            status,
+            source,
+            created_at: now,
+            updated_at: now,
+        });
+        let reason = match source {
+            BookingSource::Direct => status.as_str(),
+            BookingSource::Credit(_) => "credit_redeemed",
+        };
+        Outcome {
+            audit: vec![AuditEntry {
+                booking: id,
+                slot: self.id,
+                actor: Some(actor.user),
+                at: now,
+                from: None,
+                to: status,
+                reason: reason.to_owned(),
+            }],
+            booking: Some(id),
+            ..Outcome::default()
+        }
+    }
+
+    fn transition(
+        &mut self,
+        index: usize,
+        to: BookingStatus,
+        actor: &Actor,
+        reason: &str,
+        now: OffsetDateTime,
+        outcome: &mut Outcome,
+    ) {
+        let booking = &mut self.bookings[index];
+        outcome.audit.push(AuditEntry {
+            booking: booking.id,
+            slot: self.id,
+            actor: Some(actor.user),
+            at: now,
+            from: Some(booking.status),
+            to,
+            reason: reason.to_owned(),
+        });
+        booking.status = to;
+        booking.updated_at = now;
+    }
+
+    fn teacher_cancel_at(
+        &mut self,
+        index: usize,
+        credit_id: CreditId,
+        actor: &Actor,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+        outcome: &mut Outcome,
+    ) {
+        self.transition(
+            index,
+            BookingStatus::TeacherCancelled,
+            actor,
+            "cancelled_by_teacher",
+            now,
+            outcome,
+        );
+        let booking = &self.bookings[index];
+        let credit = MakeupCredit::issue(credit_id, booking.student, self.teacher, booking.id, settings, now);
+        outcome.events.push(DomainEvent::BookingTeacherCancelled {
+            booking: booking.id,
+            slot: self.id,
+            student: booking.student,
+            credit: credit_id,
+        });
+        outcome.events.push(DomainEvent::CreditIssued {
+            credit: credit_id,
+            student: booking.student,
+            teacher: self.teacher,
+            expires_at: credit.expires_at(),
+        });
+        outcome.credits.push(credit);
+    }
+
+    fn decline_waiting(&mut self, reason: DeclineReason, actor: &Actor, now: OffsetDateTime, outcome: &mut Outcome) {
+        let word = match reason {
+            DeclineReason::ByTeacher => "declined_by_teacher",
+            DeclineReason::SlotFilled => "slot_filled",
+            DeclineReason::SlotCancelled => "slot_cancelled",
+        };
+        for index in 0..self.bookings.len() {
+            let waiting = matches!(
+                self.bookings[index].status,
+                BookingStatus::Requested | BookingStatus::Waitlisted
+            );
+            if waiting {
+                self.transition(index, BookingStatus::Declined, actor, word, now, outcome);
+                let booking = &self.bookings[index];
+                outcome.events.push(DomainEvent::BookingDeclined {
+                    booking: booking.id,
+                    slot: self.id,
+                    student: booking.student,
+                    reason,
+                });
+            }
+        }
+    }
+
+    fn seat_released(&self, outcome: &mut Outcome) {
+        outcome.events.push(DomainEvent::SeatReleased {
+            slot: self.id,
+            booked_count: self.booked_count(),
+        });
+    }
+}

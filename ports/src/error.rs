@@ -1,0 +1,44 @@
+//! The error every port and use case returns: a rule's refusal, or a store
+//! that could not do its job.
+
+use thiserror::Error;
+use tutorbook_domain::DomainError;
+
+/// A use case's failure.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The rules refused the command; nothing changed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store failed (connection lost, timeout, corrupt row). The command
+    /// may be retried; the store guarantees nothing half-done was kept.
+    #[error("storage failure: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// Stable machine code: the domain code, or `storage_unavailable`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(e) => e.code(),
+            Self::Storage(_) => "storage_unavailable",
+        }
+    }
+
+    /// The domain refusal, if this is one.
+    pub fn domain(&self) -> Option<&DomainError> {
+        match self {
+            Self::Domain(e) => Some(e),
+            Self::Storage(_) => None,
+        }
+    }
+
+    /// Shorthand for "`entity` not found".
+    pub fn not_found(entity: &'static str) -> Self {
+        Self::Domain(DomainError::NotFound { entity })
+    }
+}
+
+/// Result of a port or use case.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

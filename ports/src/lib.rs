@@ -1,0 +1,22 @@
+//! Driven ports of tutorbook (store, clock, id and outbox traits) and the use
+//! cases built on them. Adapters implement the traits; embedders call the use
+//! cases. With the `mock` feature every trait has a mockall mock
+//! (`MockBookingStore`, `MockClock`, ...).
+
+mod clock;
+mod error;
+mod store;
+mod usecases;
+
+pub use clock::{Clock, IdGen, SystemClock, UuidV7};
+pub use error::{Error, Result};
+pub use store::{
+    BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
+    ReviewStore, SlotDecision,
+};
+pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, TeacherFeedback};
+
+#[cfg(any(test, feature = "mock"))]
+pub use clock::{MockClock, MockIdGen};
+#[cfg(any(test, feature = "mock"))]
+pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};

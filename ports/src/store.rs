@@ -1,0 +1,145 @@
+//! Store ports. Atomicity lives in the adapter, rules live in the domain: a
+//! command method loads the aggregate under a lock inside its own transaction,
+//! hands it to a pure decision (a closure calling the domain), and, if the
+//! decision succeeds, writes the changed rows, the audit entries and the
+//! outbox rows for the events in that same transaction. If the decision
+//! refuses, nothing is written. No transaction or connection crosses the port.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, DomainResult, LessonReport, MakeupCredit,
+    Outcome, Review, Slot, SlotId, TeacherRating, UserId,
+};
+use uuid::Uuid;
+
+use crate::Result;
+
+/// Decides on the teacher's existing slots (in the search range) whether a new one may open.
+pub type OpenDecision = Box<dyn FnOnce(&[Slot]) -> DomainResult<(Slot, Outcome)> + Send>;
+/// Decides a change of one locked slot.
+pub type SlotDecision = Box<dyn FnOnce(&mut Slot) -> DomainResult<Outcome> + Send>;
+/// Decides a credit redemption on the locked credit and slot.
+pub type RedeemDecision = Box<dyn FnOnce(&mut MakeupCredit, &mut Slot) -> DomainResult<Outcome> + Send>;
+
+/// What a committed command left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    /// The slot as saved.
+    pub slot: Slot,
+    /// What the command caused (already persisted).
+    pub outcome: Outcome,
+}
+
+/// Slots, their bookings, make-up credits and booking history.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Opens a slot for `teacher`. Serialises against every other `open_slot`
+    /// of the same teacher, passes the teacher's open slots starting before
+    /// `search.1` and ending after `search.0` to `decide`, and inserts the slot
+    /// it returns. Returns the decision's refusal as [`crate::Error::Domain`];
+    /// a store-level overlap guard (an exclusion constraint) must map to
+    /// `slot_overlap` as well.
+    async fn open_slot(
+        &self,
+        teacher: UserId,
+        search: (OffsetDateTime, OffsetDateTime),
+        decide: OpenDecision,
+    ) -> Result<Committed>;
+
+    /// Changes one slot under its lock. `not_found` (entity `slot`) when it does not exist.
+    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed>;
+
+    /// Redeems a credit into a slot with both locked (credit first, then slot,
+    /// always in that order). `not_found` for a missing credit or slot.
+    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed>;
+
+    /// A slot with its bookings, whatever its status.
+    async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
+
+    /// The slot a booking is on (a booking never moves between slots).
+    async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
+
+    /// A teacher's open and cancelled slots starting in `[from, to)`, by start.
+    async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>>;
+
+    /// Open slots starting in `[from, to)` across teachers, by start, at most `limit`.
+    async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;
+
+    /// A student's bookings (any status) on slots starting in `[from, to)`, by start.
+    async fn student_bookings(
+        &self,
+        student: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<(Booking, Slot)>>;
+
+    /// One credit.
+    async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>>;
+
+    /// A student's credits, newest first.
+    async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>>;
+
+    /// The history of one booking, oldest first.
+    async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>>;
+}
+
+/// Teachers' booking policies.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// The teacher's policy, or the default when they never set one.
+    async fn policy(&self, teacher: UserId) -> Result<BookingPolicy>;
+    /// Replaces the teacher's policy.
+    async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()>;
+}
+
+/// Reviews and ratings.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    /// Inserts a review; a second review of the same booking is refused with
+    /// `already_reviewed` (a unique constraint in SQL stores).
+    async fn add_review(&self, review: Review) -> Result<()>;
+    /// The latest `limit` reviews of a teacher, newest first.
+    async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>>;
+    /// A teacher's average rating and count.
+    async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating>;
+}
+
+/// Lesson reports.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The report on a booking, if written.
+    async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>>;
+    /// Inserts or replaces the report of its booking (one per booking).
+    async fn save_report(&self, report: LessonReport) -> Result<()>;
+    /// All reports about a student.
+    async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>>;
+}
+
+/// An event waiting in the transactional outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Its id (time-ordered).
+    pub id: Uuid,
+    /// The event.
+    pub event: DomainEvent,
+    /// When the change that caused it committed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+}
+
+/// The outbox sink: events written by the stores' transactions, read by the
+/// delivery worker after commit.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Undelivered messages, oldest first, at most `limit`.
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>>;
+    /// Marks messages delivered; unknown ids are ignored (delivery is idempotent).
+    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()>;
+}

@@ -1,0 +1,8 @@
+//! Application services: generic over the ports, so the compiler wires them
+//! and `app` (or an embedder) picks the concrete adapters.
+
+mod bookings;
+mod feedback;
+
+pub use bookings::{Bookings, OpenSlot};
+pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
