@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    match tutorbook_app::run(config, AppState::default()).await {
+    match tutorbook_app::run(config, AppState::in_memory()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("tutorbook failed: {}", chain(&err));

@@ -5,7 +5,7 @@ use poem::test::TestClient;
 use tutorbook_app::{AppState, build_app};
 
 fn client() -> TestClient<impl poem::Endpoint> {
-    TestClient::new(build_app(AppState::default()))
+    TestClient::new(build_app(AppState::in_memory()))
 }
 
 #[tokio::test]

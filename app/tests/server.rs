@@ -33,7 +33,7 @@ async fn serves_healthz_over_tcp_and_stops_on_signal() {
 
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(listener.serve(
-        build_app(AppState::default()),
+        build_app(AppState::in_memory()),
         async {
             let _ = stopped.await;
         },

@@ -4,11 +4,12 @@
 //! | path            | what                                 |
 //! |-----------------|--------------------------------------|
 //! | `/healthz`      | liveness probe, `{"status":"ok"}`    |
-//! | `/api/v1/...`   | the OpenAPI operations               |
+//! | `/api/v1/...`   | the OpenAPI operations (health, slots) |
 //! | `/openapi.json` | the OpenAPI document                 |
 //! | `/docs`         | Swagger UI                           |
 
 mod health;
+mod slots;
 
 use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route, get};
@@ -20,12 +21,12 @@ use crate::state::AppState;
 pub const API_PREFIX: &str = "/api/v1";
 
 /// All OpenAPI operation groups of the service.
-pub type Api = health::HealthApi;
+pub type Api = (health::HealthApi, slots::SlotsApi);
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
 /// under [`API_PREFIX`].
 pub fn api_service() -> OpenApiService<Api, ()> {
-    OpenApiService::new(health::HealthApi, "tutorbook", env!("CARGO_PKG_VERSION")).server(API_PREFIX)
+    OpenApiService::new((health::HealthApi, slots::SlotsApi), "tutorbook", env!("CARGO_PKG_VERSION")).server(API_PREFIX)
 }
 
 /// Builds the complete endpoint tree with `state` attached as request data.
