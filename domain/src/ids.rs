@@ -46,6 +46,12 @@ macro_rules! id_type {
                 Self(uuid)
             }
         }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     };
 }
 

@@ -88,8 +88,8 @@ pub struct LessonReport {
 }
 
 impl LessonReport {
-    /// Writes a new report, or revises `existing`, on a confirmed or completed
-    /// booking of the actor's own slot.
+    /// Writes a new report, or revises `existing` (which must be the report on
+    /// `booking`), on a confirmed or completed booking of the actor's own slot.
     pub fn write(
         existing: Option<Self>,
         id: ReportId,
@@ -100,6 +100,12 @@ impl LessonReport {
         now: OffsetDateTime,
     ) -> DomainResult<Self> {
         let ReportContent { bands, comments } = content;
+        if existing.as_ref().is_some_and(|previous| previous.booking != booking) {
+            return Err(DomainError::invalid(
+                "report",
+                "the existing report is about another booking",
+            ));
+        }
         let reported = slot
             .booking(booking)
             .ok_or(DomainError::NotFound { entity: "booking" })?;

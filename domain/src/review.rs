@@ -125,6 +125,12 @@ impl TeacherRating {
         let (sum, count) = ratings
             .into_iter()
             .fold((0_u64, 0_u32), |(sum, count), r| (sum + u64::from(r.get()), count + 1));
+        Self::from_totals(sum, count)
+    }
+
+    /// Builds the rating from the sum of stars and the number of reviews (as a
+    /// store's aggregate query returns them).
+    pub fn from_totals(sum: u64, count: u32) -> Self {
         let average = (count > 0).then(|| {
             let mean = sum as f64 / f64::from(count);
             (mean * 100.0).round() / 100.0

@@ -546,7 +546,9 @@ impl Slot {
         if now < self.window.start() {
             return Err(DomainError::LessonNotStarted);
         }
-        // A completed or missed lesson keeps its seat: the time was used.
+        // The time was used, so no seat is released (no `SeatReleased`). The
+        // booking stops being `confirmed`, so `booked_count` (confirmed bookings,
+        // SPEC 5) drops, but a started slot takes no new bookings anyway.
         let (to, reason, event) = match attendance {
             Attendance::Completed => (
                 BookingStatus::Completed,

@@ -46,8 +46,14 @@ async fn teacher_student_walkthrough() {
         .expect("group slot opens");
 
     // Two students request the 1:1; both wait for approval.
-    let first = bookings.request(&students[0], one_on_one.id()).await.expect("first request");
-    let second = bookings.request(&students[1], one_on_one.id()).await.expect("second request");
+    let first = bookings
+        .request(&students[0], one_on_one.id())
+        .await
+        .expect("first request");
+    let second = bookings
+        .request(&students[1], one_on_one.id())
+        .await
+        .expect("second request");
     assert_eq!(first.status(), BookingStatus::Requested);
     assert_eq!(second.status(), BookingStatus::Requested);
 
@@ -66,7 +72,10 @@ async fn teacher_student_walkthrough() {
         let booking = bookings.request(student, group.id()).await.expect("group seat");
         assert_eq!(booking.status(), BookingStatus::Confirmed);
     }
-    let refused = bookings.request(&students[5], group.id()).await.expect_err("group is full");
+    let refused = bookings
+        .request(&students[5], group.id())
+        .await
+        .expect_err("group is full");
     assert_eq!(refused.code(), "slot_full");
     assert_eq!(reload(&store, &group).await.booked_count(), 3);
 
@@ -99,7 +108,11 @@ async fn teacher_student_walkthrough() {
         .redeem_credit(&cancelled_student, credit.id(), later.id())
         .await
         .expect("redeem");
-    assert_eq!(redeemed.status(), BookingStatus::Confirmed, "a credit needs no approval");
+    assert_eq!(
+        redeemed.status(),
+        BookingStatus::Confirmed,
+        "a credit needs no approval"
+    );
     assert_eq!(reload(&store, &later).await.booked_count(), 1);
     let credits = bookings
         .credits(&cancelled_student, cancelled_student.user)

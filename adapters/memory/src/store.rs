@@ -144,8 +144,10 @@ impl BookingStore for MemoryStore {
             .ok_or_else(|| Error::not_found("credit"))?;
         let mut slot_draft = state.slot(slot)?.clone();
         let outcome = decide(&mut credit_draft, &mut slot_draft)?;
+        // Save the credit only once the slot passed its checks: all or nothing.
+        let committed = state.commit(slot_draft, outcome)?;
         state.credits.insert(credit, credit_draft);
-        state.commit(slot_draft, outcome)
+        Ok(committed)
     }
 
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {

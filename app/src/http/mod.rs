@@ -26,7 +26,12 @@ pub type Api = (health::HealthApi, slots::SlotsApi);
 /// The OpenAPI service: title "tutorbook", this crate's version, served
 /// under [`API_PREFIX`].
 pub fn api_service() -> OpenApiService<Api, ()> {
-    OpenApiService::new((health::HealthApi, slots::SlotsApi), "tutorbook", env!("CARGO_PKG_VERSION")).server(API_PREFIX)
+    OpenApiService::new(
+        (health::HealthApi, slots::SlotsApi),
+        "tutorbook",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .server(API_PREFIX)
 }
 
 /// Builds the complete endpoint tree with `state` attached as request data.

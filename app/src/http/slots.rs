@@ -106,7 +106,11 @@ impl SlotsApi {
         }
         match state.bookings.store().open_slots(from, to, limit as usize).await {
             Ok(slots) => BrowseResponse::Ok(Json(
-                slots.iter().filter(|s| s.is_browsable(now)).map(SlotView::from).collect(),
+                slots
+                    .iter()
+                    .filter(|s| s.is_browsable(now))
+                    .map(SlotView::from)
+                    .collect(),
             )),
             Err(err) => BrowseResponse::Unavailable(Json(Problem {
                 code: err.code().into(),

@@ -267,3 +267,645 @@ fn booking_of(committed: &Committed) -> Result<Booking> {
         .cloned()
         .ok_or_else(|| Error::Storage("committed change lost its booking".into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::testing::*;
+    use crate::{MockClock, MockIdGen};
+    use time::Duration;
+    use tutorbook_domain::{BookingSource, BookingStatus, CancellationTier, CreditStatus, Outcome, SlotStatus};
+
+    type Service = Bookings<MockStore, MockClock, MockIdGen>;
+
+    fn service(store: MockStore, ids: MockIdGen) -> Service {
+        Bookings::new(store, clock(), ids, PlatformSettings::default())
+    }
+
+    fn service_at(now: OffsetDateTime, store: MockStore, ids: MockIdGen) -> Service {
+        Bookings::new(store, clock_at(now), ids, PlatformSettings::default())
+    }
+
+    fn input(teacher: UserId, start: OffsetDateTime, minutes: i64, capacity: u32) -> OpenSlot {
+        OpenSlot {
+            teacher,
+            start,
+            end: start + Duration::minutes(minutes),
+            zone: Zone::default(),
+            capacity,
+            meeting: Meeting::default(),
+        }
+    }
+
+    /// A store whose `open_slot` runs the decision on `existing`.
+    fn store_opening_against(existing: Vec<Slot>, policy: BookingPolicy) -> MockStore {
+        let mut store = MockStore::new();
+        expect_policy(&mut store, TEACHER, policy);
+        store.expect_open_slot().times(1).returning(move |_, _, decide| {
+            let (slot, outcome) = decide(&existing)?;
+            Ok(Committed { slot, outcome })
+        });
+        store
+    }
+
+    // ----- open_slot -----
+
+    #[tokio::test]
+    async fn open_slot_hands_the_store_the_teacher_and_buffered_search_range() {
+        let policy = BookingPolicy::default()
+            .with_buffers(Duration::minutes(10), Duration::minutes(5))
+            .unwrap();
+        let mut store = MockStore::new();
+        expect_policy(&mut store, TEACHER, policy);
+        let reach = Duration::minutes(15);
+        let search = (START - reach, START + Duration::minutes(50) + reach);
+        store
+            .expect_open_slot()
+            .withf(move |teacher, asked, _| *teacher == TEACHER && *asked == search)
+            .times(1)
+            .returning(|_, _, decide| {
+                let (slot, outcome) = decide(&[])?;
+                Ok(Committed { slot, outcome })
+            });
+
+        let slot = service(store, ids([uuid(1)]))
+            .open_slot(&Actor::teacher(TEACHER), input(TEACHER, START, 50, 3))
+            .await
+            .unwrap();
+
+        assert_eq!(slot.id(), SlotId::from_uuid(uuid(1)));
+        assert_eq!(slot.teacher(), TEACHER);
+        assert_eq!(slot.window().start(), START);
+        assert_eq!(slot.capacity().get(), 3);
+        assert_eq!(slot.created_at(), NOW);
+        assert_eq!(slot.status(), SlotStatus::Open);
+    }
+
+    #[tokio::test]
+    async fn staff_may_open_a_slot_for_a_teacher() {
+        let store = store_opening_against(vec![], BookingPolicy::default());
+        let slot = service(store, ids([uuid(1)]))
+            .open_slot(&Actor::staff(STAFF), input(TEACHER, START, 50, 1))
+            .await
+            .unwrap();
+        assert_eq!(slot.teacher(), TEACHER);
+    }
+
+    #[tokio::test]
+    async fn open_slot_refused_by_the_decision_is_a_domain_error() {
+        let existing = open_slot(9, TEACHER, 1);
+        let store = store_opening_against(vec![existing], BookingPolicy::default());
+        let err = service(store, ids([uuid(1)]))
+            .open_slot(
+                &Actor::teacher(TEACHER),
+                input(TEACHER, START + Duration::minutes(30), 50, 1),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Domain(DomainError::SlotOverlap)), "{err:?}");
+        assert_eq!(err.code(), "slot_overlap");
+    }
+
+    #[tokio::test]
+    async fn open_slot_for_another_teacher_is_forbidden() {
+        let store = store_opening_against(vec![], BookingPolicy::default());
+        let err = service(store, ids([uuid(1)]))
+            .open_slot(&Actor::teacher(OTHER_TEACHER), input(TEACHER, START, 50, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+
+    #[tokio::test]
+    async fn open_slot_with_a_bad_window_touches_no_port() {
+        let mut store = MockStore::new();
+        store.expect_policy().never();
+        store.expect_open_slot().never();
+        let err = service(store, no_ids())
+            .open_slot(&Actor::teacher(TEACHER), input(TEACHER, START, 0, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::InvalidTimeRange));
+        assert_eq!(err.code(), "invalid_time_range");
+    }
+
+    // ----- request -----
+
+    /// Runs `request` by `actor` on a 1:1 slot of [`TEACHER`] whose policy is `policy`.
+    async fn request_with(policy: BookingPolicy, actor: Actor) -> Result<Booking> {
+        let slot = open_slot(1, TEACHER, 1);
+        let mut store = MockStore::new();
+        expect_slot_read(&mut store, &slot);
+        expect_policy(&mut store, TEACHER, policy);
+        expect_change(&mut store, &slot);
+        service(store, ids([uuid(2)])).request(&actor, slot.id()).await
+    }
+
+    #[tokio::test]
+    async fn request_confirms_with_the_drawn_id_and_now_when_no_approval_is_needed() {
+        let booking = request_with(instant_policy(), Actor::student(STUDENT)).await.unwrap();
+        assert_eq!(booking.id(), BookingId::from_uuid(uuid(2)));
+        assert_eq!(booking.slot(), SlotId::from_uuid(uuid(1)));
+        assert_eq!(booking.student(), STUDENT);
+        assert_eq!(booking.status(), BookingStatus::Confirmed);
+        assert_eq!(booking.source(), BookingSource::Direct);
+        assert_eq!(booking.created_at(), NOW);
+    }
+
+    #[tokio::test]
+    async fn request_waits_for_approval_under_the_default_policy() {
+        let booking = request_with(BookingPolicy::default(), Actor::student(STUDENT))
+            .await
+            .unwrap();
+        assert_eq!(booking.status(), BookingStatus::Requested);
+    }
+
+    #[tokio::test]
+    async fn request_refused_by_the_rules_keeps_the_domain_error_and_code() {
+        let far = BookingPolicy::default().with_min_notice(Duration::days(4)).unwrap();
+        let err = request_with(far, Actor::student(STUDENT)).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Domain(DomainError::MinNotice { minutes: 5760 })),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "min_notice");
+
+        let near = BookingPolicy::default().with_max_advance(Duration::days(1)).unwrap();
+        let err = request_with(near, Actor::student(STUDENT)).await.unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::MaxAdvance { days: 1 }));
+
+        let err = request_with(BookingPolicy::default(), Actor::student(TEACHER))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "own_slot");
+    }
+
+    #[tokio::test]
+    async fn request_on_a_missing_slot_is_not_found_and_changes_nothing() {
+        let mut store = MockStore::new();
+        store.expect_slot().times(1).returning(|_| Ok(None));
+        store.expect_policy().never();
+        store.expect_change_slot().never();
+        let err = service(store, no_ids())
+            .request(&Actor::student(STUDENT), SlotId::from_uuid(uuid(1)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::NotFound { entity: "slot" }));
+    }
+
+    // ----- storage failures -----
+
+    #[tokio::test]
+    async fn storage_failures_map_to_storage_unavailable() {
+        // A failing read before the command.
+        let mut store = MockStore::new();
+        store.expect_slot().times(1).returning(|_| Err(storage_down()));
+        store.expect_change_slot().never();
+        let err = service(store, no_ids())
+            .request(&Actor::student(STUDENT), SlotId::from_uuid(uuid(1)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Storage(_)));
+        assert_eq!(err.code(), "storage_unavailable");
+        assert_eq!(err.domain(), None);
+
+        // A failing command.
+        let slot = open_slot(1, TEACHER, 1);
+        let mut store = MockStore::new();
+        expect_slot_read(&mut store, &slot);
+        expect_policy(&mut store, TEACHER, BookingPolicy::default());
+        store
+            .expect_change_slot()
+            .times(1)
+            .returning(|_, _| Err(storage_down()));
+        let err = service(store, ids([uuid(2)]))
+            .request(&Actor::student(STUDENT), slot.id())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "storage_unavailable");
+
+        // A failing policy read.
+        let mut store = MockStore::new();
+        store.expect_policy().times(1).returning(|_| Err(storage_down()));
+        let err = service(store, no_ids()).policy(TEACHER).await.unwrap_err();
+        assert_eq!(err.code(), "storage_unavailable");
+
+        // A failing query behind a permission check.
+        let mut store = MockStore::new();
+        store
+            .expect_student_credits()
+            .times(1)
+            .returning(|_| Err(storage_down()));
+        let err = service(store, no_ids())
+            .credits(&Actor::student(STUDENT), STUDENT)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "storage_unavailable");
+        assert!(err.to_string().contains("connection reset"));
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_lost_its_booking_or_credit_is_a_storage_error() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &instant_policy());
+        for teacher_cancel in [false, true] {
+            let mut store = MockStore::new();
+            expect_booking_lookup(&mut store, booking, slot.id());
+            let saved = slot.clone();
+            store.expect_change_slot().times(1).returning(move |_, _| {
+                Ok(Committed {
+                    slot: saved.clone(),
+                    outcome: Outcome::default(),
+                })
+            });
+            let actor = Actor::teacher(TEACHER);
+            let err = if teacher_cancel {
+                service(store, ids([uuid(3)]))
+                    .teacher_cancel(&actor, booking)
+                    .await
+                    .unwrap_err()
+            } else {
+                service(store, no_ids()).approve(&actor, booking).await.unwrap_err()
+            };
+            assert!(matches!(err, Error::Storage(_)), "{err:?}");
+            assert_eq!(err.code(), "storage_unavailable");
+        }
+    }
+
+    // ----- approve / decline -----
+
+    #[tokio::test]
+    async fn approve_confirms_on_the_slot_the_booking_is_on() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let approved = service(store, no_ids())
+            .approve(&Actor::teacher(TEACHER), booking)
+            .await
+            .unwrap();
+        assert_eq!(approved.id(), booking);
+        assert_eq!(approved.status(), BookingStatus::Confirmed);
+        assert_eq!(approved.updated_at(), NOW);
+    }
+
+    #[tokio::test]
+    async fn approve_by_another_teacher_is_forbidden() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let err = service(store, no_ids())
+            .approve(&Actor::teacher(OTHER_TEACHER), booking)
+            .await
+            .unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::Forbidden));
+    }
+
+    #[tokio::test]
+    async fn decline_declines_the_request() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let declined = service(store, no_ids())
+            .decline(&Actor::staff(STAFF), booking)
+            .await
+            .unwrap();
+        assert_eq!(declined.status(), BookingStatus::Declined);
+    }
+
+    #[tokio::test]
+    async fn a_command_on_an_unknown_booking_is_not_found_and_changes_nothing() {
+        let mut store = MockStore::new();
+        store.expect_slot_of_booking().times(1).returning(|_| Ok(None));
+        store.expect_change_slot().never();
+        let err = service(store, no_ids())
+            .approve(&Actor::teacher(TEACHER), BookingId::from_uuid(uuid(2)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::NotFound { entity: "booking" }));
+    }
+
+    // ----- cancellations -----
+
+    async fn cancel_with(policy: BookingPolicy) -> Result<Booking> {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &instant_policy());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_slot_read(&mut store, &slot);
+        expect_policy(&mut store, TEACHER, policy);
+        expect_change(&mut store, &slot);
+        service(store, no_ids()).cancel(&Actor::student(STUDENT), booking).await
+    }
+
+    #[tokio::test]
+    async fn cancel_applies_the_slot_teachers_cancellation_window() {
+        // The lesson is 72 h away: strict (48 h) still allows it, a 96 h window does not.
+        let strict = BookingPolicy::default().with_cancellation_tier(CancellationTier::Strict);
+        let cancelled = cancel_with(strict).await.unwrap();
+        assert_eq!(cancelled.status(), BookingStatus::Cancelled);
+
+        let long = BookingPolicy::default()
+            .with_cancel_window(Duration::hours(96))
+            .unwrap();
+        let err = cancel_with(long).await.unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::CancellationWindowClosed { hours: 96 }));
+        assert_eq!(err.code(), "cancellation_window_closed");
+    }
+
+    #[tokio::test]
+    async fn teacher_cancel_returns_the_booking_and_the_credit_with_the_drawn_id() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &instant_policy());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let (cancelled, credit) = service(store, ids([uuid(3)]))
+            .teacher_cancel(&Actor::teacher(TEACHER), booking)
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status(), BookingStatus::TeacherCancelled);
+        assert_eq!(credit.id(), CreditId::from_uuid(uuid(3)));
+        assert_eq!(credit.student(), STUDENT);
+        assert_eq!(credit.teacher(), TEACHER);
+        assert_eq!(credit.source_booking(), booking);
+        assert_eq!(credit.issued_at(), NOW);
+        assert_eq!(credit.expires_at(), NOW + Duration::days(30));
+        assert_eq!(credit.status(), CreditStatus::Active);
+    }
+
+    #[tokio::test]
+    async fn teacher_cancel_of_a_request_is_refused() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let err = service(store, ids([uuid(3)]))
+            .teacher_cancel(&Actor::teacher(TEACHER), booking)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.domain(),
+            Some(&DomainError::InvalidBookingStatus { status: "requested" })
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_slot_draws_one_credit_id_per_seat_and_returns_the_issued_credits() {
+        let mut slot = open_slot(1, TEACHER, 3);
+        book(&mut slot, 2, STUDENT, &instant_policy());
+        book(&mut slot, 3, OTHER_STUDENT, &instant_policy());
+        let mut store = MockStore::new();
+        expect_slot_read(&mut store, &slot);
+        expect_change(&mut store, &slot);
+        let (cancelled, credits) = service(store, ids([uuid(10), uuid(11), uuid(12)]))
+            .cancel_slot(&Actor::teacher(TEACHER), slot.id())
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status(), SlotStatus::Cancelled);
+        assert_eq!(cancelled.booked_count(), 0);
+        let issued: Vec<_> = credits.iter().map(|c| (c.id(), c.student())).collect();
+        assert_eq!(
+            issued,
+            vec![
+                (CreditId::from_uuid(uuid(10)), STUDENT),
+                (CreditId::from_uuid(uuid(11)), OTHER_STUDENT)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_slot_runs_on_the_given_slot_and_checks_the_teacher() {
+        let slot = open_slot(1, TEACHER, 1);
+        let mut store = MockStore::new();
+        expect_change(&mut store, &slot);
+        service(store, no_ids())
+            .delete_slot(&Actor::teacher(TEACHER), slot.id())
+            .await
+            .unwrap();
+
+        let mut store = MockStore::new();
+        expect_change(&mut store, &slot);
+        let err = service(store, no_ids())
+            .delete_slot(&Actor::teacher(OTHER_TEACHER), slot.id())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+
+    // ----- attendance and credits -----
+
+    #[tokio::test]
+    async fn mark_attendance_uses_the_clock() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &instant_policy());
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let err = service(store, no_ids())
+            .mark_attendance(&Actor::teacher(TEACHER), booking, Attendance::Completed)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "lesson_not_started");
+
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_change(&mut store, &slot);
+        let marked = service_at(LESSON_OVER, store, no_ids())
+            .mark_attendance(&Actor::teacher(TEACHER), booking, Attendance::NoShow)
+            .await
+            .unwrap();
+        assert_eq!(marked.status(), BookingStatus::NoShow);
+        assert_eq!(marked.updated_at(), LESSON_OVER);
+    }
+
+    fn active_credit(teacher: UserId) -> MakeupCredit {
+        MakeupCredit::restore(
+            CreditId::from_uuid(uuid(5)),
+            STUDENT,
+            teacher,
+            BookingId::from_uuid(uuid(6)),
+            NOW - Duration::days(1),
+            NOW + Duration::days(29),
+            tutorbook_domain::CreditStatus::Active,
+            None,
+        )
+        .unwrap()
+    }
+
+    fn store_redeeming(credit: MakeupCredit, slot: Slot) -> MockStore {
+        let mut store = MockStore::new();
+        let (credit_id, slot_id) = (credit.id(), slot.id());
+        store
+            .expect_redeem_credit()
+            .withf(move |c, s, _| *c == credit_id && *s == slot_id)
+            .times(1)
+            .returning(move |_, _, decide| {
+                let (mut credit, mut slot) = (credit.clone(), slot.clone());
+                let outcome = decide(&mut credit, &mut slot)?;
+                Ok(Committed { slot, outcome })
+            });
+        store
+    }
+
+    #[tokio::test]
+    async fn redeem_credit_books_the_slot_with_the_drawn_id() {
+        let (credit, slot) = (active_credit(TEACHER), open_slot(1, TEACHER, 1));
+        let (credit_id, slot_id) = (credit.id(), slot.id());
+        let booking = service(store_redeeming(credit, slot), ids([uuid(7)]))
+            .redeem_credit(&Actor::student(STUDENT), credit_id, slot_id)
+            .await
+            .unwrap();
+        assert_eq!(booking.id(), BookingId::from_uuid(uuid(7)));
+        assert_eq!(booking.slot(), slot_id);
+        assert_eq!(booking.status(), BookingStatus::Confirmed);
+        assert_eq!(booking.source(), BookingSource::Credit(credit_id));
+        assert_eq!(booking.created_at(), NOW);
+    }
+
+    #[tokio::test]
+    async fn redeem_credit_refusals_keep_their_codes() {
+        let (credit, slot) = (active_credit(OTHER_TEACHER), open_slot(1, TEACHER, 1));
+        let (credit_id, slot_id) = (credit.id(), slot.id());
+        let err = service(store_redeeming(credit, slot.clone()), ids([uuid(7)]))
+            .redeem_credit(&Actor::student(STUDENT), credit_id, slot_id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "credit_wrong_teacher");
+
+        let credit = active_credit(TEACHER);
+        let err = service(store_redeeming(credit, slot), ids([uuid(7)]))
+            .redeem_credit(&Actor::student(OTHER_STUDENT), credit_id, slot_id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+    }
+
+    // ----- permission checks of the reads and set_policy -----
+
+    #[tokio::test]
+    async fn credits_are_for_their_student_and_staff_only() {
+        let cases = [
+            (Actor::student(STUDENT), true),
+            (Actor::staff(STAFF), true),
+            (Actor::student(OTHER_STUDENT), false),
+            (Actor::teacher(TEACHER), false),
+        ];
+        for (actor, allowed) in cases {
+            let mut store = MockStore::new();
+            if allowed {
+                store
+                    .expect_student_credits()
+                    .withf(|student| *student == STUDENT)
+                    .times(1)
+                    .returning(|_| Ok(vec![active_credit(TEACHER)]));
+            } else {
+                store.expect_student_credits().times(0);
+            }
+            let got = service(store, no_ids()).credits(&actor, STUDENT).await;
+            if allowed {
+                assert_eq!(got.unwrap(), vec![active_credit(TEACHER)], "{actor:?}");
+            } else {
+                assert_eq!(got.unwrap_err().code(), "forbidden", "{actor:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn history_is_for_the_student_the_slots_teacher_and_staff_only() {
+        let mut slot = open_slot(1, TEACHER, 1);
+        let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
+        let entries = {
+            let mut copy = slot.clone();
+            copy.approve(booking, &Actor::teacher(TEACHER), NOW).unwrap().audit
+        };
+        let cases = [
+            (Actor::student(STUDENT), true),
+            (Actor::teacher(TEACHER), true),
+            (Actor::staff(STAFF), true),
+            (Actor::student(OTHER_STUDENT), false),
+            (Actor::teacher(OTHER_TEACHER), false),
+        ];
+        for (actor, allowed) in cases {
+            let mut store = MockStore::new();
+            expect_booking_lookup(&mut store, booking, slot.id());
+            expect_slot_read(&mut store, &slot);
+            if allowed {
+                let answer = entries.clone();
+                store
+                    .expect_history()
+                    .withf(move |asked| *asked == booking)
+                    .times(1)
+                    .returning(move |_| Ok(answer.clone()));
+            } else {
+                store.expect_history().times(0);
+            }
+            let got = service(store, no_ids()).history(&actor, booking).await;
+            if allowed {
+                assert_eq!(got.unwrap(), entries, "{actor:?}");
+            } else {
+                assert_eq!(got.unwrap_err().code(), "forbidden", "{actor:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn history_of_a_booking_missing_from_its_slot_is_not_found() {
+        let slot = open_slot(1, TEACHER, 1);
+        let booking = BookingId::from_uuid(uuid(2));
+        let mut store = MockStore::new();
+        expect_booking_lookup(&mut store, booking, slot.id());
+        expect_slot_read(&mut store, &slot);
+        store.expect_history().times(0);
+        let err = service(store, no_ids())
+            .history(&Actor::staff(STAFF), booking)
+            .await
+            .unwrap_err();
+        assert_eq!(err.domain(), Some(&DomainError::NotFound { entity: "booking" }));
+    }
+
+    #[tokio::test]
+    async fn set_policy_is_for_the_teacher_themself_and_staff_only() {
+        let policy = BookingPolicy::default().with_approval(false, true);
+        let cases = [
+            (Actor::teacher(TEACHER), true),
+            (Actor::staff(STAFF), true),
+            (Actor::teacher(OTHER_TEACHER), false),
+            (Actor::student(STUDENT), false),
+            // The teacher's user acting as a student may not.
+            (Actor::student(TEACHER), false),
+        ];
+        for (actor, allowed) in cases {
+            let mut store = MockStore::new();
+            if allowed {
+                store
+                    .expect_set_policy()
+                    .withf(move |teacher, saved| *teacher == TEACHER && *saved == policy)
+                    .times(1)
+                    .returning(|_, _| Ok(()));
+            } else {
+                store.expect_set_policy().times(0);
+            }
+            let got = service(store, no_ids()).set_policy(&actor, TEACHER, policy).await;
+            if allowed {
+                got.unwrap();
+            } else {
+                assert_eq!(got.unwrap_err().code(), "forbidden", "{actor:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn policy_is_readable_without_an_actor() {
+        let policy = BookingPolicy::default().with_approval(false, true);
+        let mut store = MockStore::new();
+        expect_policy(&mut store, TEACHER, policy);
+        assert_eq!(service(store, no_ids()).policy(TEACHER).await.unwrap(), policy);
+    }
+}

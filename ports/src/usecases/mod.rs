@@ -6,3 +6,6 @@ mod feedback;
 
 pub use bookings::{Bookings, OpenSlot};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,10 @@
+DROP TABLE lesson_reports;
+DROP TABLE reviews;
+DROP TABLE teacher_policies;
+DROP TABLE outbox;
+DROP TABLE booking_audit;
+ALTER TABLE credits DROP CONSTRAINT credits_source_booking;
+ALTER TABLE credits DROP CONSTRAINT credits_redeemed_booking;
+DROP TABLE bookings;
+DROP TABLE credits;
+DROP TABLE slots;

@@ -1,0 +1,483 @@
+//! The queries, written once and compiled for each backend's connection type
+//! by `impl_queries!` (the same DSL text is valid for both because both use
+//! the shared column types). What really differs between the dialects, row
+//! locking, is the small [`Locks`] trait implemented per backend.
+
+use std::future::Future;
+
+use time::OffsetDateTime;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
+    TeacherRating, UserId,
+};
+use tutorbook_ports::OutboxMessage;
+use uuid::Uuid;
+
+use crate::error::TxError;
+
+/// Row locks a write transaction takes before it reads what it will decide on.
+pub(crate) trait Locks: Send {
+    /// Serialises slot creation per teacher.
+    fn lock_teacher(&mut self, teacher: UserId) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks one slot row.
+    fn lock_slot(&mut self, slot: SlotId) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks one credit row.
+    fn lock_credit(&mut self, credit: CreditId) -> impl Future<Output = Result<(), TxError>> + Send;
+}
+
+/// Everything the stores read and write, per connection type.
+#[allow(clippy::type_complexity)]
+pub(crate) trait Queries: Locks {
+    fn load_slot(&mut self, id: SlotId) -> impl Future<Output = Result<Option<Slot>, TxError>> + Send;
+    fn load_slots_between(
+        &mut self,
+        teacher: Option<UserId>,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        statuses: &'static [&'static str],
+        overlap: bool,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
+    fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn save_slot(&mut self, before: &Slot, after: &Slot) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn save_outcome(&mut self, outcome: &Outcome) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn load_credit(&mut self, id: CreditId) -> impl Future<Output = Result<Option<MakeupCredit>, TxError>> + Send;
+    fn save_credit(&mut self, credit: &MakeupCredit) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn load_policy(&mut self, teacher: UserId) -> impl Future<Output = Result<BookingPolicy, TxError>> + Send;
+    fn store_policy(
+        &mut self,
+        teacher: UserId,
+        policy: &BookingPolicy,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn slot_id_of_booking(
+        &mut self,
+        booking: BookingId,
+    ) -> impl Future<Output = Result<Option<SlotId>, TxError>> + Send;
+    fn bookings_of_student(
+        &mut self,
+        student: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<(Booking, Slot)>, TxError>> + Send;
+    fn credits_of_student(
+        &mut self,
+        student: UserId,
+    ) -> impl Future<Output = Result<Vec<MakeupCredit>, TxError>> + Send;
+    fn booking_history(&mut self, booking: BookingId) -> impl Future<Output = Result<Vec<AuditEntry>, TxError>> + Send;
+    fn insert_review(&mut self, review: &Review) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reviews_of_teacher(
+        &mut self,
+        teacher: UserId,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Review>, TxError>> + Send;
+    fn rating_of_teacher(&mut self, teacher: UserId) -> impl Future<Output = Result<TeacherRating, TxError>> + Send;
+    fn report_of_booking(
+        &mut self,
+        booking: BookingId,
+    ) -> impl Future<Output = Result<Option<LessonReport>, TxError>> + Send;
+    fn upsert_report(&mut self, report: &LessonReport) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reports_of_student(
+        &mut self,
+        student: UserId,
+    ) -> impl Future<Output = Result<Vec<LessonReport>, TxError>> + Send;
+    fn outbox_pending(&mut self, limit: i64) -> impl Future<Output = Result<Vec<OutboxMessage>, TxError>> + Send;
+    fn outbox_delivered(
+        &mut self,
+        ids: &[Uuid],
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn broken_slots(&mut self) -> impl Future<Output = Result<Vec<String>, TxError>> + Send;
+    fn ping(&mut self) -> impl Future<Output = Result<(), TxError>> + Send;
+}
+
+/// A slot id as text, from the invariant check query.
+#[derive(Debug, diesel::QueryableByName)]
+pub(crate) struct BrokenSlot {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+}
+
+/// Slots whose seat count disagrees with their confirmed bookings or capacity.
+pub(crate) const INVARIANT_QUERY: &str = "SELECT CAST(s.id AS TEXT) AS id FROM slots s \
+     LEFT JOIN bookings b ON b.slot_id = s.id AND b.status = 'confirmed' \
+     GROUP BY s.id, s.booked_count, s.capacity \
+     HAVING COUNT(b.id) <> s.booked_count OR s.booked_count > s.capacity";
+
+/// Slot statuses that read models show.
+pub(crate) const VISIBLE: &[&str] = &["open", "cancelled"];
+/// Only open slots.
+pub(crate) const OPEN: &[&str] = &["open"];
+
+/// Implements [`Queries`] for one connection type.
+macro_rules! impl_queries {
+    ($conn:ty) => {
+        impl $crate::conn::Queries for $conn {
+            async fn load_slot(&mut self, id: SlotId) -> Result<Option<Slot>, TxError> {
+                use $crate::schema::{bookings, slots};
+                let row: Option<SlotRow> = slots::table
+                    .find(DbId::from(id))
+                    .select(SlotRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()?;
+                let Some(row) = row else { return Ok(None) };
+                let booking_rows: Vec<BookingRow> = bookings::table
+                    .filter(bookings::slot_id.eq(row.id))
+                    .order((bookings::created_at.asc(), bookings::id.asc()))
+                    .select(BookingRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(Some(row.into_slot(booking_rows)?))
+            }
+
+            async fn load_slots_between(
+                &mut self,
+                teacher: Option<UserId>,
+                from: OffsetDateTime,
+                to: OffsetDateTime,
+                statuses: &'static [&'static str],
+                overlap: bool,
+                limit: i64,
+            ) -> Result<Vec<Slot>, TxError> {
+                use $crate::schema::{bookings, slots};
+                let mut query = slots::table
+                    .filter(slots::status.eq_any(statuses))
+                    .order((slots::starts_at.asc(), slots::id.asc()))
+                    .limit(limit)
+                    .select(SlotRow::as_select())
+                    .into_boxed();
+                if let Some(teacher) = teacher {
+                    query = query.filter(slots::teacher_id.eq(DbId::from(teacher)));
+                }
+                query = if overlap {
+                    query
+                        .filter(slots::starts_at.lt(DbInstant(to)))
+                        .filter(slots::ends_at.gt(DbInstant(from)))
+                } else {
+                    query
+                        .filter(slots::starts_at.ge(DbInstant(from)))
+                        .filter(slots::starts_at.lt(DbInstant(to)))
+                };
+                let rows: Vec<SlotRow> = query.load(self).await?;
+                let ids: Vec<DbId> = rows.iter().map(|r| r.id).collect();
+                let mut booking_rows: Vec<BookingRow> = if ids.is_empty() {
+                    Vec::new()
+                } else {
+                    bookings::table
+                        .filter(bookings::slot_id.eq_any(ids))
+                        .order((bookings::created_at.asc(), bookings::id.asc()))
+                        .select(BookingRow::as_select())
+                        .load(self)
+                        .await?
+                };
+                let mut slots = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let (own, rest): (Vec<BookingRow>, Vec<BookingRow>) =
+                        booking_rows.into_iter().partition(|b| b.slot_id == row.id);
+                    booking_rows = rest;
+                    slots.push(row.into_slot(own)?);
+                }
+                Ok(slots)
+            }
+
+            async fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> Result<(), TxError> {
+                use $crate::schema::slots;
+                diesel::insert_into(slots::table)
+                    .values(SlotRow::new(slot, policy.buffers()))
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn save_slot(&mut self, before: &Slot, after: &Slot) -> Result<(), TxError> {
+                use $crate::schema::{bookings, slots};
+                let changes = SlotChanges::of(after);
+                diesel::update(slots::table.find(DbId::from(after.id())))
+                    .set(changes)
+                    .execute(self)
+                    .await?;
+                // Seat-freeing changes go first so that the one-active-booking
+                // index and the seat check never see a transient excess.
+                let mut changed: Vec<&Booking> = after
+                    .bookings()
+                    .iter()
+                    .filter(|b| before.booking(b.id()) != Some(*b))
+                    .collect();
+                changed.sort_by_key(|b| b.status().is_active());
+                for booking in changed {
+                    let row = BookingRow::of(booking);
+                    if before.booking(booking.id()).is_some() {
+                        diesel::update(bookings::table.find(row.id))
+                            .set((
+                                bookings::status.eq(row.status),
+                                bookings::updated_at.eq(row.updated_at),
+                            ))
+                            .execute(self)
+                            .await?;
+                    } else {
+                        diesel::insert_into(bookings::table)
+                            .values(row)
+                            .execute(self)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn save_outcome(&mut self, outcome: &Outcome) -> Result<(), TxError> {
+                use $crate::schema::{booking_audit, outbox};
+                for credit in &outcome.credits {
+                    self.save_credit(credit).await?;
+                }
+                // One statement per row: SQLite has no multi-row DEFAULT insert in diesel.
+                for entry in &outcome.audit {
+                    diesel::insert_into(booking_audit::table)
+                        .values(AuditRow::of(entry))
+                        .execute(self)
+                        .await?;
+                }
+                let occurred_at = $crate::now_micros();
+                for event in &outcome.events {
+                    let row = OutboxRow::of(&OutboxMessage {
+                        id: Uuid::now_v7(),
+                        event: event.clone(),
+                        occurred_at,
+                    })?;
+                    diesel::insert_into(outbox::table)
+                        .values(row)
+                        .execute(self)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn load_credit(&mut self, id: CreditId) -> Result<Option<MakeupCredit>, TxError> {
+                use $crate::schema::credits;
+                let row: Option<CreditRow> = credits::table
+                    .find(DbId::from(id))
+                    .select(CreditRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(row.map(CreditRow::into_credit).transpose()?)
+            }
+
+            async fn save_credit(&mut self, credit: &MakeupCredit) -> Result<(), TxError> {
+                use $crate::schema::credits;
+                let row = CreditRow::of(credit);
+                diesel::insert_into(credits::table)
+                    .values(row.clone())
+                    .on_conflict(credits::id)
+                    .do_update()
+                    .set(row)
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn load_policy(&mut self, teacher: UserId) -> Result<BookingPolicy, TxError> {
+                use $crate::schema::teacher_policies;
+                let row: Option<PolicyRow> = teacher_policies::table
+                    .find(DbId::from(teacher))
+                    .select(PolicyRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(row.map(PolicyRow::into_policy).transpose()?.unwrap_or_default())
+            }
+
+            async fn store_policy(&mut self, teacher: UserId, policy: &BookingPolicy) -> Result<(), TxError> {
+                use $crate::schema::teacher_policies;
+                let row = PolicyRow::of(teacher.into(), policy);
+                diesel::insert_into(teacher_policies::table)
+                    .values(row.clone())
+                    .on_conflict(teacher_policies::teacher_id)
+                    .do_update()
+                    .set(row)
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn slot_id_of_booking(&mut self, booking: BookingId) -> Result<Option<SlotId>, TxError> {
+                use $crate::schema::bookings;
+                let slot: Option<DbId> = bookings::table
+                    .find(DbId::from(booking))
+                    .select(bookings::slot_id)
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(slot.map(|s| s.0.into()))
+            }
+
+            async fn bookings_of_student(
+                &mut self,
+                student: UserId,
+                from: OffsetDateTime,
+                to: OffsetDateTime,
+            ) -> Result<Vec<(Booking, Slot)>, TxError> {
+                use $crate::schema::{bookings, slots};
+                let slot_ids: Vec<DbId> = bookings::table
+                    .inner_join(slots::table)
+                    .filter(bookings::student_id.eq(DbId::from(student)))
+                    .filter(slots::starts_at.ge(DbInstant(from)))
+                    .filter(slots::starts_at.lt(DbInstant(to)))
+                    .select(slots::id)
+                    .distinct()
+                    .load(self)
+                    .await?;
+                let mut found = Vec::new();
+                for id in slot_ids {
+                    if let Some(slot) = self.load_slot(id.0.into()).await? {
+                        for booking in slot.bookings().iter().filter(|b| b.student() == student) {
+                            found.push((booking.clone(), slot.clone()));
+                        }
+                    }
+                }
+                found.sort_by_key(|(b, s)| (s.window().start(), b.created_at(), b.id()));
+                Ok(found)
+            }
+
+            async fn credits_of_student(&mut self, student: UserId) -> Result<Vec<MakeupCredit>, TxError> {
+                use $crate::schema::credits;
+                let rows: Vec<CreditRow> = credits::table
+                    .filter(credits::student_id.eq(DbId::from(student)))
+                    .order((credits::issued_at.desc(), credits::id.desc()))
+                    .select(CreditRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(CreditRow::into_credit)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn booking_history(&mut self, booking: BookingId) -> Result<Vec<AuditEntry>, TxError> {
+                use $crate::schema::booking_audit;
+                let rows: Vec<AuditRow> = booking_audit::table
+                    .filter(booking_audit::booking_id.eq(DbId::from(booking)))
+                    .order(booking_audit::id.asc())
+                    .select(AuditRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(AuditRow::into_entry)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn insert_review(&mut self, review: &Review) -> Result<(), TxError> {
+                use $crate::schema::reviews;
+                diesel::insert_into(reviews::table)
+                    .values(ReviewRow::of(review))
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn reviews_of_teacher(&mut self, teacher: UserId, limit: i64) -> Result<Vec<Review>, TxError> {
+                use $crate::schema::reviews;
+                let rows: Vec<ReviewRow> = reviews::table
+                    .filter(reviews::teacher_id.eq(DbId::from(teacher)))
+                    .order((reviews::created_at.desc(), reviews::id.desc()))
+                    .limit(limit)
+                    .select(ReviewRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(ReviewRow::into_review)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn rating_of_teacher(&mut self, teacher: UserId) -> Result<TeacherRating, TxError> {
+                use $crate::schema::reviews;
+                let ratings: Vec<i16> = reviews::table
+                    .filter(reviews::teacher_id.eq(DbId::from(teacher)))
+                    .select(reviews::rating)
+                    .load(self)
+                    .await?;
+                let sum = ratings.iter().map(|r| u64::try_from(*r).unwrap_or(0)).sum();
+                let count = u32::try_from(ratings.len()).unwrap_or(u32::MAX);
+                Ok(TeacherRating::from_totals(sum, count))
+            }
+
+            async fn report_of_booking(&mut self, booking: BookingId) -> Result<Option<LessonReport>, TxError> {
+                use $crate::schema::lesson_reports;
+                let row: Option<ReportRow> = lesson_reports::table
+                    .filter(lesson_reports::booking_id.eq(DbId::from(booking)))
+                    .select(ReportRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(row.map(ReportRow::into_report).transpose()?)
+            }
+
+            async fn upsert_report(&mut self, report: &LessonReport) -> Result<(), TxError> {
+                use $crate::schema::lesson_reports;
+                let row = ReportRow::of(report);
+                diesel::insert_into(lesson_reports::table)
+                    .values(row.clone())
+                    .on_conflict(lesson_reports::booking_id)
+                    .do_update()
+                    .set(row)
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn reports_of_student(&mut self, student: UserId) -> Result<Vec<LessonReport>, TxError> {
+                use $crate::schema::lesson_reports;
+                let rows: Vec<ReportRow> = lesson_reports::table
+                    .filter(lesson_reports::student_id.eq(DbId::from(student)))
+                    .order((lesson_reports::created_at.asc(), lesson_reports::id.asc()))
+                    .select(ReportRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(ReportRow::into_report)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn outbox_pending(&mut self, limit: i64) -> Result<Vec<OutboxMessage>, TxError> {
+                use $crate::schema::outbox;
+                let rows: Vec<OutboxRow> = outbox::table
+                    .filter(outbox::delivered_at.is_null())
+                    .order(outbox::id.asc())
+                    .limit(limit)
+                    .select(OutboxRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(OutboxRow::into_message)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn outbox_delivered(&mut self, ids: &[Uuid], at: OffsetDateTime) -> Result<(), TxError> {
+                use $crate::schema::outbox;
+                let ids: Vec<DbId> = ids.iter().copied().map(DbId).collect();
+                diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+                    .set(outbox::delivered_at.eq(Some(DbInstant(at))))
+                    .execute(self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn broken_slots(&mut self) -> Result<Vec<String>, TxError> {
+                let rows: Vec<$crate::conn::BrokenSlot> = diesel::sql_query($crate::conn::INVARIANT_QUERY)
+                    .load(self)
+                    .await?;
+                Ok(rows.into_iter().map(|r| r.id).collect())
+            }
+
+            async fn ping(&mut self) -> Result<(), TxError> {
+                diesel::sql_query("SELECT 1").execute(self).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_queries;

@@ -1,0 +1,33 @@
+//! SQL stores for tutorbook with diesel and diesel-async: Postgres for
+//! production (feature `postgres`) and SQLite as the embedded default
+//! (feature `sqlite`, bundled libsqlite3). One schema module and one set of
+//! queries serve both; the database guards the booking invariants with
+//! constraints as well. See `docs/persistence.md`.
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("enable at least one of the features `postgres` and `sqlite`");
+
+mod conn;
+mod error;
+mod rows;
+mod schema;
+mod store;
+mod types;
+
+#[cfg(feature = "postgres")]
+mod pg;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use pg::{POSTGRES_MIGRATIONS, PgPool, pg_pool, run_postgres_migrations};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SQLITE_MIGRATIONS, run_sqlite_migrations};
+pub use store::SqlStore;
+
+/// The current instant at the stores' precision (microseconds), for the
+/// outbox timestamps the store stamps itself.
+fn now_micros() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+}

@@ -1,0 +1,94 @@
+//! The Postgres backend: diesel-async over tokio-postgres (no libpq), a
+//! deadpool pool, row locks with `FOR UPDATE`, a per-teacher advisory lock
+//! for slot creation, and the exclusion constraint as the last guard.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use time::OffsetDateTime;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
+    TeacherRating, UserId,
+};
+use tutorbook_ports::{Error, OutboxMessage};
+use uuid::Uuid;
+
+use crate::conn::{Locks, impl_queries};
+use crate::error::TxError;
+use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
+use crate::schema::{credits, slots};
+use crate::types::{DbId, DbInstant};
+
+/// The Postgres schema, embedded in the binary. An embedding service that
+/// manages its own connections can run these with diesel's `MigrationHarness`.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A pool of Postgres connections.
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// Builds a pool of at most `max_size` connections to `url` (nothing is
+/// connected until first use).
+pub fn pg_pool(url: &str, max_size: usize) -> Result<PgPool, Error> {
+    Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+        .max_size(max_size)
+        .build()
+        .map_err(|e| Error::Storage(format!("cannot build the Postgres pool: {e}")))
+}
+
+/// Runs the pending migrations on a dedicated connection to `url`. Safe on
+/// any tokio runtime flavour (the sync migration harness runs on a blocking
+/// thread).
+pub async fn run_postgres_migrations(url: &str) -> Result<(), Error> {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
+            .map_err(|e| Error::Storage(format!("cannot connect to Postgres: {e}")))?;
+        conn.run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(drop)
+            .map_err(|e| Error::Storage(format!("Postgres migrations failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Storage(format!("migration task failed: {e}")))?
+}
+
+/// A 64-bit advisory-lock key for a teacher (the UUID's two halves folded).
+fn advisory_key(teacher: UserId) -> i64 {
+    let bits = teacher.as_uuid().as_u128();
+    ((bits >> 64) as u64 ^ bits as u64) as i64
+}
+
+impl Locks for AsyncPgConnection {
+    async fn lock_teacher(&mut self, teacher: UserId) -> Result<(), TxError> {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<BigInt, _>(advisory_key(teacher))
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_slot(&mut self, slot: SlotId) -> Result<(), TxError> {
+        slots::table
+            .find(DbId::from(slot))
+            .select(slots::id)
+            .for_update()
+            .load::<DbId>(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_credit(&mut self, credit: CreditId) -> Result<(), TxError> {
+        credits::table
+            .find(DbId::from(credit))
+            .select(credits::id)
+            .for_update()
+            .load::<DbId>(self)
+            .await?;
+        Ok(())
+    }
+}
+
+impl_queries!(AsyncPgConnection);

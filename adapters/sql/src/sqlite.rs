@@ -1,0 +1,113 @@
+//! The SQLite backend, the embedded default: bundled libsqlite3, WAL mode,
+//! foreign keys on, and every write transaction serialised through one async
+//! mutex per store, so a decision always sees the latest committed state
+//! (the equivalent of `BEGIN IMMEDIATE` for the one process that owns the
+//! file). SQLite has no exclusion constraint: the overlap rule is decided
+//! inside that serialised transaction.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
+    TeacherRating, UserId,
+};
+use tutorbook_ports::{Error, OutboxMessage};
+use uuid::Uuid;
+
+use crate::conn::{Locks, impl_queries};
+use crate::error::TxError;
+use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
+use crate::types::{DbId, DbInstant};
+
+/// The SQLite schema, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// An async SQLite connection (a sync connection run on blocking threads).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Settings every connection gets: WAL for concurrent readers, a busy
+/// timeout instead of immediate `SQLITE_BUSY`, enforced foreign keys.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                       PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+/// A SQLite database: a pool of connections and the writer lock.
+#[derive(Clone)]
+pub(crate) struct SqliteDb {
+    pub pool: Pool<SqliteConn>,
+    pub writer: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for SqliteDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDb").field("pool", &self.pool.status()).finish()
+    }
+}
+
+impl SqliteDb {
+    /// Opens (creating if needed) the database file at `path` and runs the migrations.
+    pub async fn open(path: &str, max_size: usize) -> Result<Self, Error> {
+        run_sqlite_migrations(path).await?;
+        let mut config = ManagerConfig::<SqliteConn>::default();
+        config.custom_setup = Box::new(|url| {
+            let url = url.to_owned();
+            Box::pin(async move {
+                let mut conn = SqliteConn::establish(&url).await?;
+                conn.batch_execute(PRAGMAS)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+        let pool = Pool::builder(manager)
+            .max_size(max_size)
+            .build()
+            .map_err(|e| Error::Storage(format!("cannot build the SQLite pool: {e}")))?;
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+}
+
+/// Runs the pending migrations on the database file at `path`.
+pub async fn run_sqlite_migrations(path: &str) -> Result<(), Error> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = SqliteConnection::establish(&path)
+            .map_err(|e| Error::Storage(format!("cannot open SQLite database {path}: {e}")))?;
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, PRAGMAS)
+            .map_err(|e| Error::Storage(format!("cannot configure SQLite: {e}")))?;
+        conn.run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(drop)
+            .map_err(|e| Error::Storage(format!("SQLite migrations failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Storage(format!("migration task failed: {e}")))?
+}
+
+/// Writes are serialised by [`SqliteDb::writer`], so there is nothing left to lock.
+impl Locks for SqliteConn {
+    async fn lock_teacher(&mut self, _teacher: UserId) -> Result<(), TxError> {
+        Ok(())
+    }
+
+    async fn lock_slot(&mut self, _slot: SlotId) -> Result<(), TxError> {
+        Ok(())
+    }
+
+    async fn lock_credit(&mut self, _credit: CreditId) -> Result<(), TxError> {
+        Ok(())
+    }
+}
+
+impl_queries!(SqliteConn);

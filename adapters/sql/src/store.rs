@@ -1,0 +1,371 @@
+//! [`SqlStore`]: every store port over Postgres or SQLite. Each command runs
+//! in one transaction: lock, load the aggregate, run the domain decision,
+//! write rows, audit and outbox; or write nothing.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use diesel_async::AsyncConnection;
+use diesel_async::TransactionManager;
+use time::OffsetDateTime;
+use tutorbook_domain::{
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Review, Slot, SlotId,
+    TeacherRating, UserId,
+};
+use tutorbook_ports::{
+    BookingStore, Committed, Error, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
+    Result, ReviewStore, SlotDecision,
+};
+use uuid::Uuid;
+
+use crate::conn::{OPEN, Queries, VISIBLE};
+use crate::error::{TxError, map_db_error};
+
+/// The SQL store. Cheap to clone: clones share the pool.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    #[cfg(feature = "postgres")]
+    Postgres(crate::pg::PgPool),
+    #[cfg(feature = "sqlite")]
+    Sqlite(crate::sqlite::SqliteDb),
+}
+
+/// Runs `$body` with `$c` bound to a pooled connection of whichever backend
+/// the store uses. `write` takes SQLite's writer lock for the whole body.
+macro_rules! with_conn {
+    ($self:ident, write = $write:expr, |$c:ident| $body:expr) => {
+        match &*$self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => {
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                let $c = &mut *conn;
+                $body
+            }
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => {
+                let _writer = if $write { Some(db.writer.lock().await) } else { None };
+                let mut conn = db.pool.get().await.map_err(pool_error)?;
+                let $c = &mut *conn;
+                $body
+            }
+        }
+    };
+}
+
+impl std::fmt::Debug for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Postgres(pool) => f.debug_tuple("Postgres").field(&pool.status()).finish(),
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(db) => f.debug_tuple("Sqlite").field(db).finish(),
+        }
+    }
+}
+
+fn pool_error(e: impl std::fmt::Display) -> Error {
+    Error::Storage(format!("no database connection: {e}"))
+}
+
+impl SqlStore {
+    /// Connects to Postgres at `url`, runs the migrations and pools up to `max_connections`.
+    #[cfg(feature = "postgres")]
+    pub async fn postgres(url: &str, max_connections: usize) -> Result<Self> {
+        crate::pg::run_postgres_migrations(url).await?;
+        Ok(Self::from_pg_pool(crate::pg::pg_pool(url, max_connections)?))
+    }
+
+    /// Uses an existing pool whose database the embedder migrated itself
+    /// (see [`crate::POSTGRES_MIGRATIONS`]).
+    #[cfg(feature = "postgres")]
+    pub fn from_pg_pool(pool: crate::pg::PgPool) -> Self {
+        Self {
+            backend: Arc::new(Backend::Postgres(pool)),
+        }
+    }
+
+    /// Opens (creating if needed) the SQLite database file at `path`, runs the
+    /// migrations and pools up to `max_connections` readers.
+    #[cfg(feature = "sqlite")]
+    pub async fn sqlite(path: &str, max_connections: usize) -> Result<Self> {
+        Ok(Self {
+            backend: Arc::new(Backend::Sqlite(
+                crate::sqlite::SqliteDb::open(path, max_connections).await?,
+            )),
+        })
+    }
+
+    /// `postgres` or `sqlite`.
+    pub fn backend_name(&self) -> &'static str {
+        match &*self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => "postgres",
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The invariant check query: every slot's `booked_count` equals its
+    /// confirmed bookings and fits its capacity. Returns the offending slot ids.
+    pub async fn slots_breaking_invariants(&self) -> Result<Vec<String>> {
+        with_conn!(self, write = false, |c| c.broken_slots().await.map_err(Error::from))
+    }
+
+    /// Answers when the database does (for readiness checks).
+    pub async fn ping(&self) -> Result<()> {
+        with_conn!(self, write = false, |c| c.ping().await.map_err(Error::from))
+    }
+}
+
+/// Runs `$body` inside a transaction on `$conn`: commit when it returns
+/// `Ok`, roll back when it returns `Err`. (diesel-async's closure-based
+/// `transaction` trips the compiler's higher-ranked `Send` inference in
+/// generic code, rust-lang/rust#100013, so the steps are spelled out; the
+/// transaction manager still tracks depth, so a connection dropped mid-way
+/// is discarded by the pool, not reused.)
+macro_rules! in_transaction {
+    ($conn:ident, $body:expr) => {{
+        <C as AsyncConnection>::TransactionManager::begin_transaction($conn)
+            .await
+            .map_err(map_db_error)?;
+        let result: std::result::Result<_, TxError> = $body.await;
+        match result {
+            Ok(value) => {
+                <C as AsyncConnection>::TransactionManager::commit_transaction($conn)
+                    .await
+                    .map_err(map_db_error)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The refusal or failure is what the caller needs to hear; a
+                // failed rollback leaves the connection broken, and the pool
+                // drops broken connections.
+                let _ = <C as AsyncConnection>::TransactionManager::rollback_transaction($conn).await;
+                Err(Error::from(error))
+            }
+        }
+    }};
+}
+
+async fn open_slot_in<C: Queries + AsyncConnection>(
+    c: &mut C,
+    teacher: UserId,
+    search: (OffsetDateTime, OffsetDateTime),
+    decide: OpenDecision,
+) -> Result<Committed> {
+    in_transaction!(c, async {
+        c.lock_teacher(teacher).await?;
+        let existing = c
+            .load_slots_between(Some(teacher), search.0, search.1, OPEN, true, i64::MAX)
+            .await?;
+        let policy = c.load_policy(teacher).await?;
+        let (slot, outcome) = decide(&existing)?;
+        if slot.teacher() != teacher {
+            return Err(Error::Storage("open_slot decided a slot for another teacher".into()).into());
+        }
+        c.insert_slot(&slot, &policy).await?;
+        c.save_outcome(&outcome).await?;
+        Ok(Committed { slot, outcome })
+    })
+}
+
+async fn change_slot_in<C: Queries + AsyncConnection>(
+    c: &mut C,
+    id: SlotId,
+    decide: SlotDecision,
+) -> Result<Committed> {
+    in_transaction!(c, async {
+        c.lock_slot(id).await?;
+        let before = c.load_slot(id).await?.ok_or_else(|| Error::not_found("slot"))?;
+        let mut after = before.clone();
+        let outcome = decide(&mut after)?;
+        c.save_slot(&before, &after).await?;
+        c.save_outcome(&outcome).await?;
+        Ok(Committed { slot: after, outcome })
+    })
+}
+
+async fn redeem_in<C: Queries + AsyncConnection>(
+    c: &mut C,
+    credit: CreditId,
+    slot: SlotId,
+    decide: RedeemDecision,
+) -> Result<Committed> {
+    in_transaction!(c, async {
+        // Always credit first, then slot: two redemptions can never deadlock.
+        c.lock_credit(credit).await?;
+        c.lock_slot(slot).await?;
+        let mut credit = c.load_credit(credit).await?.ok_or_else(|| Error::not_found("credit"))?;
+        let before = c.load_slot(slot).await?.ok_or_else(|| Error::not_found("slot"))?;
+        let mut after = before.clone();
+        let outcome = decide(&mut credit, &mut after)?;
+        c.save_slot(&before, &after).await?;
+        c.save_outcome(&outcome).await?;
+        Ok(Committed { slot: after, outcome })
+    })
+}
+
+#[async_trait]
+impl BookingStore for SqlStore {
+    async fn open_slot(
+        &self,
+        teacher: UserId,
+        search: (OffsetDateTime, OffsetDateTime),
+        decide: OpenDecision,
+    ) -> Result<Committed> {
+        with_conn!(self, write = true, |c| open_slot_in(c, teacher, search, decide).await)
+    }
+
+    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed> {
+        with_conn!(self, write = true, |c| change_slot_in(c, slot, decide).await)
+    }
+
+    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed> {
+        with_conn!(self, write = true, |c| redeem_in(c, credit, slot, decide).await)
+    }
+
+    async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
+        with_conn!(self, write = false, |c| c.load_slot(id).await.map_err(Error::from))
+    }
+
+    async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>> {
+        with_conn!(self, write = false, |c| c
+            .slot_id_of_booking(booking)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>> {
+        with_conn!(self, write = false, |c| c
+            .load_slots_between(Some(teacher), from, to, VISIBLE, false, i64::MAX)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = false, |c| c
+            .load_slots_between(None, from, to, OPEN, false, limit)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn student_bookings(
+        &self,
+        student: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<(Booking, Slot)>> {
+        with_conn!(self, write = false, |c| c
+            .bookings_of_student(student, from, to)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>> {
+        with_conn!(self, write = false, |c| c.load_credit(id).await.map_err(Error::from))
+    }
+
+    async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>> {
+        with_conn!(self, write = false, |c| c
+            .credits_of_student(student)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>> {
+        with_conn!(self, write = false, |c| c
+            .booking_history(booking)
+            .await
+            .map_err(Error::from))
+    }
+}
+
+#[async_trait]
+impl PolicyStore for SqlStore {
+    async fn policy(&self, teacher: UserId) -> Result<BookingPolicy> {
+        with_conn!(self, write = false, |c| c
+            .load_policy(teacher)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .store_policy(teacher, &policy)
+            .await
+            .map_err(Error::from))
+    }
+}
+
+#[async_trait]
+impl ReviewStore for SqlStore {
+    async fn add_review(&self, review: Review) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .insert_review(&review)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = false, |c| c
+            .reviews_of_teacher(teacher, limit)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating> {
+        with_conn!(self, write = false, |c| c
+            .rating_of_teacher(teacher)
+            .await
+            .map_err(Error::from))
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqlStore {
+    async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>> {
+        with_conn!(self, write = false, |c| c
+            .report_of_booking(booking)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn save_report(&self, report: LessonReport) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .upsert_report(&report)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>> {
+        with_conn!(self, write = false, |c| c
+            .reports_of_student(student)
+            .await
+            .map_err(Error::from))
+    }
+}
+
+#[async_trait]
+impl Outbox for SqlStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = false, |c| c
+            .outbox_pending(limit)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
+        let at = crate::now_micros();
+        with_conn!(self, write = true, |c| c
+            .outbox_delivered(ids, at)
+            .await
+            .map_err(Error::from))
+    }
+}

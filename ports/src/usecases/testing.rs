@@ -1,0 +1,200 @@
+//! Test support for the use cases' unit tests: one mock implementing every
+//! store port (the use cases need a single `S` with several of them), a fixed
+//! clock, scripted ids and ready-made slots.
+
+use async_trait::async_trait;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+use tutorbook_domain::{
+    Actor, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, LessonWindow, MakeupCredit, Meeting,
+    PlatformSettings, Review, Slot, SlotDraft, SlotId, TeacherRating, UserId, Zone,
+};
+use uuid::Uuid;
+
+use crate::{
+    BookingStore, Committed, Error, MockClock, MockIdGen, OpenDecision, PolicyStore, RedeemDecision, ReportStore,
+    Result, ReviewStore, SlotDecision,
+};
+
+mockall::mock! {
+    /// Every store port in one mock.
+    pub Store {}
+
+    #[async_trait]
+    impl BookingStore for Store {
+        async fn open_slot(
+            &self,
+            teacher: UserId,
+            search: (OffsetDateTime, OffsetDateTime),
+            decide: OpenDecision,
+        ) -> Result<Committed>;
+        async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed>;
+        async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed>;
+        async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
+        async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
+        async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>>;
+        async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;
+        async fn student_bookings(
+            &self,
+            student: UserId,
+            from: OffsetDateTime,
+            to: OffsetDateTime,
+        ) -> Result<Vec<(Booking, Slot)>>;
+        async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>>;
+        async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>>;
+        async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>>;
+    }
+
+    #[async_trait]
+    impl PolicyStore for Store {
+        async fn policy(&self, teacher: UserId) -> Result<BookingPolicy>;
+        async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()>;
+    }
+
+    #[async_trait]
+    impl ReviewStore for Store {
+        async fn add_review(&self, review: Review) -> Result<()>;
+        async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>>;
+        async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating>;
+    }
+
+    #[async_trait]
+    impl ReportStore for Store {
+        async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>>;
+        async fn save_report(&self, report: LessonReport) -> Result<()>;
+        async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>>;
+    }
+}
+
+/// The instant every test's clock reads.
+pub(crate) const NOW: OffsetDateTime = datetime!(2030-01-07 09:00 UTC);
+/// Where test slots start: three days after [`NOW`].
+pub(crate) const START: OffsetDateTime = datetime!(2030-01-10 09:00 UTC);
+/// Ten minutes after the test slots' end.
+pub(crate) const LESSON_OVER: OffsetDateTime = datetime!(2030-01-10 10:00 UTC);
+
+pub(crate) const TEACHER: UserId = UserId::from_uuid(Uuid::from_u128(0x7e));
+pub(crate) const OTHER_TEACHER: UserId = UserId::from_uuid(Uuid::from_u128(0x7f));
+pub(crate) const STUDENT: UserId = UserId::from_uuid(Uuid::from_u128(0x5a));
+pub(crate) const OTHER_STUDENT: UserId = UserId::from_uuid(Uuid::from_u128(0x5b));
+pub(crate) const STAFF: UserId = UserId::from_uuid(Uuid::from_u128(0x5f));
+
+/// A distinct, recognisable id.
+pub(crate) fn uuid(n: u128) -> Uuid {
+    Uuid::from_u128(0xabc0_0000 + n)
+}
+
+/// A clock standing at [`NOW`].
+pub(crate) fn clock() -> MockClock {
+    clock_at(NOW)
+}
+
+/// A clock standing at `at`.
+pub(crate) fn clock_at(at: OffsetDateTime) -> MockClock {
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(at);
+    clock
+}
+
+/// An id source handing out exactly `ids`, in order (more or fewer calls fail the test).
+pub(crate) fn ids<const N: usize>(ids: [Uuid; N]) -> MockIdGen {
+    let mut source = MockIdGen::new();
+    let mut next = ids.into_iter();
+    source
+        .expect_new_id()
+        .times(N)
+        .returning(move || next.next().expect("more ids drawn than scripted"));
+    source
+}
+
+/// An id source that must not be used.
+pub(crate) fn no_ids() -> MockIdGen {
+    let mut source = MockIdGen::new();
+    source.expect_new_id().never();
+    source
+}
+
+/// A policy without approval for either kind of slot.
+pub(crate) fn instant_policy() -> BookingPolicy {
+    BookingPolicy::default().with_approval(false, false)
+}
+
+/// An open slot of `teacher` with `capacity` seats from [`START`] for 50 minutes.
+pub(crate) fn open_slot(id: u128, teacher: UserId, capacity: u32) -> Slot {
+    let draft = SlotDraft {
+        teacher,
+        window: LessonWindow::new(START, START + Duration::minutes(50)).unwrap(),
+        zone: Zone::default(),
+        capacity,
+        meeting: Meeting::default(),
+        package_session: None,
+    };
+    let opened_at = NOW - Duration::days(1);
+    let (slot, _) = Slot::open(
+        SlotId::from_uuid(uuid(id)),
+        draft,
+        &Actor::teacher(teacher),
+        &[],
+        &BookingPolicy::default(),
+        &PlatformSettings::default(),
+        opened_at,
+    )
+    .unwrap();
+    slot
+}
+
+/// Adds a booking of `student` under `policy` (requested or confirmed).
+pub(crate) fn book(slot: &mut Slot, id: u128, student: UserId, policy: &BookingPolicy) -> BookingId {
+    let booking = BookingId::from_uuid(uuid(id));
+    slot.request(booking, &Actor::student(student), policy, NOW - Duration::hours(1))
+        .unwrap();
+    booking
+}
+
+/// Expects one `slot(slot.id())` read answering `slot`.
+pub(crate) fn expect_slot_read(store: &mut MockStore, slot: &Slot) {
+    let (id, answer) = (slot.id(), slot.clone());
+    store
+        .expect_slot()
+        .withf(move |asked| *asked == id)
+        .times(1)
+        .returning(move |_| Ok(Some(answer.clone())));
+}
+
+/// Expects one `slot_of_booking(booking)` answering `slot`.
+pub(crate) fn expect_booking_lookup(store: &mut MockStore, booking: BookingId, slot: SlotId) {
+    store
+        .expect_slot_of_booking()
+        .withf(move |asked| *asked == booking)
+        .times(1)
+        .returning(move |_| Ok(Some(slot)));
+}
+
+/// Expects one `policy(teacher)` answering `policy`.
+pub(crate) fn expect_policy(store: &mut MockStore, teacher: UserId, policy: BookingPolicy) {
+    store
+        .expect_policy()
+        .withf(move |asked| *asked == teacher)
+        .times(1)
+        .returning(move |_| Ok(policy));
+}
+
+/// Expects one `change_slot(slot.id(), ..)` and runs the decision on a copy of
+/// `slot`, the way a real store does.
+pub(crate) fn expect_change(store: &mut MockStore, slot: &Slot) {
+    let (id, current) = (slot.id(), slot.clone());
+    store
+        .expect_change_slot()
+        .withf(move |asked, _| *asked == id)
+        .times(1)
+        .returning(move |_, decide| {
+            let mut draft = current.clone();
+            let outcome = decide(&mut draft)?;
+            Ok(Committed { slot: draft, outcome })
+        });
+}
+
+/// A store failure.
+pub(crate) fn storage_down() -> Error {
+    Error::Storage("connection reset".into())
+}

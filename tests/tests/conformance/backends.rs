@@ -1,0 +1,96 @@
+//! The three stores the conformance suite runs on, each fresh per test:
+//! memory, SQLite (a new file in a temp dir), Postgres (a new database on the
+//! server `scripts/test` started, named in `TUTORBOOK_TEST_DATABASE_URL`).
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use tutorbook_memory::MemoryStore;
+use tutorbook_ports::{BookingStore, Outbox, PolicyStore, ReportStore, ReviewStore};
+use tutorbook_sql::SqlStore;
+use uuid::Uuid;
+
+/// Everything a conformance scenario needs from a store.
+pub trait Store: BookingStore + PolicyStore + ReviewStore + ReportStore + Outbox + Clone + 'static {
+    /// The store-level invariant check (the SQL stores run their invariant
+    /// query: booked_count equals confirmed bookings and fits capacity).
+    fn check_invariants(&self) -> impl std::future::Future<Output = ()> + Send;
+}
+
+impl Store for MemoryStore {
+    async fn check_invariants(&self) {
+        self.verify_invariants().expect("memory invariants hold");
+    }
+}
+
+impl Store for SqlStore {
+    async fn check_invariants(&self) {
+        let broken = self.slots_breaking_invariants().await.expect("invariant query runs");
+        assert!(broken.is_empty(), "slots breaking invariants: {broken:?}");
+    }
+}
+
+pub fn memory() -> MemoryStore {
+    MemoryStore::new()
+}
+
+/// A fresh SQLite database file; the temp dir lives as long as the process.
+pub async fn sqlite() -> SqlStore {
+    let dir = std::env::temp_dir().join(format!("tutorbook-test-{}", Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("tutorbook.db");
+    SqlStore::sqlite(path.to_str().expect("utf-8 path"), 8)
+        .await
+        .expect("sqlite store opens")
+}
+
+/// A fresh Postgres database, or `None` (with a loud message) when no server
+/// is configured outside CI. With `CI=true` a missing server fails the test.
+pub async fn postgres() -> Option<SqlStore> {
+    let Ok(admin_url) = std::env::var("TUTORBOOK_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but TUTORBOOK_TEST_DATABASE_URL is not set: run the tests through scripts/test"
+        );
+        eprintln!("SKIPPED: no TUTORBOOK_TEST_DATABASE_URL; run scripts/test to include the Postgres store");
+        return None;
+    };
+    let name = format!("tb_{}", Uuid::now_v7().simple());
+    let mut admin = AsyncPgConnection::establish(&admin_url)
+        .await
+        .expect("connect to the test Postgres server");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create a fresh test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    let store = SqlStore::postgres(&format!("{base}/{name}"), 80)
+        .await
+        .expect("postgres store opens");
+    Some(store)
+}
+
+/// Declares one test per backend for an async scenario `fn(S) -> impl Future`.
+#[macro_export]
+macro_rules! conformance {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn memory() {
+                    super::$scenario($crate::backends::memory()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    super::$scenario($crate::backends::sqlite().await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    if let Some(store) = $crate::backends::postgres().await {
+                        super::$scenario(store).await;
+                    }
+                }
+            }
+        )*
+    };
+}

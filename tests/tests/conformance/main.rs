@@ -1,0 +1,6 @@
+//! One set of scenarios written against the store ports, run on the memory,
+//! SQLite and Postgres stores alike: the stores must be indistinguishable
+//! through the use cases, including under concurrency.
+
+mod backends;
+mod smoke;
