@@ -4,11 +4,15 @@
 //! |------------------|------------------|-------------------------------------------|
 //! | `TUTORBOOK_BIND` | `127.0.0.1:8080` | address to listen on, `IP:PORT`           |
 //! | `RUST_LOG`       | `info`           | log filter (`tracing-subscriber` syntax)  |
+//! | `DATABASE_URL`   | (unset)          | `postgres://...`: use Postgres            |
+//! | `TUTORBOOK_DATA_DIR` | `.data`      | where the SQLite file lives without `DATABASE_URL` |
+//! | `TUTORBOOK_DB_POOL` | `16`          | most database connections in the pool     |
 //!
 //! A variable that is set but empty counts as unset.
 
 use std::ffi::OsStr;
 use std::net::{AddrParseError, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -23,6 +27,34 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// Log filter used when [`LOG_VAR`] is unset.
 pub const DEFAULT_LOG_FILTER: &str = "info";
 /// How long shutdown waits for in-flight requests before dropping them.
+/// Postgres connection URL; without it the service uses SQLite.
+pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
+/// Directory of the SQLite database file.
+pub const DATA_DIR_VAR: &str = "TUTORBOOK_DATA_DIR";
+/// Maximum pooled database connections.
+pub const POOL_VAR: &str = "TUTORBOOK_DB_POOL";
+/// Default SQLite data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = ".data";
+/// Default pool size.
+pub const DEFAULT_POOL: usize = 16;
+/// File name of the SQLite database inside the data directory.
+pub const SQLITE_FILE: &str = "tutorbook.db";
+
+/// Which store the service runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded default: a SQLite file that survives restarts.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A Postgres server.
+    Postgres {
+        /// Its connection URL.
+        url: String,
+    },
+}
+
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Validated service configuration.
@@ -34,6 +66,10 @@ pub struct Config {
     pub log_filter: String,
     /// Upper bound on draining in-flight requests at shutdown.
     pub shutdown_grace: Duration,
+    /// The store: SQLite under the data directory unless `DATABASE_URL` is set.
+    pub database: Database,
+    /// Most pooled database connections.
+    pub pool_size: usize,
 }
 
 /// Why the configuration could not be loaded. Messages name the variable,
@@ -74,6 +110,20 @@ pub enum ConfigError {
         #[source]
         source: ParseError,
     },
+    /// `DATABASE_URL` is not a Postgres URL (the value is not echoed: it may hold a password).
+    #[error("{var} must be a postgres:// or postgresql:// URL (unset it to use the embedded SQLite store)")]
+    InvalidDatabaseUrl {
+        /// The variable.
+        var: &'static str,
+    },
+    /// The pool size is not a number in 1..=1000.
+    #[error("{var}={value:?} must be a whole number from 1 to 1000")]
+    InvalidPoolSize {
+        /// The variable.
+        var: &'static str,
+        /// The rejected value.
+        value: String,
+    },
 }
 
 impl Default for Config {
@@ -82,6 +132,10 @@ impl Default for Config {
             bind: DEFAULT_BIND.parse().expect("DEFAULT_BIND is a valid address"),
             log_filter: DEFAULT_LOG_FILTER.to_owned(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            database: Database::Sqlite {
+                path: PathBuf::from(DEFAULT_DATA_DIR).join(SQLITE_FILE),
+            },
+            pool_size: DEFAULT_POOL,
         }
     }
 }
@@ -100,14 +154,19 @@ impl Config {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        let mut bind = None;
-        let mut log_filter = None;
+        let (mut bind, mut log_filter, mut database_url, mut data_dir, mut pool) = (None, None, None, None, None);
         for (key, value) in vars {
-            let key = key.as_ref();
+            let (key, value) = (key.as_ref(), value.as_ref());
             if key == BIND_VAR {
-                bind = non_empty(BIND_VAR, value.as_ref())?;
+                bind = non_empty(BIND_VAR, value)?;
             } else if key == LOG_VAR {
-                log_filter = non_empty(LOG_VAR, value.as_ref())?;
+                log_filter = non_empty(LOG_VAR, value)?;
+            } else if key == DATABASE_URL_VAR {
+                database_url = non_empty(DATABASE_URL_VAR, value)?;
+            } else if key == DATA_DIR_VAR {
+                data_dir = non_empty(DATA_DIR_VAR, value)?;
+            } else if key == POOL_VAR {
+                pool = non_empty(POOL_VAR, value)?;
             }
         }
 
@@ -128,6 +187,23 @@ impl Config {
                     source,
                 })?;
             config.log_filter = value;
+        }
+        if let Some(url) = database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::InvalidDatabaseUrl { var: DATABASE_URL_VAR });
+            }
+            config.database = Database::Postgres { url };
+        } else if let Some(dir) = data_dir {
+            config.database = Database::Sqlite {
+                path: PathBuf::from(dir).join(SQLITE_FILE),
+            };
+        }
+        if let Some(value) = pool {
+            config.pool_size = value
+                .parse()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or(ConfigError::InvalidPoolSize { var: POOL_VAR, value })?;
         }
         Ok(config)
     }

@@ -20,7 +20,15 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    match tutorbook_app::run(config, AppState::in_memory()).await {
+    let state = match AppState::open(&config.database, config.pool_size).await {
+        Ok(state) => state,
+        Err(err) => {
+            tracing::error!("tutorbook cannot open its database: {}", chain(&err));
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(store = state.store.backend_name(), "database ready");
+    match tutorbook_app::run(config, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("tutorbook failed: {}", chain(&err));

@@ -2,19 +2,22 @@
 //! their adapters.
 
 use tutorbook_domain::PlatformSettings;
-use tutorbook_memory::MemoryStore;
 use tutorbook_ports::{Bookings, Feedback, SystemClock, UuidV7};
+use tutorbook_sql::SqlStore;
 
-/// The store the service runs on. The in-memory store for now; the SQL
-/// stores replace it when persistence lands.
-pub type Store = MemoryStore;
+use crate::config::Database;
+
+/// The store the service runs on: SQLite by default, Postgres with `DATABASE_URL`.
+pub type Store = SqlStore;
 
 /// The use cases, wired to [`Store`], the system clock and UUID v7 ids.
 ///
 /// Attached to every request as poem data, so handlers take
-/// `poem::web::Data<&AppState>`. Cheap to clone: the store is shared.
+/// `poem::web::Data<&AppState>`. Cheap to clone: the store's pool is shared.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The store, for read models and health checks.
+    pub store: Store,
     /// Slots, bookings, credits, history.
     pub bookings: Bookings<Store, SystemClock, UuidV7>,
     /// Reviews, ratings, lesson reports, progress.
@@ -26,12 +29,28 @@ impl AppState {
     pub fn new(store: Store, settings: PlatformSettings) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), SystemClock, UuidV7, settings),
-            feedback: Feedback::new(store, SystemClock, UuidV7),
+            feedback: Feedback::new(store.clone(), SystemClock, UuidV7),
+            store,
         }
     }
 
-    /// A fresh in-memory store with the default platform settings.
-    pub fn in_memory() -> Self {
-        Self::new(MemoryStore::new(), PlatformSettings::default())
+    /// Opens the configured database (creating the SQLite file and its
+    /// directory if needed), runs the migrations and wires the use cases.
+    pub async fn open(database: &Database, pool_size: usize) -> Result<Self, tutorbook_ports::Error> {
+        let store = match database {
+            Database::Postgres { url } => SqlStore::postgres(url, pool_size).await?,
+            Database::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        tutorbook_ports::Error::Storage(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| tutorbook_ports::Error::Storage("the SQLite path must be UTF-8".into()))?;
+                SqlStore::sqlite(path, pool_size).await?
+            }
+        };
+        Ok(Self::new(store, PlatformSettings::default()))
     }
 }

@@ -8,8 +8,10 @@ use tutorbook_domain::{Actor, Meeting, UserId, Zone};
 use tutorbook_ports::OpenSlot;
 use uuid::Uuid;
 
+mod common;
+
 async fn seeded() -> (AppState, Vec<Uuid>) {
-    let state = AppState::in_memory();
+    let state = common::state().await;
     let teacher = Actor::teacher(UserId::from_uuid(Uuid::from_u128(1)));
     let base = OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + Duration::days(2);
     let mut ids = Vec::new();

@@ -72,3 +72,43 @@ fn non_utf8_value_is_rejected() {
         "{err:?}"
     );
 }
+
+#[test]
+fn sqlite_under_the_data_dir_is_the_default_store() {
+    let config = Config::from_vars([("TUTORBOOK_DATA_DIR", "/var/lib/tutorbook")]).unwrap();
+    assert_eq!(
+        config.database,
+        tutorbook_app::config::Database::Sqlite {
+            path: "/var/lib/tutorbook/tutorbook.db".into()
+        }
+    );
+    assert_eq!(
+        Config::from_vars(std::iter::empty::<(&str, &str)>()).unwrap().database,
+        tutorbook_app::config::Database::Sqlite {
+            path: ".data/tutorbook.db".into()
+        }
+    );
+}
+
+#[test]
+fn database_url_selects_postgres_and_is_checked_without_echoing_it() {
+    let url = "postgres://app:secret@db:5432/tutorbook";
+    let config = Config::from_vars([("DATABASE_URL", url)]).unwrap();
+    assert_eq!(
+        config.database,
+        tutorbook_app::config::Database::Postgres { url: url.into() }
+    );
+
+    let err = Config::from_vars([("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidDatabaseUrl { .. }), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"), "the password leaked: {err}");
+}
+
+#[test]
+fn pool_size_must_be_a_sane_number() {
+    assert_eq!(Config::from_vars([("TUTORBOOK_DB_POOL", "4")]).unwrap().pool_size, 4);
+    for bad in ["0", "many", "5000"] {
+        let err = Config::from_vars([("TUTORBOOK_DB_POOL", bad)]).unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidPoolSize { .. }), "{bad}: {err:?}");
+    }
+}

@@ -2,15 +2,17 @@
 
 use poem::http::StatusCode;
 use poem::test::TestClient;
-use tutorbook_app::{AppState, build_app};
+use tutorbook_app::build_app;
 
-fn client() -> TestClient<impl poem::Endpoint> {
-    TestClient::new(build_app(AppState::in_memory()))
+mod common;
+
+async fn client() -> TestClient<impl poem::Endpoint> {
+    TestClient::new(build_app(common::state().await))
 }
 
 #[tokio::test]
 async fn healthz_answers_ok_json() {
-    let resp = client().get("/healthz").send().await;
+    let resp = client().await.get("/healthz").send().await;
     resp.assert_status_is_ok();
     resp.assert_content_type("application/json; charset=utf-8");
     resp.assert_text(r#"{"status":"ok"}"#).await;
@@ -18,7 +20,7 @@ async fn healthz_answers_ok_json() {
 
 #[tokio::test]
 async fn api_health_operation_answers_ok_json() {
-    let resp = client().get("/api/v1/health").send().await;
+    let resp = client().await.get("/api/v1/health").send().await;
     resp.assert_status_is_ok();
     let body: serde_json::Value = resp.json().await.value().deserialize();
     assert_eq!(body, serde_json::json!({ "status": "ok" }));
@@ -26,7 +28,7 @@ async fn api_health_operation_answers_ok_json() {
 
 #[tokio::test]
 async fn openapi_document_describes_tutorbook() {
-    let resp = client().get("/openapi.json").send().await;
+    let resp = client().await.get("/openapi.json").send().await;
     resp.assert_status_is_ok();
     resp.assert_content_type("application/json");
     let doc: serde_json::Value =
@@ -42,7 +44,7 @@ async fn openapi_document_describes_tutorbook() {
 
 #[tokio::test]
 async fn docs_serve_swagger_ui_html() {
-    let resp = client().get("/docs").send().await;
+    let resp = client().await.get("/docs").send().await;
     resp.assert_status_is_ok();
     let content_type = resp
         .0
@@ -58,6 +60,13 @@ async fn docs_serve_swagger_ui_html() {
 
 #[tokio::test]
 async fn unknown_route_is_404() {
-    let resp = client().get("/no/such/route").send().await;
+    let resp = client().await.get("/no/such/route").send().await;
     resp.assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn readyz_pings_the_store() {
+    let resp = client().await.get("/readyz").send().await;
+    resp.assert_status_is_ok();
+    resp.assert_text(r#"{"status":"ready"}"#).await;
 }

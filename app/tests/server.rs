@@ -8,8 +8,10 @@ use poem::{EndpointExt, Route, get, handler};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+use tutorbook_app::build_app;
 use tutorbook_app::server::{BoundListener, docs_url};
-use tutorbook_app::{AppState, build_app};
+
+mod common;
 
 /// Sends one `Connection: close` GET and returns the raw response.
 async fn get_raw(addr: SocketAddr, path: &str) -> String {
@@ -33,7 +35,7 @@ async fn serves_healthz_over_tcp_and_stops_on_signal() {
 
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(listener.serve(
-        build_app(AppState::in_memory()),
+        build_app(common::state().await),
         async {
             let _ = stopped.await;
         },

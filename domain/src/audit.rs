@@ -11,7 +11,8 @@ pub struct AuditEntry {
     pub booking: BookingId,
     /// Its slot.
     pub slot: SlotId,
-    /// Who caused it; `None` for the system (expiry, automatic decline).
+    /// Who caused it: the acting user, also for the declines their action
+    /// caused (a filled or cancelled slot); `None` for the system (expiry).
     pub actor: Option<UserId>,
     /// When.
     #[serde(with = "time::serde::rfc3339")]

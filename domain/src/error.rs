@@ -4,7 +4,9 @@
 //! it, the HTTP layer puts it in problem documents), so a variant's code never
 //! changes once released; new refusals get new variants.
 
+use crate::Currency;
 use thiserror::Error;
+use time::Date;
 
 /// A refusal from the booking rules. A command that returns one changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -117,6 +119,33 @@ pub enum DomainError {
         /// The IANA zone.
         zone: String,
     },
+    /// A course package asks for more sessions than a package may have.
+    #[error("a package has at most {max} sessions, got {got}")]
+    TooManySessions {
+        /// The requested number of sessions.
+        got: u32,
+        /// The cap ([`crate::MAX_SESSIONS`]).
+        max: u32,
+    },
+    /// A course package's sessions do not fit in the allowed number of days.
+    #[error("the sessions run from {first} to {last}; a package must fit within {max_days} days")]
+    PackageSpanTooLong {
+        /// Local date of the first session.
+        first: Date,
+        /// Local date of the last session.
+        last: Date,
+        /// The cap ([`crate::MAX_SPAN_DAYS`]).
+        max_days: i64,
+    },
+    /// Students are enrolled, so the package can no longer be edited or deleted.
+    #[error("the package has students and can no longer be edited or deleted")]
+    PackageHasStudents,
+    /// The pricing config has no per-session rate in this currency, so no price can be computed.
+    #[error("no session rate is configured in {currency}")]
+    UnpricedCurrency {
+        /// The currency asked for.
+        currency: Currency,
+    },
     /// The referenced thing does not exist (or is not visible to the actor).
     #[error("{entity} not found")]
     NotFound {
@@ -157,6 +186,10 @@ impl DomainError {
             Self::InvalidBand => "invalid_band",
             Self::DstGap { .. } => "dst_gap",
             Self::DstAmbiguous { .. } => "dst_ambiguous",
+            Self::TooManySessions { .. } => "too_many_sessions",
+            Self::PackageSpanTooLong { .. } => "package_span_too_long",
+            Self::PackageHasStudents => "package_has_students",
+            Self::UnpricedCurrency { .. } => "unpriced_currency",
             Self::NotFound { .. } => "not_found",
             Self::Forbidden => "forbidden",
         }

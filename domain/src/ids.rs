@@ -83,3 +83,11 @@ id_type!(
     /// A teacher's lesson report on a booking.
     ReportId
 );
+id_type!(
+    /// A course package (SPEC 8).
+    PackageId
+);
+id_type!(
+    /// A promotion (SPEC 9); the lowest id wins a tie between equally good promotions.
+    PromotionId
+);

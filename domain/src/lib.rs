@@ -1,7 +1,8 @@
-//! The pure rules of tutorbook: slots, bookings, make-up credits, reviews and
-//! lesson reports. No I/O, no async, no clock: time comes in as `now`, ids come
-//! in from the caller, and every command returns what it caused (events and
-//! audit entries) for a store to persist atomically.
+//! The pure rules of tutorbook: slots, bookings, make-up credits, reviews,
+//! lesson reports, course packages, pricing, promotions and refund quotes.
+//! No I/O, no async, no clock: time comes in as `now`, ids come in from the
+//! caller, and every command returns what it caused (events and audit
+//! entries) for a store to persist atomically.
 
 mod actor;
 mod audit;
@@ -13,9 +14,14 @@ mod events;
 mod ids;
 mod meeting;
 mod money;
+mod package;
 mod policy;
+mod pricing;
+mod promotion;
+mod refund;
 mod report;
 mod review;
+mod schedule;
 mod slot;
 mod window;
 mod zone;
@@ -27,12 +33,17 @@ pub use capacity::Capacity;
 pub use credit::{CreditStatus, MakeupCredit};
 pub use error::{DomainError, DomainResult};
 pub use events::{DeclineReason, DomainEvent};
-pub use ids::{BookingId, CreditId, PackageSessionId, ReportId, ReviewId, SlotId, UserId};
+pub use ids::{BookingId, CreditId, PackageId, PackageSessionId, PromotionId, ReportId, ReviewId, SlotId, UserId};
 pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
 pub use money::{Currency, Money};
+pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
 pub use policy::{BookingPolicy, CancellationTier, PlatformSettings};
+pub use pricing::{PricingConfig, SessionRates};
+pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};
+pub use refund::{CONSUMPTION_NOTICE, COOLING_OFF, EnrolledSession, RefundBasis, RefundQuote, refund_quote};
 pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportContent};
 pub use review::{MAX_REVIEW_CHARS, Rating, Review, TeacherRating};
+pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use window::{Buffers, LessonWindow};
 pub use zone::{DEFAULT_ZONE, Zone};

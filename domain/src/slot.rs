@@ -643,6 +643,10 @@ impl Slot {
             student,
             teacher: self.teacher,
         });
+        // Whatever filled the last seat, nobody should keep waiting on it.
+        if self.is_full() {
+            self.decline_waiting(DeclineReason::SlotFilled, actor, now, &mut outcome);
+        }
         outcome
     }
 

@@ -268,3 +268,24 @@ fn a_credit_survives_a_json_round_trip() {
     let json = serde_json::to_string(&credit).unwrap();
     assert_eq!(serde_json::from_str::<MakeupCredit>(&json).unwrap(), credit);
 }
+
+#[test]
+fn a_credit_filling_the_last_seat_declines_the_waiting_requests() {
+    let mut slot = target(1);
+    slot.request(booking_id(60), &student(2), &policy(), NOW).unwrap();
+    let mut credit = issued_credit(1);
+    let outcome = credit.redeem_into(&mut slot, booking_id(50), &student(1), NOW).unwrap();
+
+    assert_eq!(slot.booking(booking_id(60)).unwrap().status(), BookingStatus::Declined);
+    assert!(outcome.events.iter().any(|e| matches!(
+        e,
+        DomainEvent::BookingDeclined { booking, reason: tutorbook_domain::DeclineReason::SlotFilled, .. }
+            if *booking == booking_id(60)
+    )));
+    assert!(
+        outcome
+            .audit
+            .iter()
+            .any(|a| a.booking == booking_id(60) && a.to == BookingStatus::Declined)
+    );
+}

@@ -399,13 +399,48 @@ fn approve_takes_only_a_request() {
 }
 
 #[test]
-fn approve_refuses_a_full_slot() {
+fn filling_the_last_seat_any_way_declines_the_waiting_requests() {
     // A request left over from an approval policy, then the seat went to an instant booking.
     let mut slot = slot(1);
     let waiting = ask(&mut slot, 1);
     confirm(&mut slot, 2);
     assert!(slot.is_full());
-    assert_refused(&mut slot, "slot_full", |s| s.approve(waiting, &teacher(), NOW));
+    assert_eq!(slot.booking(waiting).unwrap().status(), BookingStatus::Declined);
+    assert_refused(&mut slot, "invalid_booking_status", |s| {
+        s.approve(waiting, &teacher(), NOW)
+    });
+}
+
+#[test]
+fn approve_refuses_a_full_slot() {
+    // Stored data where a request still waits on a full slot (written before
+    // the automatic decline existed): approval must not overbook it.
+    let full = slot(1);
+    let at = |n: u128, status| {
+        Booking::restore(
+            booking_id(n),
+            full.id(),
+            student(n).user,
+            status,
+            BookingSource::Direct,
+            NOW,
+            NOW,
+        )
+    };
+    let mut slot = Slot::restore(
+        full.id(),
+        full.teacher(),
+        full.window(),
+        full.zone(),
+        full.capacity(),
+        None,
+        full.meeting().clone(),
+        SlotStatus::Open,
+        NOW,
+        vec![at(1, BookingStatus::Confirmed), at(2, BookingStatus::Requested)],
+    )
+    .unwrap();
+    assert_refused(&mut slot, "slot_full", |s| s.approve(booking_id(2), &teacher(), NOW));
 }
 
 #[test]

@@ -10,13 +10,15 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The operating system's clock.
+/// The operating system's clock, truncated to whole microseconds: the
+/// precision every store keeps, so an instant reads back exactly as written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
     }
 }
 
@@ -46,5 +48,24 @@ impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
 impl<T: IdGen + ?Sized> IdGen for std::sync::Arc<T> {
     fn new_id(&self) -> Uuid {
         (**self).new_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_time_has_the_stores_microsecond_precision() {
+        for _ in 0..100 {
+            assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
+        }
+    }
+
+    #[test]
+    fn generated_ids_are_time_ordered_v7() {
+        let (a, b) = (UuidV7.new_id(), UuidV7.new_id());
+        assert_eq!(a.get_version_num(), 7);
+        assert!(a < b);
     }
 }

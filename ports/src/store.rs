@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, DomainResult, LessonReport, MakeupCredit,
     Outcome, Review, Slot, SlotId, TeacherRating, UserId,
@@ -142,4 +142,12 @@ pub trait Outbox: Send + Sync {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>>;
     /// Marks messages delivered; unknown ids are ignored (delivery is idempotent).
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()>;
+
+    /// Claims up to `limit` undelivered messages that are due, oldest first,
+    /// for `lease`: until the lease runs out (or the message is marked
+    /// delivered) no other claim returns them, so several workers can share
+    /// the outbox. Concurrent claims never return the same message (Postgres:
+    /// `FOR UPDATE SKIP LOCKED`). A claimer that dies simply lets its lease
+    /// lapse and the message is claimed again.
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>>;
 }

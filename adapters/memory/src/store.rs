@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonReport, MakeupCredit, Outcome, Review,
     Slot, SlotId, SlotStatus, TeacherRating, UserId,
@@ -26,13 +26,21 @@ pub struct MemoryStore {
     state: Arc<Mutex<State>>,
 }
 
+/// An outbox row: the message, when it may next be claimed, and whether it was delivered.
+#[derive(Debug)]
+struct OutboxEntry {
+    message: OutboxMessage,
+    available_at: OffsetDateTime,
+    delivered: bool,
+}
+
 #[derive(Debug, Default)]
 struct State {
     slots: HashMap<SlotId, Slot>,
     booking_slots: HashMap<BookingId, SlotId>,
     credits: HashMap<CreditId, MakeupCredit>,
     audit: HashMap<BookingId, Vec<AuditEntry>>,
-    outbox: Vec<(OutboxMessage, bool)>,
+    outbox: Vec<OutboxEntry>,
     policies: HashMap<UserId, BookingPolicy>,
     reviews: Vec<Review>,
     reports: HashMap<BookingId, LessonReport>,
@@ -83,7 +91,11 @@ impl State {
                 event: event.clone(),
                 occurred_at,
             };
-            self.outbox.push((message, false));
+            self.outbox.push(OutboxEntry {
+                message,
+                available_at: occurred_at,
+                delivered: false,
+            });
         }
         self.slots.insert(slot.id(), slot.clone());
         Ok(Committed { slot, outcome })
@@ -294,19 +306,34 @@ impl Outbox for MemoryStore {
         Ok(state
             .outbox
             .iter()
-            .filter(|(_, delivered)| !delivered)
+            .filter(|entry| !entry.delivered)
             .take(limit)
-            .map(|(m, _)| m.clone())
+            .map(|entry| entry.message.clone())
             .collect())
     }
 
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
         let mut state = self.lock();
-        for (message, delivered) in &mut state.outbox {
-            if ids.contains(&message.id) {
-                *delivered = true;
+        for entry in &mut state.outbox {
+            if ids.contains(&entry.message.id) {
+                entry.delivered = true;
             }
         }
         Ok(())
+    }
+
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
+        let now = OffsetDateTime::now_utc();
+        let mut state = self.lock();
+        Ok(state
+            .outbox
+            .iter_mut()
+            .filter(|entry| !entry.delivered && entry.available_at <= now)
+            .take(limit)
+            .map(|entry| {
+                entry.available_at = now + lease;
+                entry.message.clone()
+            })
+            .collect())
     }
 }

@@ -23,6 +23,13 @@ pub(crate) trait Locks: Send {
     fn lock_slot(&mut self, slot: SlotId) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Locks one credit row.
     fn lock_credit(&mut self, credit: CreditId) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks up to `limit` due, undelivered outbox rows that no other
+    /// transaction holds, oldest first, and returns their ids.
+    fn lock_due_outbox(
+        &mut self,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<crate::types::DbId>, TxError>> + Send;
 }
 
 /// Everything the stores read and write, per connection type.
@@ -86,6 +93,12 @@ pub(crate) trait Queries: Locks {
         ids: &[Uuid],
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn outbox_claim(
+        &mut self,
+        limit: i64,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>, TxError>> + Send;
     fn broken_slots(&mut self) -> impl Future<Output = Result<Vec<String>, TxError>> + Send;
     fn ping(&mut self) -> impl Future<Output = Result<(), TxError>> + Send;
 }
@@ -103,6 +116,24 @@ pub(crate) const INVARIANT_QUERY: &str = "SELECT CAST(s.id AS TEXT) AS id FROM s
      GROUP BY s.id, s.booked_count, s.capacity \
      HAVING COUNT(b.id) <> s.booked_count OR s.booked_count > s.capacity";
 
+/// Rebuilds slots from `slots LEFT JOIN bookings` rows ordered by slot: the
+/// slot row repeats once per booking (with `None` when it has none).
+pub(crate) fn slots_with_bookings(
+    rows: Vec<(crate::rows::SlotRow, Option<crate::rows::BookingRow>)>,
+) -> Result<Vec<Slot>, tutorbook_ports::Error> {
+    let mut grouped: Vec<(crate::rows::SlotRow, Vec<crate::rows::BookingRow>)> = Vec::new();
+    for (slot, booking) in rows {
+        match grouped.last_mut() {
+            Some((last, bookings)) if last.id == slot.id => bookings.extend(booking),
+            _ => grouped.push((slot, booking.into_iter().collect())),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(slot, bookings)| slot.into_slot(bookings))
+        .collect()
+}
+
 /// Slot statuses that read models show.
 pub(crate) const VISIBLE: &[&str] = &["open", "cancelled"];
 /// Only open slots.
@@ -114,20 +145,16 @@ macro_rules! impl_queries {
         impl $crate::conn::Queries for $conn {
             async fn load_slot(&mut self, id: SlotId) -> Result<Option<Slot>, TxError> {
                 use $crate::schema::{bookings, slots};
-                let row: Option<SlotRow> = slots::table
-                    .find(DbId::from(id))
-                    .select(SlotRow::as_select())
-                    .first(self)
-                    .await
-                    .optional()?;
-                let Some(row) = row else { return Ok(None) };
-                let booking_rows: Vec<BookingRow> = bookings::table
-                    .filter(bookings::slot_id.eq(row.id))
+                // One statement, so the slot row and its bookings come from one
+                // snapshot even when no lock is held (see `slots_with_bookings`).
+                let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
+                    .left_join(bookings::table)
+                    .filter(slots::id.eq(DbId::from(id)))
                     .order((bookings::created_at.asc(), bookings::id.asc()))
-                    .select(BookingRow::as_select())
+                    .select((SlotRow::as_select(), Option::<BookingRow>::as_select()))
                     .load(self)
                     .await?;
-                Ok(Some(row.into_slot(booking_rows)?))
+                Ok($crate::conn::slots_with_bookings(rows)?.pop())
             }
 
             async fn load_slots_between(
@@ -140,44 +167,40 @@ macro_rules! impl_queries {
                 limit: i64,
             ) -> Result<Vec<Slot>, TxError> {
                 use $crate::schema::{bookings, slots};
-                let mut query = slots::table
+                // The matching slots' ids (a subquery, for the limit) and their
+                // rows with bookings in one statement: one snapshot, so a seat
+                // count always agrees with the bookings read beside it.
+                let mut matching = slots::table
                     .filter(slots::status.eq_any(statuses))
                     .order((slots::starts_at.asc(), slots::id.asc()))
                     .limit(limit)
-                    .select(SlotRow::as_select())
+                    .select(slots::id)
                     .into_boxed();
                 if let Some(teacher) = teacher {
-                    query = query.filter(slots::teacher_id.eq(DbId::from(teacher)));
+                    matching = matching.filter(slots::teacher_id.eq(DbId::from(teacher)));
                 }
-                query = if overlap {
-                    query
+                matching = if overlap {
+                    matching
                         .filter(slots::starts_at.lt(DbInstant(to)))
                         .filter(slots::ends_at.gt(DbInstant(from)))
                 } else {
-                    query
+                    matching
                         .filter(slots::starts_at.ge(DbInstant(from)))
                         .filter(slots::starts_at.lt(DbInstant(to)))
                 };
-                let rows: Vec<SlotRow> = query.load(self).await?;
-                let ids: Vec<DbId> = rows.iter().map(|r| r.id).collect();
-                let mut booking_rows: Vec<BookingRow> = if ids.is_empty() {
-                    Vec::new()
-                } else {
-                    bookings::table
-                        .filter(bookings::slot_id.eq_any(ids))
-                        .order((bookings::created_at.asc(), bookings::id.asc()))
-                        .select(BookingRow::as_select())
-                        .load(self)
-                        .await?
-                };
-                let mut slots = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let (own, rest): (Vec<BookingRow>, Vec<BookingRow>) =
-                        booking_rows.into_iter().partition(|b| b.slot_id == row.id);
-                    booking_rows = rest;
-                    slots.push(row.into_slot(own)?);
-                }
-                Ok(slots)
+                let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
+                    .left_join(bookings::table)
+                    .filter(slots::id.eq_any(matching))
+                    .order((
+                        slots::starts_at.asc(),
+                        slots::id.asc(),
+                        bookings::created_at.asc(),
+                        bookings::id.asc(),
+                    ))
+                    .select((SlotRow::as_select(), Option::<BookingRow>::as_select()))
+                    .load(self)
+                    .await?;
+                Ok($crate::conn::slots_with_bookings(rows)?)
             }
 
             async fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> Result<(), TxError> {
@@ -463,6 +486,36 @@ macro_rules! impl_queries {
                     .execute(self)
                     .await?;
                 Ok(())
+            }
+
+            async fn outbox_claim(
+                &mut self,
+                limit: i64,
+                now: OffsetDateTime,
+                until: OffsetDateTime,
+            ) -> Result<Vec<OutboxMessage>, TxError> {
+                use $crate::schema::outbox;
+                let ids = self.lock_due_outbox(limit, now).await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(outbox::table.filter(outbox::id.eq_any(ids.clone())))
+                    .set((
+                        outbox::available_at.eq(DbInstant(until)),
+                        outbox::attempts.eq(outbox::attempts + 1),
+                    ))
+                    .execute(self)
+                    .await?;
+                let rows: Vec<OutboxRow> = outbox::table
+                    .filter(outbox::id.eq_any(ids))
+                    .order(outbox::id.asc())
+                    .select(OutboxRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(OutboxRow::into_message)
+                    .collect::<Result<_, _>>()?)
             }
 
             async fn broken_slots(&mut self) -> Result<Vec<String>, TxError> {

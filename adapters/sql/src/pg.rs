@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::conn::{Locks, impl_queries};
 use crate::error::TxError;
 use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
-use crate::schema::{credits, slots};
+use crate::schema::{credits, outbox, slots};
 use crate::types::{DbId, DbInstant};
 
 /// The Postgres schema, embedded in the binary. An embedding service that
@@ -88,6 +88,19 @@ impl Locks for AsyncPgConnection {
             .load::<DbId>(self)
             .await?;
         Ok(())
+    }
+
+    async fn lock_due_outbox(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {
+        Ok(outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::available_at.le(DbInstant(now)))
+            .order(outbox::id.asc())
+            .limit(limit)
+            .select(outbox::id)
+            .for_update()
+            .skip_locked()
+            .load(self)
+            .await?)
     }
 }
 

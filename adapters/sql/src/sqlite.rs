@@ -34,10 +34,12 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 /// An async SQLite connection (a sync connection run on blocking threads).
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
-/// Settings every connection gets: WAL for concurrent readers, a busy
-/// timeout instead of immediate `SQLITE_BUSY`, enforced foreign keys.
-const PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                       PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+/// Settings every connection gets: a busy timeout instead of immediate
+/// `SQLITE_BUSY` (first, so that switching to WAL waits for a writer instead
+/// of failing a new pooled connection), WAL for concurrent readers, enforced
+/// foreign keys.
+const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                       PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 /// A SQLite database: a pool of connections and the writer lock.
 #[derive(Clone)]
@@ -107,6 +109,18 @@ impl Locks for SqliteConn {
 
     async fn lock_credit(&mut self, _credit: CreditId) -> Result<(), TxError> {
         Ok(())
+    }
+
+    async fn lock_due_outbox(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {
+        use crate::schema::outbox;
+        Ok(outbox::table
+            .filter(outbox::delivered_at.is_null())
+            .filter(outbox::available_at.le(DbInstant(now)))
+            .order(outbox::id.asc())
+            .limit(limit)
+            .select(outbox::id)
+            .load(self)
+            .await?)
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use diesel_async::AsyncConnection;
 use diesel_async::TransactionManager;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Review, Slot, SlotId,
     TeacherRating, UserId,
@@ -209,6 +209,15 @@ async fn redeem_in<C: Queries + AsyncConnection>(
     })
 }
 
+async fn claim_in<C: Queries + AsyncConnection>(
+    c: &mut C,
+    limit: i64,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> Result<Vec<OutboxMessage>> {
+    in_transaction!(c, async { c.outbox_claim(limit, now, until).await })
+}
+
 #[async_trait]
 impl BookingStore for SqlStore {
     async fn open_slot(
@@ -367,5 +376,11 @@ impl Outbox for SqlStore {
             .outbox_delivered(ids, at)
             .await
             .map_err(Error::from))
+    }
+
+    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let now = crate::now_micros();
+        with_conn!(self, write = true, |c| claim_in(c, limit, now, now + lease).await)
     }
 }

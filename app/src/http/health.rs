@@ -1,7 +1,10 @@
-//! Liveness: answers without touching storage.
+//! Liveness (answers without touching storage) and readiness (pings it).
 
 use poem::handler;
-use poem::web::Json;
+use poem::http::StatusCode;
+use poem::web::{Data, Json};
+
+use crate::state::AppState;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 
 #[derive(Debug, Tags)]
@@ -51,4 +54,21 @@ impl HealthApi {
 #[handler]
 pub fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness probe at `/readyz`: `200 {"status":"ready"}` when the database
+/// answers, `503` otherwise, so a load balancer stops routing to an instance
+/// that lost its database.
+#[handler]
+pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "code": err.code() })),
+            )
+        }
+    }
 }

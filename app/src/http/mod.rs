@@ -4,6 +4,7 @@
 //! | path            | what                                 |
 //! |-----------------|--------------------------------------|
 //! | `/healthz`      | liveness probe, `{"status":"ok"}`    |
+//! | `/readyz`       | readiness probe, pings the database  |
 //! | `/api/v1/...`   | the OpenAPI operations (health, slots) |
 //! | `/openapi.json` | the OpenAPI document                 |
 //! | `/docs`         | Swagger UI                           |
@@ -41,6 +42,7 @@ pub fn build_app(state: AppState) -> impl Endpoint + 'static {
     let docs = api.swagger_ui();
     Route::new()
         .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest(API_PREFIX, api)

@@ -104,7 +104,7 @@ impl SlotsApi {
                 status: 400,
             }));
         }
-        match state.bookings.store().open_slots(from, to, limit as usize).await {
+        match state.store.open_slots(from, to, limit as usize).await {
             Ok(slots) => BrowseResponse::Ok(Json(
                 slots
                     .iter()

@@ -68,26 +68,35 @@ pub async fn postgres() -> Option<SqlStore> {
     Some(store)
 }
 
-/// Declares one test per backend for an async scenario `fn(S) -> impl Future`.
+/// Runs a scenario on `store`, then the store's invariant check.
+pub async fn run<S: Store, F: std::future::Future<Output = ()>>(store: S, scenario: impl FnOnce(S) -> F) {
+    scenario(store.clone()).await;
+    store.check_invariants().await;
+}
+
+/// Declares one test per backend for an async scenario `fn(S) -> impl Future`;
+/// each ends with the store's invariant check.
 #[macro_export]
 macro_rules! conformance {
     ($($scenario:ident),* $(,)?) => {
         $(
             mod $scenario {
+                use $crate::backends::run;
+
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn memory() {
-                    super::$scenario($crate::backends::memory()).await;
+                    run($crate::backends::memory(), super::$scenario).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn sqlite() {
-                    super::$scenario($crate::backends::sqlite().await).await;
+                    run($crate::backends::sqlite().await, super::$scenario).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn postgres() {
                     if let Some(store) = $crate::backends::postgres().await {
-                        super::$scenario(store).await;
+                        run(store, super::$scenario).await;
                     }
                 }
             }

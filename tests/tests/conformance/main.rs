@@ -3,4 +3,12 @@
 //! through the use cases, including under concurrency.
 
 mod backends;
+mod bookings;
+mod credits;
+mod feedback;
+mod outbox;
+mod races;
+mod reads;
+mod refusals;
 mod smoke;
+mod world;

@@ -1,4 +1,7 @@
-//! The foundation walkthrough on every store.
+//! The foundation walkthrough on every store: a teacher's 1:1 and group
+//! slots, competing requests, a full group, a teacher cancellation and the
+//! make-up credit redeemed into another slot, with the history and the outbox
+//! telling the whole story.
 
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -49,11 +52,14 @@ async fn walkthrough<S: Store>(store: S) {
 
     let first = bookings.request(&s[0], one.id()).await.expect("request");
     let second = bookings.request(&s[1], one.id()).await.expect("request");
+    assert_eq!(first.status(), BookingStatus::Requested);
+    assert_eq!(second.status(), BookingStatus::Requested);
     assert_eq!(
         bookings.request(&s[0], one.id()).await.expect_err("dup").code(),
         "duplicate_booking"
     );
-    bookings.approve(&teacher, first.id()).await.expect("approve");
+    let approved = bookings.approve(&teacher, first.id()).await.expect("approve");
+    assert_eq!(approved.status(), BookingStatus::Confirmed);
     let reloaded = store.slot(one.id()).await.expect("read").expect("slot");
     assert_eq!(reloaded.booked_count(), 1);
     assert_eq!(
@@ -63,7 +69,9 @@ async fn walkthrough<S: Store>(store: S) {
 
     let mut confirmed = Vec::new();
     for student in &s[2..5] {
-        confirmed.push(bookings.request(student, group.id()).await.expect("seat"));
+        let booking = bookings.request(student, group.id()).await.expect("seat");
+        assert_eq!(booking.status(), BookingStatus::Confirmed);
+        confirmed.push(booking);
     }
     assert_eq!(
         bookings.request(&s[5], group.id()).await.expect_err("full").code(),
@@ -74,17 +82,28 @@ async fn walkthrough<S: Store>(store: S) {
         .await
         .expect("cancel");
     assert_eq!(cancelled.status(), BookingStatus::TeacherCancelled);
+    assert_eq!(credit.status(), CreditStatus::Active);
+    assert_eq!(credit.teacher(), teacher.user);
+    assert_eq!(credit.expires_at(), NOW + Duration::days(30));
     let later = bookings
         .open_slot(&teacher, slot_at(teacher.user, datetime!(2026-12-05 10:00 UTC), 1))
         .await
         .expect("later");
+    clock.advance(Duration::days(1));
     let redeemed = bookings
         .redeem_credit(&s[2], credit.id(), later.id())
         .await
         .expect("redeem");
-    assert_eq!(redeemed.status(), BookingStatus::Confirmed);
+    assert_eq!(
+        redeemed.status(),
+        BookingStatus::Confirmed,
+        "a credit needs no approval"
+    );
+    let later = store.slot(later.id()).await.expect("read").expect("slot");
+    assert_eq!(later.booked_count(), 1);
     let credits = bookings.credits(&s[2], s[2].user).await.expect("credits");
     assert_eq!(credits[0].status(), CreditStatus::Redeemed);
+    assert_eq!(credits[0].redeemed_booking(), Some(redeemed.id()));
     assert_eq!(
         store
             .slot(group.id())
@@ -96,10 +115,33 @@ async fn walkthrough<S: Store>(store: S) {
     );
 
     let history = bookings.history(&teacher, first.id()).await.expect("history");
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[1].from, Some(BookingStatus::Requested));
-    assert_eq!(history[1].to, BookingStatus::Confirmed);
-    store.check_invariants().await;
+    let steps: Vec<_> = history.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        steps,
+        vec![
+            (None, BookingStatus::Requested),
+            (Some(BookingStatus::Requested), BookingStatus::Confirmed)
+        ]
+    );
+    let kinds: Vec<&str> = store
+        .pending(1000)
+        .await
+        .expect("outbox")
+        .iter()
+        .map(|m| m.event.kind())
+        .collect();
+    for expected in [
+        "slot_opened",
+        "booking_requested",
+        "booking_confirmed",
+        "booking_declined",
+        "booking_teacher_cancelled",
+        "credit_issued",
+        "seat_released",
+        "credit_redeemed",
+    ] {
+        assert!(kinds.contains(&expected), "outbox lacks {expected}: {kinds:?}");
+    }
 }
 
 conformance!(walkthrough);

@@ -1,0 +1,42 @@
+//! The embedded default store keeps its data across restarts.
+
+use time::{Duration, OffsetDateTime};
+use tutorbook_app::AppState;
+use tutorbook_app::config::{Database, SQLITE_FILE};
+use tutorbook_domain::{Actor, Meeting, UserId, Zone};
+use tutorbook_ports::{BookingStore, OpenSlot};
+use uuid::Uuid;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_survive_a_restart_on_sqlite() {
+    let dir = std::env::temp_dir().join(format!("tutorbook-restart-{}", Uuid::now_v7().simple()));
+    let database = Database::Sqlite {
+        path: dir.join("nested").join(SQLITE_FILE),
+    };
+    let teacher = Actor::teacher(UserId::from_uuid(Uuid::now_v7()));
+    let start = OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + Duration::days(3);
+
+    let first = AppState::open(&database, 2).await.expect("first start");
+    let slot = first
+        .bookings
+        .open_slot(
+            &teacher,
+            OpenSlot {
+                teacher: teacher.user,
+                start,
+                end: start + Duration::minutes(50),
+                zone: Zone::default(),
+                capacity: 2,
+                meeting: Meeting::default(),
+            },
+        )
+        .await
+        .expect("slot opens");
+    drop(first);
+
+    let second = AppState::open(&database, 2)
+        .await
+        .expect("second start runs no migration twice");
+    let reloaded = second.store.slot(slot.id()).await.expect("read").expect("slot kept");
+    assert_eq!(reloaded, slot);
+}
