@@ -4,11 +4,13 @@
 //! (`MockBookingStore`, `MockClock`, ...).
 
 mod clock;
+mod directory;
 mod error;
 mod store;
 mod usecases;
 
 pub use clock::{Clock, IdGen, SystemClock, UuidV7};
+pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
 pub use store::{
     BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
@@ -18,5 +20,7 @@ pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, TeacherFeedback
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::{MockClock, MockIdGen};
+#[cfg(any(test, feature = "mock"))]
+pub use directory::MockDirectory;
 #[cfg(any(test, feature = "mock"))]
 pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};
