@@ -1,6 +1,6 @@
 //! A booking: one student's place (or wish for one) on one slot.
 
-use crate::{BookingId, CreditId, SlotId, UserId};
+use crate::{BookingId, CreditId, EnrollmentId, SlotId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -73,14 +73,17 @@ impl BookingStatus {
     }
 }
 
-/// How a booking came to be; a credit redemption remembers its credit.
+/// How a booking came to be: a credit redemption remembers its credit, a
+/// package seat its enrollment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "credit")]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum BookingSource {
     /// A plain request by the student.
     Direct,
     /// The redemption of a make-up credit.
     Credit(CreditId),
+    /// A session seat taken by enrolling in a course package.
+    Package(EnrollmentId),
 }
 
 /// One student's booking on one slot. Changed only through its [`crate::Slot`].

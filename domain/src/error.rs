@@ -146,6 +146,33 @@ pub enum DomainError {
         /// The currency asked for.
         currency: Currency,
     },
+    /// A teacher tried to enroll in their own package.
+    #[error("you cannot enroll in your own package")]
+    OwnPackage,
+    /// The package is not open for enrollment (draft or closed).
+    #[error("the package is not open for enrollment")]
+    PackageNotOpen,
+    /// The student is already enrolled in this package.
+    #[error("you are already enrolled in this package")]
+    AlreadyEnrolled,
+    /// A session of the package has no bookable slot (it was cancelled or is missing).
+    #[error("a session of the package is no longer available")]
+    PackageSessionUnavailable,
+    /// The payment is already settled.
+    #[error("the payment is already paid")]
+    AlreadyPaid,
+    /// Only stub payments can be settled without a provider.
+    #[error("only stub payments can be completed without the payment provider")]
+    NotAStubPayment,
+    /// The payment (or enrollment) is in a state that does not allow this.
+    #[error("the payment is {status}; this is not possible now")]
+    InvalidPaymentStatus {
+        /// The current status.
+        status: &'static str,
+    },
+    /// Nothing is left to refund.
+    #[error("nothing is left to refund")]
+    NothingToRefund,
     /// The referenced thing does not exist (or is not visible to the actor).
     #[error("{entity} not found")]
     NotFound {
@@ -190,6 +217,14 @@ impl DomainError {
             Self::PackageSpanTooLong { .. } => "package_span_too_long",
             Self::PackageHasStudents => "package_has_students",
             Self::UnpricedCurrency { .. } => "unpriced_currency",
+            Self::OwnPackage => "own_package",
+            Self::PackageNotOpen => "package_not_open",
+            Self::AlreadyEnrolled => "already_enrolled",
+            Self::PackageSessionUnavailable => "package_session_unavailable",
+            Self::AlreadyPaid => "already_paid",
+            Self::NotAStubPayment => "not_a_stub_payment",
+            Self::InvalidPaymentStatus { .. } => "invalid_payment_status",
+            Self::NothingToRefund => "nothing_to_refund",
             Self::NotFound { .. } => "not_found",
             Self::Forbidden => "forbidden",
         }

@@ -2,7 +2,7 @@
 //! store writes them to its outbox in the same transaction as the change, and
 //! notifications, calendar syncs and reminders are derived from them later.
 
-use crate::{Actor, BookingId, CreditId, SlotId, UserId};
+use crate::{Actor, BookingId, CreditId, EnrollmentId, Money, PackageId, PaymentId, RefundId, SlotId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -136,6 +136,47 @@ pub enum DomainEvent {
         /// The booking.
         booking: BookingId,
     },
+    /// A teacher created a course package (its slots are opened with it).
+    PackageCreated {
+        /// The package.
+        package: PackageId,
+        /// Its teacher.
+        teacher: UserId,
+    },
+    /// A package without students was deleted with its slots.
+    PackageDeleted {
+        /// The package.
+        package: PackageId,
+    },
+    /// A student enrolled in a package (one `booking_confirmed` per session follows).
+    Enrolled {
+        /// The enrollment.
+        enrollment: EnrollmentId,
+        /// The package.
+        package: PackageId,
+        /// The student.
+        student: UserId,
+        /// The payment created for it.
+        payment: PaymentId,
+    },
+    /// A payment was settled.
+    PaymentSettled {
+        /// The payment.
+        payment: PaymentId,
+        /// Who paid.
+        payer: UserId,
+    },
+    /// Money went back to a student for an enrollment.
+    EnrollmentRefunded {
+        /// The enrollment.
+        enrollment: EnrollmentId,
+        /// The refund.
+        refund: RefundId,
+        /// The student.
+        student: UserId,
+        /// What went back.
+        amount: Money,
+    },
 }
 
 impl DomainEvent {
@@ -155,6 +196,11 @@ impl DomainEvent {
             Self::CreditRedeemed { .. } => "credit_redeemed",
             Self::LessonCompleted { .. } => "lesson_completed",
             Self::LessonNoShow { .. } => "lesson_no_show",
+            Self::PackageCreated { .. } => "package_created",
+            Self::PackageDeleted { .. } => "package_deleted",
+            Self::Enrolled { .. } => "enrolled",
+            Self::PaymentSettled { .. } => "payment_settled",
+            Self::EnrollmentRefunded { .. } => "enrollment_refunded",
         }
     }
 }

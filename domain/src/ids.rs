@@ -91,3 +91,15 @@ id_type!(
     /// A promotion (SPEC 9); the lowest id wins a tie between equally good promotions.
     PromotionId
 );
+id_type!(
+    /// A student's enrollment in a course package.
+    EnrollmentId
+);
+id_type!(
+    /// A payment for a booking or an enrollment (SPEC 9).
+    PaymentId
+);
+id_type!(
+    /// A refund of (part of) a payment (SPEC 10).
+    RefundId
+);

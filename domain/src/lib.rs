@@ -9,6 +9,7 @@ mod audit;
 mod booking;
 mod capacity;
 mod credit;
+mod enrollment;
 mod error;
 mod events;
 mod ids;
@@ -16,6 +17,7 @@ mod locale;
 mod meeting;
 mod money;
 mod package;
+mod payment;
 mod policy;
 mod pricing;
 mod promotion;
@@ -32,13 +34,18 @@ pub use audit::AuditEntry;
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;
 pub use credit::{CreditStatus, MakeupCredit};
+pub use enrollment::{Enrolled, Enrollment, EnrollmentIds, EnrollmentStatus, EnrollmentTerms};
 pub use error::{DomainError, DomainResult};
 pub use events::{DeclineReason, DomainEvent};
-pub use ids::{BookingId, CreditId, PackageId, PackageSessionId, PromotionId, ReportId, ReviewId, SlotId, UserId};
+pub use ids::{
+    BookingId, CreditId, EnrollmentId, PackageId, PackageSessionId, PaymentId, PromotionId, RefundId, ReportId,
+    ReviewId, SlotId, UserId,
+};
 pub use locale::Locale;
 pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
 pub use money::{Currency, Money};
 pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
+pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund};
 pub use policy::{BookingPolicy, CancellationTier, PlatformSettings};
 pub use pricing::{PricingConfig, SessionRates};
 pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};

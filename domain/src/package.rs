@@ -10,8 +10,9 @@
 //! pricing config ([`CoursePackage::price`]), so nobody can type one in.
 
 use crate::{
-    Actor, Capacity, Currency, DomainError, DomainResult, LessonWindow, Money, PackageId, PackageSchedule,
-    PlatformSettings, PricingConfig, Role, UserId,
+    Actor, BookingPolicy, Capacity, Currency, DomainError, DomainEvent, DomainResult, LessonWindow, Meeting, Money,
+    Outcome, PackageId, PackageSchedule, PackageSessionId, PlatformSettings, PricingConfig, Role, Slot, SlotDraft,
+    SlotId, UserId, Zone,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -186,6 +187,79 @@ impl CoursePackage {
             return Err(DomainError::PackageHasStudents);
         }
         Ok(())
+    }
+
+    /// Rebuilds a package read back from storage (its schedule regenerated
+    /// from the stored start date, time, zone, recurrence and count).
+    #[allow(clippy::too_many_arguments)]
+    pub fn restore(
+        id: PackageId,
+        teacher: UserId,
+        title: String,
+        description: String,
+        class_type: ClassType,
+        capacity: Capacity,
+        schedule: PackageSchedule,
+        status: PackageStatus,
+    ) -> Self {
+        Self {
+            id,
+            teacher,
+            title,
+            description,
+            class_type,
+            capacity,
+            schedule,
+            status,
+        }
+    }
+
+    /// Opens one slot per session (SPEC 8), each marked with its package
+    /// session. `teacher_slots` are the teacher's slots the store found around
+    /// the sessions (under the teacher's lock, without this package's own
+    /// slots); any collision refuses the whole package with `slot_overlap`.
+    /// `ids` holds a (slot, session) id pair per session.
+    pub fn open_session_slots(
+        &self,
+        ids: &[(SlotId, PackageSessionId)],
+        actor: &Actor,
+        teacher_slots: &[Slot],
+        policy: &BookingPolicy,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<(Vec<Slot>, Outcome)> {
+        if ids.len() < self.sessions().len() {
+            return Err(DomainError::invalid("slots", "one slot id per session is needed"));
+        }
+        let mut seen = teacher_slots.to_vec();
+        let mut opened = Vec::with_capacity(self.sessions().len());
+        let mut outcome = Outcome {
+            events: vec![DomainEvent::PackageCreated {
+                package: self.id,
+                teacher: self.teacher,
+            }],
+            ..Outcome::default()
+        };
+        for (window, (slot_id, session)) in self.sessions().iter().zip(ids) {
+            let draft = SlotDraft {
+                teacher: self.teacher,
+                window: *window,
+                zone: self.zone(),
+                capacity: self.capacity.get(),
+                meeting: Meeting::default(),
+                package_session: Some(*session),
+            };
+            let (slot, opened_outcome) = Slot::open(*slot_id, draft, actor, &seen, policy, settings, now)?;
+            outcome.events.extend(opened_outcome.events);
+            seen.push(slot.clone());
+            opened.push(slot);
+        }
+        Ok((opened, outcome))
+    }
+
+    /// The zone its local times are in.
+    pub fn zone(&self) -> Zone {
+        self.schedule.zone()
     }
 
     /// The price in `currency`: sessions × the config's per-session rate for

@@ -6,8 +6,8 @@
 
 use crate::{
     Actor, AuditEntry, Booking, BookingId, BookingPolicy, BookingSource, BookingStatus, Capacity, CreditId,
-    DeclineReason, DomainError, DomainEvent, DomainResult, LessonWindow, MakeupCredit, Meeting, PackageSessionId,
-    PlatformSettings, Role, SlotId, UserId, Zone,
+    DeclineReason, DomainError, DomainEvent, DomainResult, EnrollmentId, LessonWindow, MakeupCredit, Meeting,
+    PackageSessionId, PlatformSettings, Role, SlotId, UserId, Zone,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -580,6 +580,67 @@ impl Slot {
         Ok(self.admit_confirmed(booking, student, BookingSource::Credit(credit), actor, now))
     }
 
+    /// Seats `student` on this package session for their enrollment (called
+    /// by [`crate::Enrollment::enroll`] for every session of the package, so
+    /// one refusal refuses the whole enrollment). Package sessions skip the
+    /// teacher's notice and approval rules: buying the package is the request.
+    pub(crate) fn admit_enrolled(
+        &mut self,
+        booking: BookingId,
+        student: UserId,
+        enrollment: EnrollmentId,
+        actor: &Actor,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        if self.package_session.is_none() {
+            return Err(DomainError::invalid("slot", "not a session of a package"));
+        }
+        if self.status != SlotStatus::Open {
+            return Err(DomainError::SlotClosed);
+        }
+        if student == self.teacher {
+            return Err(DomainError::OwnSlot);
+        }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
+        if self.active_bookings().any(|b| b.student == student) {
+            return Err(DomainError::DuplicateBooking);
+        }
+        if self.is_full() {
+            return Err(DomainError::SlotFull);
+        }
+        Ok(self.admit_confirmed(booking, student, BookingSource::Package(enrollment), actor, now))
+    }
+
+    /// Cancels an enrolled student's confirmed seat because the enrollment was
+    /// refunded (called by [`crate::Enrollment::refund`]): the seat goes back.
+    pub(crate) fn release_refunded(
+        &mut self,
+        booking: BookingId,
+        actor: &Actor,
+        now: OffsetDateTime,
+        outcome: &mut Outcome,
+    ) -> DomainResult<()> {
+        let index = self.booking_index(booking)?;
+        let current = &self.bookings[index];
+        if current.status != BookingStatus::Confirmed {
+            return Err(DomainError::InvalidBookingStatus {
+                status: current.status.as_str(),
+            });
+        }
+        let student = current.student;
+        self.transition(index, BookingStatus::Cancelled, actor, "refunded", now, outcome);
+        outcome.events.push(DomainEvent::BookingCancelled {
+            booking,
+            slot: self.id,
+            student,
+            by: *actor,
+        });
+        self.seat_released(outcome);
+        Ok(())
+    }
+
     // ----- internals -----
 
     /// The checks every new booking passes, in the order a person would want to hear them.
@@ -671,6 +732,7 @@ impl Slot {
         let reason = match source {
             BookingSource::Direct => status.as_str(),
             BookingSource::Credit(_) => "credit_redeemed",
+            BookingSource::Package(_) => "enrolled",
         };
         Outcome {
             audit: vec![AuditEntry {
