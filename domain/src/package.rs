@@ -10,9 +10,9 @@
 //! pricing config ([`CoursePackage::price`]), so nobody can type one in.
 
 use crate::{
-    Actor, BookingPolicy, Capacity, Currency, DomainError, DomainEvent, DomainResult, LessonWindow, Meeting, Money,
-    Outcome, PackageId, PackageSchedule, PackageSessionId, PlatformSettings, PricingConfig, Role, Slot, SlotDraft,
-    SlotId, UserId, Zone,
+    Actor, BookingPolicy, Capacity, Currency, DomainError, DomainResult, LessonWindow, Meeting, Money, Outcome,
+    PackageId, PackageSchedule, PackageSessionId, PlatformSettings, PricingConfig, Role, Slot, SlotDraft, SlotId,
+    UserId, Zone,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -218,7 +218,8 @@ impl CoursePackage {
     /// session. `teacher_slots` are the teacher's slots the store found around
     /// the sessions (under the teacher's lock, without this package's own
     /// slots); any collision refuses the whole package with `slot_overlap`.
-    /// `ids` holds a (slot, session) id pair per session.
+    /// `ids` holds a (slot, session) id pair per session. Used on creation
+    /// and when a schedule change regenerates the slots.
     pub fn open_session_slots(
         &self,
         ids: &[(SlotId, PackageSessionId)],
@@ -233,13 +234,7 @@ impl CoursePackage {
         }
         let mut seen = teacher_slots.to_vec();
         let mut opened = Vec::with_capacity(self.sessions().len());
-        let mut outcome = Outcome {
-            events: vec![DomainEvent::PackageCreated {
-                package: self.id,
-                teacher: self.teacher,
-            }],
-            ..Outcome::default()
-        };
+        let mut outcome = Outcome::default();
         for (window, (slot_id, session)) in self.sessions().iter().zip(ids) {
             let draft = SlotDraft {
                 teacher: self.teacher,

@@ -6,21 +6,28 @@
 mod clock;
 mod directory;
 mod error;
+mod packages;
 mod store;
 mod usecases;
 
 pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
+pub use packages::{
+    EnrollDecision, EnrollmentView, PackageChange, PackageContext, PackageDecision, PackageOpenDecision, PackageStore,
+    PackageView, PaymentDecision, PricingStore, RefundDecision,
+};
 pub use store::{
     BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
     ReviewStore, SlotDecision,
 };
-pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, TeacherFeedback};
+pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, Packages, PaymentSettings, TeacherFeedback};
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::{MockClock, MockIdGen};
 #[cfg(any(test, feature = "mock"))]
 pub use directory::MockDirectory;
+#[cfg(any(test, feature = "mock"))]
+pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
 pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};

@@ -3,6 +3,7 @@
 //! demos and embedders who keep state elsewhere.
 
 mod clock;
+mod packages;
 mod store;
 
 pub use clock::ManualClock;

@@ -35,8 +35,8 @@ struct OutboxEntry {
 }
 
 #[derive(Debug, Default)]
-struct State {
-    slots: HashMap<SlotId, Slot>,
+pub(crate) struct State {
+    pub(crate) slots: HashMap<SlotId, Slot>,
     booking_slots: HashMap<BookingId, SlotId>,
     credits: HashMap<CreditId, MakeupCredit>,
     audit: HashMap<BookingId, Vec<AuditEntry>>,
@@ -44,6 +44,7 @@ struct State {
     policies: HashMap<UserId, BookingPolicy>,
     reviews: Vec<Review>,
     reports: HashMap<BookingId, LessonReport>,
+    pub(crate) packages: crate::packages::PackageState,
 }
 
 impl MemoryStore {
@@ -52,7 +53,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic inside a decision never leaves a half-applied change (decisions
         // run on copies), so a poisoned lock still guards consistent data.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -74,10 +75,24 @@ impl State {
     /// Saves a decided change: the slot (after the constraint checks), its new
     /// bookings' index, credits, audit entries and outbox rows.
     fn commit(&mut self, slot: Slot, outcome: Outcome) -> Result<Committed> {
+        self.save_slot(slot.clone())?;
+        self.record(&outcome);
+        Ok(Committed { slot, outcome })
+    }
+
+    /// Saves one slot after the checks a SQL store's constraints make, and
+    /// indexes its bookings.
+    pub(crate) fn save_slot(&mut self, slot: Slot) -> Result<()> {
         slot.check_invariants()?;
         for booking in slot.bookings() {
             self.booking_slots.insert(booking.id(), slot.id());
         }
+        self.slots.insert(slot.id(), slot);
+        Ok(())
+    }
+
+    /// Records what a committed change caused: credits, audit entries and outbox rows.
+    pub(crate) fn record(&mut self, outcome: &Outcome) {
         for credit in &outcome.credits {
             self.credits.insert(credit.id(), credit.clone());
         }
@@ -97,11 +112,14 @@ impl State {
                 delivered: false,
             });
         }
-        self.slots.insert(slot.id(), slot.clone());
-        Ok(Committed { slot, outcome })
     }
 
-    fn slot(&self, id: SlotId) -> Result<&Slot> {
+    /// Removes a slot that never had bookings (a package's regenerated or deleted sessions).
+    pub(crate) fn remove_slot(&mut self, id: SlotId) {
+        self.slots.remove(&id);
+    }
+
+    pub(crate) fn slot(&self, id: SlotId) -> Result<&Slot> {
         self.slots.get(&id).ok_or_else(|| Error::not_found("slot"))
     }
 }

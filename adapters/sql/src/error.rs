@@ -58,6 +58,11 @@ pub(crate) fn map_db_error(e: DieselError) -> Error {
             DatabaseErrorKind::UniqueViolation if about("reviews_booking_id") || about("reviews.booking_id") => {
                 Some(DomainError::AlreadyReviewed)
             }
+            DatabaseErrorKind::UniqueViolation
+                if about("enrollments_package_id_student_id") || about("enrollments.package_id") =>
+            {
+                Some(DomainError::AlreadyEnrolled)
+            }
             DatabaseErrorKind::UniqueViolation if about("credits_redeemed_booking_id") => {
                 Some(DomainError::CreditAlreadyUsed)
             }

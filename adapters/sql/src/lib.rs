@@ -9,6 +9,8 @@ compile_error!("enable at least one of the features `postgres` and `sqlite`");
 
 mod conn;
 mod error;
+mod package_rows;
+mod packages;
 mod rows;
 mod schema;
 mod store;

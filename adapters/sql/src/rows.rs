@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use time::Duration;
 use tutorbook_domain::{
     AuditEntry, Band, Bands, Booking, BookingPolicy, BookingSource, BookingStatus, Buffers, CalendarStatus, Capacity,
-    CreditId, CreditStatus, LessonReport, LessonWindow, MakeupCredit, Meeting, MeetingProvider, Rating, Review, Slot,
-    SlotStatus, Zone,
+    CreditId, CreditStatus, EnrollmentId, LessonReport, LessonWindow, MakeupCredit, Meeting, MeetingProvider, Rating,
+    Review, Slot, SlotStatus, Zone,
 };
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
@@ -192,13 +192,15 @@ pub(crate) struct BookingRow {
     pub credit_id: Option<DbId>,
     pub created_at: DbInstant,
     pub updated_at: DbInstant,
+    pub enrollment_id: Option<DbId>,
 }
 
 impl BookingRow {
     pub fn of(b: &Booking) -> Self {
-        let credit_id = match b.source() {
-            BookingSource::Direct => None,
-            BookingSource::Credit(credit) => Some(credit.into()),
+        let (credit_id, enrollment_id) = match b.source() {
+            BookingSource::Direct => (None, None),
+            BookingSource::Credit(credit) => (Some(credit.into()), None),
+            BookingSource::Package(enrollment) => (None, Some(enrollment.into())),
         };
         Self {
             id: b.id().into(),
@@ -208,6 +210,7 @@ impl BookingRow {
             credit_id,
             created_at: b.created_at().into(),
             updated_at: b.updated_at().into(),
+            enrollment_id,
         }
     }
 
@@ -217,9 +220,11 @@ impl BookingRow {
             self.slot_id.0.into(),
             self.student_id.0.into(),
             parse_text(&self.status, BookingStatus::parse, "booking status")?,
-            self.credit_id.map_or(BookingSource::Direct, |c| {
-                BookingSource::Credit(CreditId::from_uuid(c.0))
-            }),
+            match (self.credit_id, self.enrollment_id) {
+                (Some(credit), _) => BookingSource::Credit(CreditId::from_uuid(credit.0)),
+                (None, Some(enrollment)) => BookingSource::Package(EnrollmentId::from_uuid(enrollment.0)),
+                (None, None) => BookingSource::Direct,
+            },
             self.created_at.0,
             self.updated_at.0,
         ))

@@ -37,6 +37,7 @@ diesel::table! {
         credit_id -> Nullable<SqlId>,
         created_at -> SqlInstant,
         updated_at -> SqlInstant,
+        enrollment_id -> Nullable<SqlId>,
     }
 }
 
@@ -141,5 +142,135 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    packages (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        title -> Text,
+        description -> Text,
+        class_type -> Text,
+        capacity -> Integer,
+        start_date -> Text,
+        start_time -> Text,
+        zone -> Text,
+        recurrence -> Text,
+        session_count -> Integer,
+        first_start -> SqlInstant,
+        status -> Text,
+        creation_key -> Nullable<Text>,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    package_sessions (id) {
+        id -> SqlId,
+        package_id -> SqlId,
+        position -> Integer,
+        slot_id -> SqlId,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    enrollments (id) {
+        id -> SqlId,
+        package_id -> SqlId,
+        student_id -> SqlId,
+        status -> Text,
+        created_at -> SqlInstant,
+        cancelled_at -> Nullable<SqlInstant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    payments (id) {
+        id -> SqlId,
+        booking_id -> Nullable<SqlId>,
+        enrollment_id -> Nullable<SqlId>,
+        payer_id -> SqlId,
+        provider -> Text,
+        currency -> Text,
+        base_amount -> BigInt,
+        amount -> BigInt,
+        refunded_amount -> BigInt,
+        status -> Text,
+        stub -> Bool,
+        promotion_id -> Nullable<SqlId>,
+        provider_reference -> Nullable<Text>,
+        checkout_url -> Nullable<Text>,
+        created_at -> SqlInstant,
+        paid_at -> Nullable<SqlInstant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    refunds (id) {
+        id -> SqlId,
+        payment_id -> SqlId,
+        enrollment_id -> SqlId,
+        amount -> BigInt,
+        currency -> Text,
+        basis -> Text,
+        idempotency_key -> Text,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    pricing_rates (currency) {
+        currency -> Text,
+        one_on_one -> BigInt,
+        group_rate -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    promotions (id) {
+        id -> SqlId,
+        kind -> Text,
+        percent -> Nullable<SmallInt>,
+        fixed_amount -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        scope -> Text,
+        starts_at -> SqlInstant,
+        ends_at -> SqlInstant,
+        active -> Bool,
+    }
+}
+
 diesel::joinable!(bookings -> slots (slot_id));
-diesel::allow_tables_to_appear_in_same_query!(slots, bookings, credits, booking_audit, reviews, lesson_reports);
+diesel::joinable!(package_sessions -> slots (slot_id));
+diesel::joinable!(package_sessions -> packages (package_id));
+diesel::joinable!(payments -> enrollments (enrollment_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    slots,
+    bookings,
+    credits,
+    booking_audit,
+    reviews,
+    lesson_reports,
+    packages,
+    package_sessions,
+    enrollments,
+    payments,
+);

@@ -24,10 +24,10 @@ use crate::error::{TxError, map_db_error};
 /// The SQL store. Cheap to clone: clones share the pool.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    backend: Arc<Backend>,
+    pub(crate) backend: Arc<Backend>,
 }
 
-enum Backend {
+pub(crate) enum Backend {
     #[cfg(feature = "postgres")]
     Postgres(crate::pg::PgPool),
     #[cfg(feature = "sqlite")]
@@ -67,7 +67,7 @@ impl std::fmt::Debug for Backend {
     }
 }
 
-fn pool_error(e: impl std::fmt::Display) -> Error {
+pub(crate) fn pool_error(e: impl std::fmt::Display) -> Error {
     Error::Storage(format!("no database connection: {e}"))
 }
 
@@ -150,6 +150,8 @@ macro_rules! in_transaction {
         }
     }};
 }
+
+pub(crate) use {in_transaction, with_conn};
 
 async fn open_slot_in<C: Queries + AsyncConnection>(
     c: &mut C,

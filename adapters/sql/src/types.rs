@@ -52,7 +52,12 @@ db_id_from!(
     tutorbook_domain::CreditId,
     tutorbook_domain::PackageSessionId,
     tutorbook_domain::ReviewId,
-    tutorbook_domain::ReportId
+    tutorbook_domain::ReportId,
+    tutorbook_domain::PackageId,
+    tutorbook_domain::EnrollmentId,
+    tutorbook_domain::PaymentId,
+    tutorbook_domain::RefundId,
+    tutorbook_domain::PromotionId
 );
 
 impl From<OffsetDateTime> for DbInstant {

@@ -3,9 +3,11 @@
 
 mod bookings;
 mod feedback;
+mod packages;
 
 pub use bookings::{Bookings, OpenSlot};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
+pub use packages::{Packages, PaymentSettings};
 
 #[cfg(test)]
 mod testing;

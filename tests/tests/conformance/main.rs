@@ -7,6 +7,7 @@ mod bookings;
 mod credits;
 mod feedback;
 mod outbox;
+mod packages;
 mod races;
 mod reads;
 mod refusals;

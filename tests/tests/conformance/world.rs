@@ -10,7 +10,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{Actor, AuditEntry, Booking, BookingStatus, Meeting, PlatformSettings, Slot, UserId, Zone};
 use tutorbook_memory::ManualClock;
-use tutorbook_ports::{Bookings, Feedback, OpenSlot, OutboxMessage, Result, UuidV7};
+use tutorbook_ports::{Bookings, Feedback, OpenSlot, OutboxMessage, Packages, PaymentSettings, Result, UuidV7};
 use uuid::Uuid;
 
 use crate::backends::Store;
@@ -65,6 +65,7 @@ pub struct World<S: Store> {
     pub clock: ManualClock,
     pub bookings: Bookings<S, ManualClock, UuidV7>,
     pub feedback: Feedback<S, ManualClock, UuidV7>,
+    pub packages: Packages<S, ManualClock, UuidV7>,
 }
 
 impl<S: Store> World<S> {
@@ -74,9 +75,21 @@ impl<S: Store> World<S> {
         Self {
             bookings: Bookings::new(store.clone(), clock.clone(), UuidV7, PlatformSettings::default()),
             feedback: Feedback::new(store.clone(), clock.clone(), UuidV7),
+            packages: Packages::new(
+                store.clone(),
+                clock.clone(),
+                UuidV7,
+                PlatformSettings::default(),
+                PaymentSettings::default(),
+            ),
             store,
             clock,
         }
+    }
+
+    /// The scenario's current instant.
+    pub fn clock_now(&self) -> OffsetDateTime {
+        tutorbook_ports::Clock::now(&self.clock)
     }
 
     /// Opens a 50-minute slot for `teacher`.
