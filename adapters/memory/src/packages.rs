@@ -68,7 +68,12 @@ impl State {
     }
 
     /// The teacher's open slots overlapping `search`, except those in `except`.
-    fn open_slots_of(&self, teacher: UserId, search: (OffsetDateTime, OffsetDateTime), except: &[SlotId]) -> Vec<Slot> {
+    pub(crate) fn open_slots_of(
+        &self,
+        teacher: UserId,
+        search: (OffsetDateTime, OffsetDateTime),
+        except: &[SlotId],
+    ) -> Vec<Slot> {
         self.slots
             .values()
             .filter(|s| {

@@ -138,17 +138,7 @@ impl BookingStore for MemoryStore {
         decide: OpenDecision,
     ) -> Result<Committed> {
         let mut state = self.lock();
-        let existing: Vec<Slot> = state
-            .slots
-            .values()
-            .filter(|s| {
-                s.teacher() == teacher
-                    && s.status() == SlotStatus::Open
-                    && s.window().start() < search.1
-                    && s.window().end() > search.0
-            })
-            .cloned()
-            .collect();
+        let existing = state.open_slots_of(teacher, search, &[]);
         let (slot, outcome) = decide(&existing)?;
         if slot.teacher() != teacher || state.slots.contains_key(&slot.id()) {
             return Err(Error::Storage(
