@@ -3,7 +3,12 @@
 //! demos and embedders who keep state elsewhere.
 
 mod clock;
+mod directory;
+mod effects;
+mod reminders;
 mod store;
 
 pub use clock::ManualClock;
+pub use directory::MemoryDirectory;
+pub use effects::{MemoryCalendar, MemoryMailer};
 pub use store::MemoryStore;

@@ -4,12 +4,15 @@
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tutorbook_memory::MemoryStore;
+use tutorbook_ports::effects::{CalendarStore, ReminderStore};
 use tutorbook_ports::{BookingStore, Outbox, PolicyStore, ReportStore, ReviewStore};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
 /// Everything a conformance scenario needs from a store.
-pub trait Store: BookingStore + PolicyStore + ReviewStore + ReportStore + Outbox + Clone + 'static {
+pub trait Store:
+    BookingStore + PolicyStore + ReviewStore + ReportStore + Outbox + CalendarStore + ReminderStore + Clone + 'static
+{
     /// The store-level invariant check (the SQL stores run their invariant
     /// query: booked_count equals confirmed bookings and fits capacity).
     fn check_invariants(&self) -> impl std::future::Future<Output = ()> + Send;

@@ -5,10 +5,12 @@
 mod backends;
 mod bookings;
 mod credits;
+mod effects;
 mod feedback;
 mod outbox;
 mod races;
 mod reads;
 mod refusals;
+mod reminders;
 mod smoke;
 mod world;
