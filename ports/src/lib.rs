@@ -5,6 +5,7 @@
 
 mod clock;
 mod directory;
+pub mod effects;
 mod error;
 mod packages;
 mod store;

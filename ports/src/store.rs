@@ -131,6 +131,11 @@ pub struct OutboxMessage {
     /// When the change that caused it committed.
     #[serde(with = "time::serde::rfc3339")]
     pub occurred_at: OffsetDateTime,
+    /// How many times it was claimed, this claim included (0 for a message
+    /// read with [`Outbox::pending`] that was never claimed). The worker's
+    /// backoff and its give-up rule count these.
+    #[serde(default)]
+    pub attempts: u32,
 }
 
 /// The outbox sink: events written by the stores' transactions, read by the
@@ -138,7 +143,7 @@ pub struct OutboxMessage {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Undelivered messages, oldest first, at most `limit`.
+    /// Undelivered messages that were not given up on, oldest first, at most `limit`.
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>>;
     /// Marks messages delivered; unknown ids are ignored (delivery is idempotent).
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()>;
@@ -150,4 +155,16 @@ pub trait Outbox: Send + Sync {
     /// `FOR UPDATE SKIP LOCKED`). A claimer that dies simply lets its lease
     /// lapse and the message is claimed again.
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>>;
+
+    /// Hands a claimed message back for another attempt no sooner than
+    /// `delay` from now, keeping `error` as its last error. Unknown or
+    /// already delivered ids are ignored.
+    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()>;
+
+    /// Gives up on a message: it is never claimed or listed as pending again,
+    /// and `error` stays on it for an operator. Unknown or delivered ids are ignored.
+    async fn mark_failed(&self, id: Uuid, error: &str) -> Result<()>;
+
+    /// Messages given up on, oldest first, at most `limit`, with their last error.
+    async fn failed(&self, limit: usize) -> Result<Vec<(OutboxMessage, String)>>;
 }

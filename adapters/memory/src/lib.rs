@@ -3,8 +3,13 @@
 //! demos and embedders who keep state elsewhere.
 
 mod clock;
+mod directory;
+mod effects;
 mod packages;
+mod reminders;
 mod store;
 
 pub use clock::ManualClock;
+pub use directory::MemoryDirectory;
+pub use effects::{MemoryCalendar, MemoryMailer};
 pub use store::MemoryStore;

@@ -10,9 +10,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonReport, MakeupCredit, Outcome, Review,
-    Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonReport, MakeupCredit, Meeting, Outcome,
+    Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
 };
+use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
     BookingStore, Committed, Error, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
     Result, ReviewStore, SlotDecision,
@@ -24,14 +25,26 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// The reminder table (`reminders.rs`): never locked together with `state`.
+    pub(crate) reminders: Arc<Mutex<Vec<crate::reminders::Entry>>>,
 }
 
-/// An outbox row: the message, when it may next be claimed, and whether it was delivered.
+/// An outbox row: the message, when it may next be claimed, whether it was
+/// delivered, and the error it was given up with (or last retried after).
 #[derive(Debug)]
 struct OutboxEntry {
     message: OutboxMessage,
     available_at: OffsetDateTime,
     delivered: bool,
+    failed: bool,
+    last_error: Option<String>,
+}
+
+impl OutboxEntry {
+    /// Still to be delivered: neither delivered nor given up on.
+    fn is_open(&self) -> bool {
+        !self.delivered && !self.failed
+    }
 }
 
 #[derive(Debug, Default)]
@@ -105,11 +118,14 @@ impl State {
                 id: Uuid::now_v7(),
                 event: event.clone(),
                 occurred_at,
+                attempts: 0,
             };
             self.outbox.push(OutboxEntry {
                 message,
                 available_at: occurred_at,
                 delivered: false,
+                failed: false,
+                last_error: None,
             });
         }
     }
@@ -314,7 +330,7 @@ impl Outbox for MemoryStore {
         Ok(state
             .outbox
             .iter()
-            .filter(|entry| !entry.delivered)
+            .filter(|entry| entry.is_open())
             .take(limit)
             .map(|entry| entry.message.clone())
             .collect())
@@ -336,12 +352,73 @@ impl Outbox for MemoryStore {
         Ok(state
             .outbox
             .iter_mut()
-            .filter(|entry| !entry.delivered && entry.available_at <= now)
+            .filter(|entry| entry.is_open() && entry.available_at <= now)
             .take(limit)
             .map(|entry| {
                 entry.available_at = now + lease;
+                entry.message.attempts += 1;
                 entry.message.clone()
             })
             .collect())
+    }
+
+    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut state = self.lock();
+        if let Some(entry) = state.outbox.iter_mut().find(|e| e.message.id == id && e.is_open()) {
+            entry.available_at = now + delay;
+            entry.last_error = Some(error.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn mark_failed(&self, id: Uuid, error: &str) -> Result<()> {
+        let mut state = self.lock();
+        if let Some(entry) = state.outbox.iter_mut().find(|e| e.message.id == id && e.is_open()) {
+            entry.failed = true;
+            entry.last_error = Some(error.to_owned());
+        }
+        Ok(())
+    }
+
+    async fn failed(&self, limit: usize) -> Result<Vec<(OutboxMessage, String)>> {
+        let state = self.lock();
+        Ok(state
+            .outbox
+            .iter()
+            .filter(|entry| entry.failed)
+            .take(limit)
+            .map(|entry| (entry.message.clone(), entry.last_error.clone().unwrap_or_default()))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl CalendarStore for MemoryStore {
+    async fn save_calendar(&self, slot: SlotId, calendar: CalendarState) -> Result<()> {
+        let mut state = self.lock();
+        let current = state.slot(slot)?;
+        let meeting = current.meeting();
+        let meeting = Meeting::restore(
+            meeting.provider(),
+            calendar.meeting_url,
+            meeting.passcode().map(str::to_owned),
+            calendar.event_id,
+            calendar.status,
+        );
+        let updated = Slot::restore(
+            current.id(),
+            current.teacher(),
+            current.window(),
+            current.zone(),
+            current.capacity(),
+            current.package_session(),
+            meeting,
+            current.status(),
+            current.created_at(),
+            current.bookings().to_vec(),
+        )?;
+        state.slots.insert(slot, updated);
+        Ok(())
     }
 }

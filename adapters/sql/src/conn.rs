@@ -30,6 +30,13 @@ pub(crate) trait Locks: Send {
         limit: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Vec<crate::types::DbId>, TxError>> + Send;
+    /// Locks up to `limit` pending reminders due at `now` whose lease lapsed
+    /// and that no other transaction holds, most overdue first; returns their ids.
+    fn lock_due_reminders(
+        &mut self,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<crate::types::DbId>, TxError>> + Send;
 }
 
 /// Everything the stores read and write, per connection type.
@@ -99,6 +106,58 @@ pub(crate) trait Queries: Locks {
         now: OffsetDateTime,
         until: OffsetDateTime,
     ) -> impl Future<Output = Result<Vec<OutboxMessage>, TxError>> + Send;
+    fn outbox_retry(
+        &mut self,
+        id: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn outbox_fail(
+        &mut self,
+        id: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn outbox_failed(
+        &mut self,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<(OutboxMessage, String)>, TxError>> + Send;
+    fn save_calendar(
+        &mut self,
+        slot: SlotId,
+        state: &tutorbook_ports::effects::CalendarState,
+    ) -> impl Future<Output = Result<usize, TxError>> + Send;
+    fn reminders_schedule(
+        &mut self,
+        reminders: &[tutorbook_ports::effects::NewReminder],
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reminders_cancel(
+        &mut self,
+        slot: SlotId,
+        booking: Option<BookingId>,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reminders_claim(
+        &mut self,
+        now: OffsetDateTime,
+        limit: i64,
+        until: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<tutorbook_ports::effects::Reminder>, TxError>> + Send;
+    fn reminders_retry(
+        &mut self,
+        id: Uuid,
+        error: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reminders_finish(
+        &mut self,
+        id: Uuid,
+        status: &'static str,
+        error: Option<String>,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn reminders_of_slot(
+        &mut self,
+        slot: SlotId,
+    ) -> impl Future<Output = Result<Vec<tutorbook_ports::effects::Reminder>, TxError>> + Send;
     fn broken_slots(&mut self) -> impl Future<Output = Result<Vec<String>, TxError>> + Send;
     fn ping(&mut self) -> impl Future<Output = Result<(), TxError>> + Send;
 }
@@ -265,6 +324,7 @@ macro_rules! impl_queries {
                         id: Uuid::now_v7(),
                         event: event.clone(),
                         occurred_at,
+                        attempts: 0,
                     })?;
                     diesel::insert_into(outbox::table)
                         .values(row)
@@ -467,6 +527,7 @@ macro_rules! impl_queries {
                 use $crate::schema::outbox;
                 let rows: Vec<OutboxRow> = outbox::table
                     .filter(outbox::delivered_at.is_null())
+                    .filter(outbox::failed_at.is_null())
                     .order(outbox::id.asc())
                     .limit(limit)
                     .select(OutboxRow::as_select())
@@ -515,6 +576,225 @@ macro_rules! impl_queries {
                 Ok(rows
                     .into_iter()
                     .map(OutboxRow::into_message)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn outbox_retry(&mut self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<(), TxError> {
+                use $crate::schema::outbox;
+                diesel::update(
+                    outbox::table
+                        .find(DbId(id))
+                        .filter(outbox::delivered_at.is_null())
+                        .filter(outbox::failed_at.is_null()),
+                )
+                .set((
+                    outbox::available_at.eq(DbInstant(at)),
+                    outbox::last_error.eq(Some(error)),
+                ))
+                .execute(self)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox_fail(&mut self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<(), TxError> {
+                use $crate::schema::outbox;
+                diesel::update(
+                    outbox::table
+                        .find(DbId(id))
+                        .filter(outbox::delivered_at.is_null())
+                        .filter(outbox::failed_at.is_null()),
+                )
+                .set((
+                    outbox::failed_at.eq(Some(DbInstant(at))),
+                    outbox::last_error.eq(Some(error)),
+                ))
+                .execute(self)
+                .await?;
+                Ok(())
+            }
+
+            async fn outbox_failed(&mut self, limit: i64) -> Result<Vec<(OutboxMessage, String)>, TxError> {
+                use $crate::schema::outbox;
+                let rows: Vec<OutboxRow> = outbox::table
+                    .filter(outbox::failed_at.is_not_null())
+                    .order(outbox::id.asc())
+                    .limit(limit)
+                    .select(OutboxRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let error = row.last_error.clone().unwrap_or_default();
+                        row.into_message().map(|m| (m, error))
+                    })
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn save_calendar(
+                &mut self,
+                slot: SlotId,
+                state: &tutorbook_ports::effects::CalendarState,
+            ) -> Result<usize, TxError> {
+                use $crate::schema::slots;
+                Ok(diesel::update(slots::table.find(DbId::from(slot)))
+                    .set((
+                        slots::calendar_event_id.eq(state.event_id.clone()),
+                        slots::meeting_url.eq(state.meeting_url.clone()),
+                        slots::calendar_status.eq($crate::rows::calendar_text(state.status)),
+                    ))
+                    .execute(self)
+                    .await?)
+            }
+
+            async fn reminders_schedule(
+                &mut self,
+                reminders: &[tutorbook_ports::effects::NewReminder],
+            ) -> Result<(), TxError> {
+                use $crate::schema::reminders;
+                for planned in reminders {
+                    let row = $crate::rows::ReminderRow::of(planned);
+                    diesel::insert_into(reminders::table)
+                        .values(row.clone())
+                        .on_conflict((
+                            reminders::slot_id,
+                            reminders::recipient_id,
+                            reminders::channel,
+                            reminders::lead_minutes,
+                        ))
+                        .do_nothing()
+                        .execute(self)
+                        .await?;
+                    // The student booked the slot again after a cancellation.
+                    diesel::update(
+                        reminders::table
+                            .filter(reminders::slot_id.eq(row.slot_id))
+                            .filter(reminders::recipient_id.eq(row.recipient_id))
+                            .filter(reminders::channel.eq(row.channel.clone()))
+                            .filter(reminders::lead_minutes.eq(row.lead_minutes))
+                            .filter(reminders::status.eq("cancelled")),
+                    )
+                    .set((
+                        reminders::booking_id.eq(row.booking_id),
+                        reminders::due_at.eq(row.due_at),
+                        reminders::available_at.eq(row.available_at),
+                        reminders::status.eq("pending"),
+                        reminders::attempts.eq(0),
+                        reminders::last_error.eq(None::<String>),
+                    ))
+                    .execute(self)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn reminders_cancel(&mut self, slot: SlotId, booking: Option<BookingId>) -> Result<(), TxError> {
+                use $crate::schema::reminders;
+                let mut query = diesel::update(reminders::table)
+                    .filter(reminders::slot_id.eq(DbId::from(slot)))
+                    .filter(reminders::status.eq("pending"))
+                    .into_boxed();
+                if let Some(booking) = booking {
+                    query = query.filter(reminders::booking_id.eq(DbId::from(booking)));
+                }
+                query.set(reminders::status.eq("cancelled")).execute(self).await?;
+                Ok(())
+            }
+
+            async fn reminders_claim(
+                &mut self,
+                now: OffsetDateTime,
+                limit: i64,
+                until: OffsetDateTime,
+            ) -> Result<Vec<tutorbook_ports::effects::Reminder>, TxError> {
+                use $crate::schema::reminders;
+                let ids = self.lock_due_reminders(limit, now).await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                diesel::update(reminders::table.filter(reminders::id.eq_any(ids.clone())))
+                    .set((
+                        reminders::available_at.eq(DbInstant(until)),
+                        reminders::attempts.eq(reminders::attempts + 1),
+                    ))
+                    .execute(self)
+                    .await?;
+                let rows: Vec<$crate::rows::ReminderRow> = reminders::table
+                    .filter(reminders::id.eq_any(ids))
+                    .order((reminders::due_at.asc(), reminders::id.asc()))
+                    .select($crate::rows::ReminderRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map($crate::rows::ReminderRow::into_reminder)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn reminders_retry(&mut self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<(), TxError> {
+                use $crate::schema::reminders;
+                diesel::update(
+                    reminders::table
+                        .find(DbId(id))
+                        .filter(reminders::status.eq("pending")),
+                )
+                .set((
+                    reminders::available_at.eq(DbInstant(at)),
+                    reminders::last_error.eq(Some(error)),
+                ))
+                .execute(self)
+                .await?;
+                Ok(())
+            }
+
+            async fn reminders_finish(
+                &mut self,
+                id: Uuid,
+                status: &'static str,
+                error: Option<String>,
+            ) -> Result<(), TxError> {
+                use $crate::schema::reminders;
+                let target = reminders::table
+                    .find(DbId(id))
+                    .filter(reminders::status.eq("pending"));
+                match error {
+                    Some(error) => {
+                        diesel::update(target)
+                            .set((
+                                reminders::status.eq(status),
+                                reminders::last_error.eq(Some(error)),
+                            ))
+                            .execute(self)
+                            .await?
+                    }
+                    None => {
+                        diesel::update(target)
+                            .set(reminders::status.eq(status))
+                            .execute(self)
+                            .await?
+                    }
+                };
+                Ok(())
+            }
+
+            async fn reminders_of_slot(
+                &mut self,
+                slot: SlotId,
+            ) -> Result<Vec<tutorbook_ports::effects::Reminder>, TxError> {
+                use $crate::schema::reminders;
+                let rows: Vec<$crate::rows::ReminderRow> = reminders::table
+                    .filter(reminders::slot_id.eq(DbId::from(slot)))
+                    .order((
+                        reminders::due_at.asc(),
+                        reminders::recipient_id.asc(),
+                        reminders::id.asc(),
+                    ))
+                    .select($crate::rows::ReminderRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map($crate::rows::ReminderRow::into_reminder)
                     .collect::<Result<_, _>>()?)
             }
 

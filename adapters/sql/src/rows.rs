@@ -8,10 +8,13 @@ use tutorbook_domain::{
     CreditId, CreditStatus, EnrollmentId, LessonReport, LessonWindow, MakeupCredit, Meeting, MeetingProvider, Rating,
     Review, Slot, SlotStatus, Zone,
 };
+use tutorbook_ports::effects::{NewReminder, Reminder, ReminderChannel, ReminderStatus};
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
 
-use crate::schema::{booking_audit, bookings, credits, lesson_reports, outbox, reviews, slots, teacher_policies};
+use crate::schema::{
+    booking_audit, bookings, credits, lesson_reports, outbox, reminders, reviews, slots, teacher_policies,
+};
 use crate::types::{DbId, DbInstant};
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -81,7 +84,7 @@ fn provider_parse(s: &str) -> Option<MeetingProvider> {
     .find(|p| provider_text(*p) == s)
 }
 
-fn calendar_text(c: CalendarStatus) -> &'static str {
+pub(crate) fn calendar_text(c: CalendarStatus) -> &'static str {
     match c {
         CalendarStatus::Skipped => "skipped",
         CalendarStatus::Pending => "pending",
@@ -327,6 +330,7 @@ pub(crate) struct OutboxRow {
     pub attempts: i32,
     pub delivered_at: Option<DbInstant>,
     pub last_error: Option<String>,
+    pub failed_at: Option<DbInstant>,
 }
 
 impl OutboxRow {
@@ -340,6 +344,7 @@ impl OutboxRow {
             attempts: 0,
             delivered_at: None,
             last_error: None,
+            failed_at: None,
         })
     }
 
@@ -348,6 +353,7 @@ impl OutboxRow {
             id: self.id.0,
             event: serde_json::from_str(&self.payload).map_err(corrupt)?,
             occurred_at: self.occurred_at.0,
+            attempts: u32::try_from(self.attempts).map_err(corrupt)?,
         })
     }
 }
@@ -503,5 +509,57 @@ impl ReportRow {
             self.created_at.0,
             self.updated_at.0,
         ))
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reminders)]
+pub(crate) struct ReminderRow {
+    pub id: DbId,
+    pub slot_id: DbId,
+    pub booking_id: Option<DbId>,
+    pub recipient_id: DbId,
+    pub channel: String,
+    pub lead_minutes: i32,
+    pub due_at: DbInstant,
+    pub available_at: DbInstant,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+impl ReminderRow {
+    /// A newly planned reminder, pending and claimable from its due time.
+    pub fn of(r: &NewReminder) -> Self {
+        Self {
+            id: r.id.into(),
+            slot_id: r.slot.into(),
+            booking_id: r.booking.map(DbId::from),
+            recipient_id: r.recipient.into(),
+            channel: r.channel.as_str().to_owned(),
+            lead_minutes: i32::try_from(r.lead.whole_minutes()).unwrap_or(i32::MAX),
+            due_at: r.due_at.into(),
+            available_at: r.due_at.into(),
+            status: ReminderStatus::Pending.as_str().to_owned(),
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    pub fn into_reminder(self) -> Result<Reminder, Error> {
+        Ok(Reminder {
+            planned: NewReminder {
+                id: self.id.0,
+                slot: self.slot_id.0.into(),
+                booking: self.booking_id.map(|b| b.0.into()),
+                recipient: self.recipient_id.0.into(),
+                channel: parse_text(&self.channel, ReminderChannel::parse, "reminder channel")?,
+                lead: Duration::minutes(i64::from(self.lead_minutes)),
+                due_at: self.due_at.0,
+            },
+            status: parse_text(&self.status, ReminderStatus::parse, "reminder status")?,
+            attempts: u32::try_from(self.attempts).map_err(corrupt)?,
+            last_error: self.last_error,
+        })
     }
 }

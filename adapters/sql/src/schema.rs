@@ -86,6 +86,7 @@ diesel::table! {
         attempts -> Integer,
         delivered_at -> Nullable<SqlInstant>,
         last_error -> Nullable<Text>,
+        failed_at -> Nullable<SqlInstant>,
     }
 }
 
@@ -255,6 +256,25 @@ diesel::table! {
         starts_at -> SqlInstant,
         ends_at -> SqlInstant,
         active -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    reminders (id) {
+        id -> SqlId,
+        slot_id -> SqlId,
+        booking_id -> Nullable<SqlId>,
+        recipient_id -> SqlId,
+        channel -> Text,
+        lead_minutes -> Integer,
+        due_at -> SqlInstant,
+        available_at -> SqlInstant,
+        status -> Text,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
     }
 }
 

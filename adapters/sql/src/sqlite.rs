@@ -115,10 +115,24 @@ impl Locks for SqliteConn {
         use crate::schema::outbox;
         Ok(outbox::table
             .filter(outbox::delivered_at.is_null())
+            .filter(outbox::failed_at.is_null())
             .filter(outbox::available_at.le(DbInstant(now)))
             .order(outbox::id.asc())
             .limit(limit)
             .select(outbox::id)
+            .load(self)
+            .await?)
+    }
+
+    async fn lock_due_reminders(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {
+        use crate::schema::reminders;
+        Ok(reminders::table
+            .filter(reminders::status.eq("pending"))
+            .filter(reminders::due_at.le(DbInstant(now)))
+            .filter(reminders::available_at.le(DbInstant(now)))
+            .order((reminders::due_at.asc(), reminders::id.asc()))
+            .limit(limit)
+            .select(reminders::id)
             .load(self)
             .await?)
     }

@@ -18,6 +18,8 @@ use tutorbook_ports::{
 };
 use uuid::Uuid;
 
+use tutorbook_ports::effects::{CalendarState, CalendarStore, NewReminder, Reminder, ReminderStatus, ReminderStore};
+
 use crate::conn::{OPEN, Queries, VISIBLE};
 use crate::error::{TxError, map_db_error};
 
@@ -211,6 +213,15 @@ async fn redeem_in<C: Queries + AsyncConnection>(
     })
 }
 
+async fn claim_reminders_in<C: Queries + AsyncConnection>(
+    c: &mut C,
+    now: OffsetDateTime,
+    limit: i64,
+    until: OffsetDateTime,
+) -> Result<Vec<Reminder>> {
+    in_transaction!(c, async { c.reminders_claim(now, limit, until).await })
+}
+
 async fn claim_in<C: Queries + AsyncConnection>(
     c: &mut C,
     limit: i64,
@@ -384,5 +395,87 @@ impl Outbox for SqlStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = crate::now_micros();
         with_conn!(self, write = true, |c| claim_in(c, limit, now, now + lease).await)
+    }
+
+    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
+        let at = crate::now_micros() + delay;
+        with_conn!(self, write = true, |c| c
+            .outbox_retry(id, error, at)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn mark_failed(&self, id: Uuid, error: &str) -> Result<()> {
+        let at = crate::now_micros();
+        with_conn!(self, write = true, |c| c
+            .outbox_fail(id, error, at)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn failed(&self, limit: usize) -> Result<Vec<(OutboxMessage, String)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = false, |c| c
+            .outbox_failed(limit)
+            .await
+            .map_err(Error::from))
+    }
+}
+
+#[async_trait]
+impl CalendarStore for SqlStore {
+    async fn save_calendar(&self, slot: SlotId, state: CalendarState) -> Result<()> {
+        let updated = with_conn!(self, write = true, |c| c
+            .save_calendar(slot, &state)
+            .await
+            .map_err(Error::from))?;
+        if updated == 0 {
+            return Err(Error::not_found("slot"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ReminderStore for SqlStore {
+    async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .reminders_schedule(&reminders)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn cancel_reminders(&self, slot: SlotId, booking: Option<BookingId>) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .reminders_cancel(slot, booking)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn claim_due_reminders(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<Reminder>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = true, |c| claim_reminders_in(c, now, limit, now + lease)
+            .await)
+    }
+
+    async fn retry_reminder(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .reminders_retry(id, error, at)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn finish_reminder(&self, id: Uuid, status: ReminderStatus, error: Option<String>) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .reminders_finish(id, status.as_str(), error)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn slot_reminders(&self, slot: SlotId) -> Result<Vec<Reminder>> {
+        with_conn!(self, write = false, |c| c
+            .reminders_of_slot(slot)
+            .await
+            .map_err(Error::from))
     }
 }

@@ -4,13 +4,24 @@
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tutorbook_memory::MemoryStore;
+use tutorbook_ports::effects::{CalendarStore, ReminderStore};
 use tutorbook_ports::{BookingStore, Outbox, PackageStore, PolicyStore, PricingStore, ReportStore, ReviewStore};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
 /// Everything a conformance scenario needs from a store.
 pub trait Store:
-    BookingStore + PolicyStore + ReviewStore + ReportStore + PackageStore + PricingStore + Outbox + Clone + 'static
+    BookingStore
+    + PolicyStore
+    + ReviewStore
+    + ReportStore
+    + PackageStore
+    + PricingStore
+    + Outbox
+    + CalendarStore
+    + ReminderStore
+    + Clone
+    + 'static
 {
     /// The store-level invariant check (the SQL stores run their invariant
     /// query: booked_count equals confirmed bookings and fits capacity).

@@ -5,11 +5,13 @@
 mod backends;
 mod bookings;
 mod credits;
+mod effects;
 mod feedback;
 mod outbox;
 mod packages;
 mod races;
 mod reads;
 mod refusals;
+mod reminders;
 mod smoke;
 mod world;

@@ -1,0 +1,203 @@
+//! The outbox worker: delivers committed events to their handlers after the
+//! transaction, with retries and exponential backoff, never twice at once.
+//!
+//! Several workers (in one process or many) may run passes concurrently: a
+//! claim leases its messages, so no other pass sees them until the lease
+//! lapses. A worker that dies mid-pass leaves its messages leased, and they
+//! are handed out again once the lease lapses; that redelivery is why every
+//! handler must be idempotent (emails carry an idempotency key, calendar
+//! syncs reconcile, reminder rows are keyed).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::Duration;
+
+use crate::effects::EffectError;
+use crate::{Outbox, OutboxMessage, Result};
+
+/// Something done for an outbox message: send the emails it calls for, sync
+/// its slot's calendar event, plan its reminders. Ignores events it has no
+/// business with.
+#[async_trait]
+pub trait EffectHandler: Send + Sync {
+    /// A short name for logs and the kept error (`email`, `calendar`, ...).
+    fn name(&self) -> &'static str;
+
+    /// Does this handler's part for `message`. Must be idempotent: the same
+    /// message may arrive again after a crash or when another handler failed.
+    async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError>;
+}
+
+/// How the worker retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Messages claimed per pass.
+    pub batch: usize,
+    /// How long a claim hides a message from other workers; must exceed the
+    /// time a pass takes, or a slow pass shares its messages.
+    pub lease: Duration,
+    /// Delay before the second attempt; doubled for each further one.
+    pub base_delay: Duration,
+    /// The longest delay between two attempts.
+    pub max_delay: Duration,
+    /// Attempts before a message is given up (`failed`).
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    /// 8 attempts spread over about 2 hours (30 s, 1, 2, 4, 8, 16, 32, 60 min):
+    /// well inside the 24 hours an email idempotency key is honoured.
+    fn default() -> Self {
+        Self {
+            batch: 32,
+            lease: Duration::minutes(5),
+            base_delay: Duration::seconds(30),
+            max_delay: Duration::hours(1),
+            max_attempts: 8,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay after failed attempt number `attempt` (1-based):
+    /// `base_delay × 2^(attempt-1)`, at most `max_delay`.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = 2_i32.saturating_pow(attempt.saturating_sub(1).min(30));
+        self.base_delay
+            .checked_mul(factor)
+            .map_or(self.max_delay, |d| d.min(self.max_delay))
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Messages claimed.
+    pub claimed: usize,
+    /// Messages every handler succeeded on.
+    pub delivered: usize,
+    /// Messages put back for a later attempt.
+    pub retried: usize,
+    /// Messages given up on.
+    pub failed: usize,
+}
+
+/// The delivery worker over an outbox `O`.
+#[derive(Clone)]
+pub struct OutboxWorker<O> {
+    outbox: O,
+    handlers: Vec<Arc<dyn EffectHandler>>,
+    policy: RetryPolicy,
+}
+
+impl<O> std::fmt::Debug for OutboxWorker<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.handlers.iter().map(|h| h.name()).collect();
+        f.debug_struct("OutboxWorker")
+            .field("handlers", &names)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: Outbox> OutboxWorker<O> {
+    /// A worker with no handlers yet.
+    pub fn new(outbox: O, policy: RetryPolicy) -> Self {
+        Self {
+            outbox,
+            handlers: Vec::new(),
+            policy,
+        }
+    }
+
+    /// Adds a handler; every message goes to every handler, in this order.
+    pub fn with_handler(mut self, handler: Arc<dyn EffectHandler>) -> Self {
+        self.handlers.push(handler);
+        self
+    }
+
+    /// Claims one batch and settles each message: delivered when every
+    /// handler succeeded; otherwise retried after the backoff, or failed
+    /// (last error kept) when an error is permanent or the attempts are used
+    /// up. Returns the store's error only when claiming itself failed.
+    pub async fn run_once(&self) -> Result<PassReport> {
+        let messages = self.outbox.claim(self.policy.batch, self.policy.lease).await?;
+        let mut report = PassReport {
+            claimed: messages.len(),
+            ..PassReport::default()
+        };
+        for message in &messages {
+            match self.settle(message).await {
+                Ok(Settled::Delivered) => report.delivered += 1,
+                Ok(Settled::Retried) => report.retried += 1,
+                Ok(Settled::Failed) => report.failed += 1,
+                // The lease is still on it: it is retried when the lease lapses.
+                Err(e) => tracing::warn!(message = %message.id, error = %e, "cannot settle an outbox message"),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs passes until one claims nothing (for tests and draining).
+    pub async fn drain(&self) -> Result<PassReport> {
+        let mut total = PassReport::default();
+        loop {
+            let pass = self.run_once().await?;
+            if pass.claimed == 0 {
+                return Ok(total);
+            }
+            total.claimed += pass.claimed;
+            total.delivered += pass.delivered;
+            total.retried += pass.retried;
+            total.failed += pass.failed;
+        }
+    }
+
+    async fn settle(&self, message: &OutboxMessage) -> Result<Settled> {
+        let mut errors = Vec::new();
+        let mut permanent = false;
+        for handler in &self.handlers {
+            if let Err(e) = handler.handle(message).await {
+                permanent |= !e.is_retryable();
+                errors.push(format!("{}: {e}", handler.name()));
+            }
+        }
+        if errors.is_empty() {
+            self.outbox.mark_delivered(&[message.id]).await?;
+            return Ok(Settled::Delivered);
+        }
+        let error = errors.join("; ");
+        if permanent || message.attempts >= self.policy.max_attempts {
+            tracing::error!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
+                "outbox message failed for good");
+            self.outbox.mark_failed(message.id, &error).await?;
+            Ok(Settled::Failed)
+        } else {
+            let delay = self.policy.delay_after(message.attempts);
+            tracing::warn!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
+                retry_in_s = delay.whole_seconds(), "outbox message will be retried");
+            self.outbox.retry_later(message.id, &error, delay).await?;
+            Ok(Settled::Retried)
+        }
+    }
+}
+
+enum Settled {
+    Delivered,
+    Retried,
+    Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy::default();
+        let delays: Vec<i64> = (1..=9).map(|a| policy.delay_after(a).whole_seconds()).collect();
+        assert_eq!(delays, vec![30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(policy.delay_after(u32::MAX), Duration::hours(1));
+    }
+}

@@ -1,0 +1,240 @@
+//! After-commit effects on every store: outbox retries and give-up, a worker
+//! that dies between claim and done, calendar outages.
+
+use std::sync::Arc;
+
+use time::Duration;
+use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, UserId, Zone};
+use tutorbook_memory::{MemoryCalendar, MemoryDirectory, MemoryMailer};
+use tutorbook_ports::Contact;
+use tutorbook_ports::effects::{CalendarSync, Notifications, OutboxWorker, RetryPolicy};
+
+use crate::backends::Store;
+use crate::conformance;
+use crate::world::{TEACHER, World, at, student};
+
+/// Retries without waiting, so a test can run the next pass at once.
+fn eager() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+        max_attempts: 3,
+        ..RetryPolicy::default()
+    }
+}
+
+/// The teacher and students 1..=3 with addresses; the teacher reads English in New York.
+pub fn directory() -> MemoryDirectory {
+    let directory = MemoryDirectory::new();
+    let person = |user: UserId, role, name: &str, locale, zone: &str| Contact {
+        user,
+        role,
+        display_name: name.to_owned(),
+        email: Some(format!("{}@example.com", name.to_lowercase())),
+        locale,
+        zone: Zone::parse(zone).unwrap(),
+    };
+    directory.insert(person(
+        TEACHER,
+        Role::Teacher,
+        "Teacher",
+        Locale::En,
+        "America/New_York",
+    ));
+    for n in 1..=3 {
+        directory.insert(person(
+            student(n),
+            Role::Student,
+            &format!("Student{n}"),
+            Locale::Ko,
+            "Asia/Seoul",
+        ));
+    }
+    directory
+}
+
+async fn retries_back_off_then_give_up_keeping_the_error<S: Store>(store: S) {
+    let w = World::new(store);
+    w.open(TEACHER, at(1, 10), 1).await;
+    let [message] = w
+        .store
+        .claim(10, Duration::minutes(5))
+        .await
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(message.attempts, 1);
+
+    // Retried without delay: claimable again at once, one more attempt counted.
+    w.store
+        .retry_later(message.id, "smtp timeout", Duration::ZERO)
+        .await
+        .unwrap();
+    let [again] = w
+        .store
+        .claim(10, Duration::minutes(5))
+        .await
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!((again.id, again.attempts), (message.id, 2));
+
+    // Retried after an hour: not claimable now, still pending.
+    w.store
+        .retry_later(message.id, "smtp timeout", Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(w.store.claim(10, Duration::ZERO).await.unwrap().is_empty());
+    assert_eq!(w.pending().await.len(), 1);
+
+    // Given up: neither pending nor claimable, listed with its error; later calls change nothing.
+    w.store
+        .mark_failed(message.id, "calendar: 403 forbidden")
+        .await
+        .unwrap();
+    assert!(w.pending().await.is_empty());
+    w.store.retry_later(message.id, "late", Duration::ZERO).await.unwrap();
+    assert!(w.store.claim(10, Duration::ZERO).await.unwrap().is_empty());
+    let failed = w.store.failed(10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0.id, message.id);
+    assert_eq!(failed[0].0.attempts, 2);
+    assert_eq!(failed[0].1, "calendar: 403 forbidden");
+}
+
+/// A worker claims the request's message and dies before sending (the lease
+/// is simply never settled). Nothing is sent while the lease holds; once it
+/// lapses a restarted worker sends the email exactly once.
+async fn a_worker_dying_between_claim_and_done_sends_exactly_one_email<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+    )));
+    worker.drain().await.unwrap(); // slot_opened: no email
+    w.request(student(1), &slot).await;
+
+    let lease = Duration::milliseconds(300);
+    let claimed = w.store.claim(10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    drop(claimed); // the worker died here
+
+    assert_eq!(worker.run_once().await.unwrap().claimed, 0, "leased to the dead worker");
+    assert!(mailer.sent().is_empty());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let pass = worker.run_once().await.unwrap();
+    assert_eq!((pass.claimed, pass.delivered), (1, 1));
+    assert_eq!(worker.drain().await.unwrap().claimed, 0);
+
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1, "exactly one email: {sent:?}");
+    assert_eq!(sent[0].to, "teacher@example.com");
+    assert_eq!(sent[0].subject, "New lesson request from Student1");
+    assert!(w.pending().await.is_empty());
+}
+
+/// A mail outage is retried; the same message keeps its idempotency key,
+/// and after the maximum attempts the message is failed with the error kept.
+async fn email_failures_are_retried_then_failed<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 2).await; // group: confirmed at once
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+    )));
+    worker.drain().await.unwrap();
+
+    w.confirmed(student(1), &slot).await;
+    mailer.fail_next(1);
+    let first = worker.run_once().await.unwrap();
+    assert_eq!((first.claimed, first.retried), (1, 1));
+    let second = worker.run_once().await.unwrap();
+    assert_eq!((second.claimed, second.delivered), (1, 1));
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "student1@example.com");
+    assert_eq!(sent[0].subject, "Teacher 선생님 수업이 확정되었습니다");
+
+    w.confirmed(student(2), &slot).await;
+    mailer.fail_next(10);
+    let report = worker.drain().await.unwrap();
+    assert_eq!((report.claimed, report.retried, report.failed), (3, 2, 1));
+    let failed = w.store.failed(10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0.attempts, 3);
+    assert_eq!(failed[0].1, "email: mail server unavailable (simulated)");
+    assert_eq!(mailer.sent().len(), 1, "nothing more went out");
+}
+
+/// The calendar is down when a booking is confirmed: the booking stands, the
+/// slot shows `failed`, and a later pass creates the event and stores its
+/// Meet link. Emptying the roster deletes the event and clears both.
+async fn a_calendar_outage_fails_the_sync_and_a_later_pass_repairs_it<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 2).await;
+    let calendar = MemoryCalendar::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(CalendarSync::new(
+        w.store.clone(),
+        directory(),
+        calendar.clone(),
+    )));
+    worker.drain().await.unwrap();
+    assert_eq!(
+        w.reload(&slot).await.meeting().calendar_status(),
+        CalendarStatus::Skipped
+    );
+
+    calendar.fail_next(1);
+    let booking = w.confirmed(student(1), &slot).await;
+    assert_eq!(booking.status(), BookingStatus::Confirmed);
+    let pass = worker.run_once().await.unwrap();
+    assert_eq!(pass.retried, 1);
+    let failed = w.reload(&slot).await;
+    assert_eq!(failed.meeting().calendar_status(), CalendarStatus::Failed);
+    assert_eq!(failed.booking(booking.id()).unwrap().status(), BookingStatus::Confirmed);
+    assert!(calendar.events().is_empty());
+
+    worker.drain().await.unwrap();
+    let synced = w.reload(&slot).await;
+    let meeting = synced.meeting();
+    assert_eq!(meeting.calendar_status(), CalendarStatus::Synced);
+    let event_id = meeting.calendar_event_id().expect("event id stored").to_owned();
+    assert_eq!(meeting.url(), Some(format!("https://meet.example/{event_id}").as_str()));
+    let events = calendar.events();
+    assert_eq!(
+        events[&event_id].attendees,
+        vec!["teacher@example.com", "student1@example.com"]
+    );
+    assert!(events[&event_id].with_meet);
+
+    w.confirmed(student(2), &slot).await;
+    worker.drain().await.unwrap();
+    assert_eq!(
+        calendar.events()[&event_id].attendees,
+        vec!["teacher@example.com", "student1@example.com", "student2@example.com"]
+    );
+
+    w.bookings
+        .cancel_slot(&Actor::teacher(TEACHER), slot.id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    assert!(calendar.events().is_empty());
+    let cleared = w.reload(&slot).await;
+    assert_eq!(cleared.meeting().calendar_event_id(), None);
+    assert_eq!(cleared.meeting().url(), None);
+    assert_eq!(cleared.meeting().calendar_status(), CalendarStatus::Synced);
+    assert!(w.pending().await.is_empty());
+}
+
+conformance!(
+    retries_back_off_then_give_up_keeping_the_error,
+    a_worker_dying_between_claim_and_done_sends_exactly_one_email,
+    email_failures_are_retried_then_failed,
+    a_calendar_outage_fails_the_sync_and_a_later_pass_repairs_it,
+);

@@ -1,0 +1,202 @@
+//! Reminders on every store: planned from events, sent at their instants
+//! (across a DST change), once, by several schedulers at once, and cancelled
+//! with the booking.
+
+use std::sync::Arc;
+
+use time::Duration;
+use time::macros::datetime;
+use tutorbook_domain::{Actor, Zone};
+use tutorbook_memory::MemoryMailer;
+use tutorbook_ports::UuidV7;
+use tutorbook_ports::effects::{
+    EffectHandler, NoPush, OutboxWorker, ReminderPlan, ReminderPlanner, ReminderScheduler, ReminderStatus, RetryPolicy,
+};
+
+use crate::backends::Store;
+use crate::conformance;
+use crate::effects::directory;
+use crate::world::{TEACHER, World, race, student};
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::ZERO,
+        max_attempts: 3,
+        ..RetryPolicy::default()
+    }
+}
+
+/// 10:00 in New York on 10 March 2030, the first morning of daylight time
+/// there (the clocks jumped from 02:00 to 03:00).
+const START: time::OffsetDateTime = datetime!(2030-03-10 14:00 UTC);
+
+async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 2).await;
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner.clone()));
+    let mailer = MemoryMailer::new();
+    let scheduler = ReminderScheduler::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+        NoPush,
+        w.clock.clone(),
+        policy(),
+    );
+
+    w.confirmed(student(1), &slot).await;
+    let second = w.confirmed(student(2), &slot).await;
+    let messages = w.pending().await;
+    worker.drain().await.unwrap();
+    for message in &messages {
+        planner.handle(message).await.unwrap(); // a redelivery plans nothing new
+    }
+    let planned = w.store.slot_reminders(slot.id()).await.unwrap();
+    assert_eq!(
+        planned.len(),
+        6,
+        "two leads for two students and the teacher (once): {planned:?}"
+    );
+    let day_before = datetime!(2030-03-09 14:00 UTC);
+    let hour_before = datetime!(2030-03-10 13:00 UTC);
+    let dues: Vec<_> = planned.iter().map(|r| r.planned.due_at).collect();
+    assert_eq!(dues, [[day_before; 3], [hour_before; 3]].concat());
+    // 24 elapsed hours before 10:00 EDT is 09:00 EST the day before.
+    let new_york = Zone::parse("America/New_York").unwrap();
+    assert_eq!(new_york.to_local(day_before).hour(), 9);
+    assert_eq!(new_york.to_local(START).hour(), 10);
+
+    w.clock.set(day_before - Duration::seconds(1));
+    assert_eq!(scheduler.run_once().await.unwrap().claimed, 0, "not due yet");
+    w.clock.set(day_before);
+    assert_eq!(scheduler.run_once().await.unwrap().sent, 3);
+    assert_eq!(scheduler.run_once().await.unwrap().claimed, 0, "sent once");
+    let sent = mailer.sent();
+    let teacher = sent.iter().find(|e| e.to == "teacher@example.com").unwrap();
+    assert_eq!(teacher.subject, "Reminder: lesson in 24 hours");
+    assert!(
+        teacher.text.contains(
+            "(Teacher with Student1, Student2) starts in 24 hours: \
+             Sunday, 10 March 2030, 10:00–10:50 (America/New_York, UTC-04:00)."
+        ),
+        "{}",
+        teacher.text
+    );
+    let korean = sent.iter().find(|e| e.to == "student1@example.com").unwrap();
+    assert_eq!(korean.subject, "알림: 24시간 후 수업이 시작됩니다");
+    assert!(
+        korean
+            .text
+            .contains("2030년 3월 10일 (일) 23:00–23:50 (Asia/Seoul, UTC+09:00)")
+    );
+
+    // Student 2's lesson is cancelled: their last reminder goes, the others stay.
+    w.bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), second.id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    w.clock.set(hour_before);
+    assert_eq!(scheduler.run_once().await.unwrap().sent, 2);
+    let last = mailer.sent();
+    assert_eq!(last.len(), 5);
+    assert!(
+        last[3..]
+            .iter()
+            .all(|e| e.subject.contains("1 hour") || e.subject.contains("1시간"))
+    );
+    assert!(last[3..].iter().all(|e| e.to != "student2@example.com"));
+
+    let statuses: Vec<_> = w
+        .store
+        .slot_reminders(slot.id())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.planned.recipient, r.planned.lead.whole_hours(), r.status))
+        .collect();
+    assert!(statuses.contains(&(student(2), 1, ReminderStatus::Cancelled)));
+    assert_eq!(statuses.iter().filter(|s| s.2 == ReminderStatus::Sent).count(), 5);
+}
+
+/// A cancellation the planner has not seen yet still stops the reminder:
+/// the scheduler checks the booking when it is due.
+async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 1).await;
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    let mailer = MemoryMailer::new();
+    let scheduler = ReminderScheduler::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+        NoPush,
+        w.clock.clone(),
+        policy(),
+    );
+    let booking = w.confirmed(student(1), &slot).await;
+    worker.drain().await.unwrap();
+    w.bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), booking.id())
+        .await
+        .unwrap();
+
+    w.clock.set(START - Duration::hours(24));
+    let report = scheduler.run_once().await.unwrap();
+    assert_eq!((report.claimed, report.cancelled, report.sent), (2, 2, 0));
+    assert!(mailer.sent().is_empty());
+    // The late planner pass cancels the rest.
+    worker.drain().await.unwrap();
+    let statuses: Vec<_> = w
+        .store
+        .slot_reminders(slot.id())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [ReminderStatus::Cancelled; 4]);
+}
+
+/// Eight schedulers at once over three lessons' due reminders: each sent exactly once.
+async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    for n in 1..=3 {
+        let slot = w.open(TEACHER, START + Duration::hours(2 * n as i64), 1).await;
+        w.confirmed(student(n), &slot).await;
+    }
+    worker.drain().await.unwrap();
+    let mailer = MemoryMailer::new();
+    let scheduler = ReminderScheduler::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+        NoPush,
+        w.clock.clone(),
+        RetryPolicy { batch: 2, ..policy() },
+    );
+    w.clock.set(START);
+    let results = race(8, move |_| {
+        let scheduler = scheduler.clone();
+        async move { scheduler.run_once().await }
+    })
+    .await;
+    let sent: usize = results.into_iter().map(|r| r.unwrap().sent).sum();
+    // The day-before reminders of 3 lessons for 2 people are due; the hour-before ones are not.
+    assert_eq!(sent, 6);
+    let mut keys: Vec<String> = mailer.sent().into_iter().map(|e| e.idempotency_key).collect();
+    assert_eq!(keys.len(), 6);
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "no reminder went out twice");
+}
+
+conformance!(
+    reminders_fire_at_their_instants_across_a_dst_change,
+    a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,
+    concurrent_schedulers_send_each_reminder_once,
+);
