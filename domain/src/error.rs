@@ -170,6 +170,9 @@ pub enum DomainError {
         /// The current status.
         status: &'static str,
     },
+    /// Payments are switched off on this platform.
+    #[error("payments are not available yet")]
+    PaymentsNotAvailable,
     /// Nothing is left to refund.
     #[error("nothing is left to refund")]
     NothingToRefund,
@@ -225,6 +228,7 @@ impl DomainError {
             Self::NotAStubPayment => "not_a_stub_payment",
             Self::InvalidPaymentStatus { .. } => "invalid_payment_status",
             Self::NothingToRefund => "nothing_to_refund",
+            Self::PaymentsNotAvailable => "payments_not_available",
             Self::NotFound { .. } => "not_found",
             Self::Forbidden => "forbidden",
         }

@@ -6,8 +6,10 @@
 //! credentials the payment is a *stub*: it carries a stub checkout URL and can
 //! be settled by the stub completion, which real payments never can.
 
-use crate::{BookingId, DomainError, DomainResult, EnrollmentId, Locale, Money, PaymentId, PromotionId, RefundBasis};
-use crate::{RefundId, UserId};
+use crate::{
+    Actor, BookingId, BookingStatus, ClassType, Currency, DomainError, DomainResult, EnrollmentId, Locale, Money,
+    PaymentId, PricingConfig, Promotion, PromotionId, Purchase, RefundBasis, RefundId, Slot, UserId, best_promotion,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -183,6 +185,66 @@ impl Payment {
             created_at: now,
             paid_at: None,
         }
+    }
+
+    /// Checks out one lesson (SPEC 9): only the booking's own student, only a
+    /// confirmed booking, priced at the platform's per-session rate for the
+    /// slot's class type with the best single-lesson promotion. `existing` are
+    /// the booking's payments so far: a settled one refuses with
+    /// `already_paid`; a pending one is returned again (`None` means "use
+    /// it") so a retried checkout never creates a second charge.
+    #[allow(clippy::too_many_arguments)]
+    pub fn checkout_booking(
+        id: PaymentId,
+        slot: &Slot,
+        booking: BookingId,
+        existing: &[Payment],
+        actor: &Actor,
+        locale: Locale,
+        pricing: &PricingConfig,
+        currency: Currency,
+        promotions: &[Promotion],
+        stub: bool,
+        now: OffsetDateTime,
+    ) -> DomainResult<Option<Self>> {
+        let found = slot
+            .booking(booking)
+            .ok_or(DomainError::NotFound { entity: "booking" })?;
+        if found.student() != actor.user {
+            // Someone else's booking is not theirs to see, let alone pay.
+            return Err(DomainError::NotFound { entity: "booking" });
+        }
+        if found.status() != BookingStatus::Confirmed {
+            return Err(DomainError::InvalidBookingStatus {
+                status: found.status().as_str(),
+            });
+        }
+        let settled = existing
+            .iter()
+            .any(|p| !matches!(p.status, PaymentStatus::Pending | PaymentStatus::Failed));
+        if settled {
+            return Err(DomainError::AlreadyPaid);
+        }
+        if existing.iter().any(|p| p.status == PaymentStatus::Pending) {
+            return Ok(None);
+        }
+        let class_type = if slot.capacity().is_one_on_one() {
+            ClassType::OneOnOne
+        } else {
+            ClassType::Group
+        };
+        let price = pricing.rate(class_type, currency)?;
+        let discounted = best_promotion(promotions, price, Purchase::Single, now).map(|(p, left)| (p.id(), left));
+        Ok(Some(Self::new(
+            id,
+            PaymentTarget::Booking(booking),
+            actor.user,
+            locale,
+            price,
+            discounted,
+            stub,
+            now,
+        )))
     }
 
     /// Rebuilds a payment read back from storage; refuses amounts that disagree.

@@ -450,3 +450,62 @@ fn stub_settlement_is_idempotent_and_only_for_stub_payments() {
         Some(format!("stub://checkout/{}", stub.id()).as_str())
     );
 }
+
+#[test]
+fn a_single_lesson_checkout_uses_the_class_rate_and_single_promotions() {
+    let mut group = slot_at(slot_id(1), datetime!(2026-12-04 10:00 UTC), 3);
+    let booking = common::confirm(&mut group, 1);
+    let window = (NOW - Duration::days(1), NOW + Duration::days(1));
+    let promotions = [
+        Promotion::new(
+            PromotionId::from_uuid(Uuid::from_u128(1)),
+            Discount::Percent(Percent::new(25).unwrap()),
+            PromotionScope::Single,
+            window.0,
+            window.1,
+            true,
+        )
+        .unwrap(),
+        Promotion::new(
+            PromotionId::from_uuid(Uuid::from_u128(2)),
+            Discount::Percent(Percent::new(90).unwrap()),
+            PromotionScope::Package,
+            window.0,
+            window.1,
+            true,
+        )
+        .unwrap(),
+    ];
+    let checkout = |existing: &[tutorbook_domain::Payment], actor: &Actor| {
+        tutorbook_domain::Payment::checkout_booking(
+            PaymentId::from_uuid(Uuid::from_u128(7)),
+            &group,
+            booking,
+            existing,
+            actor,
+            Locale::Ko,
+            &PricingConfig::default(),
+            Currency::KRW,
+            &promotions,
+            true,
+            NOW,
+        )
+    };
+    let payment = checkout(&[], &student(1)).unwrap().expect("a new payment");
+    assert_eq!(payment.base_amount(), won(20_000), "the group rate");
+    assert_eq!(
+        payment.amount(),
+        won(15_000),
+        "25% single-lesson promotion; the package one does not apply"
+    );
+    assert_eq!(payment.target(), PaymentTarget::Booking(booking));
+    assert_eq!(
+        checkout(std::slice::from_ref(&payment), &student(1)).unwrap(),
+        None,
+        "the pending one stands"
+    );
+    assert_eq!(checkout(&[], &student(2)).unwrap_err().code(), "not_found");
+    let mut paid = payment.clone();
+    paid.settle_stub(NOW).unwrap();
+    assert_eq!(checkout(&[paid], &student(1)).unwrap_err().code(), "already_paid");
+}

@@ -15,8 +15,8 @@ pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
 pub use packages::{
-    EnrollDecision, EnrollmentView, PackageChange, PackageContext, PackageDecision, PackageOpenDecision, PackageStore,
-    PackageView, PaymentDecision, PricingStore, RefundDecision,
+    CheckoutDecision, EnrollDecision, EnrollmentView, PackageChange, PackageContext, PackageDecision,
+    PackageOpenDecision, PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision,
 };
 pub use store::{
     BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,

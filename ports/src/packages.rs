@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    CoursePackage, DomainResult, Enrolled, Enrollment, EnrollmentId, Outcome, PackageId, Payment, PaymentId,
-    PricingConfig, Promotion, PromotionId, Refund, Slot, UserId,
+    BookingId, CoursePackage, DomainResult, Enrolled, Enrollment, EnrollmentId, Outcome, PackageId, Payment, PaymentId,
+    PricingConfig, Promotion, PromotionId, Refund, Slot, SlotId, UserId,
 };
 
 use crate::Result;
@@ -27,6 +27,10 @@ pub type RefundDecision = Box<
 >;
 /// Decides a change of one locked payment.
 pub type PaymentDecision = Box<dyn FnOnce(&mut Payment) -> DomainResult<Outcome> + Send>;
+
+/// Decides a single-lesson checkout on the locked slot, given the booking's
+/// payments so far; `None` means "the pending one stands".
+pub type CheckoutDecision = Box<dyn FnOnce(&Slot, &[Payment]) -> DomainResult<Option<Payment>> + Send>;
 
 /// A package with its session slots, in session order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +108,14 @@ pub trait PackageStore: Send + Sync {
     /// with the enrollment's key already exists it is returned and `decide` is
     /// not run. `not_found` for a missing enrollment.
     async fn refund(&self, enrollment: EnrollmentId, decide: RefundDecision) -> Result<Refund>;
+
+    /// Checks out one booking on `slot`: locks the slot (so two checkouts of
+    /// one booking serialise), passes the booking's payments to `decide` and
+    /// inserts the payment it returns, or returns the pending one it kept.
+    async fn checkout_booking(&self, slot: SlotId, booking: BookingId, decide: CheckoutDecision) -> Result<Payment>;
+
+    /// A booking's payments, oldest first.
+    async fn booking_payments(&self, booking: BookingId) -> Result<Vec<Payment>>;
 
     /// Changes one payment under its lock. `not_found` (entity `payment`) when missing.
     async fn change_payment(&self, id: PaymentId, decide: PaymentDecision) -> Result<Payment>;

@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    CoursePackage, DomainError, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion,
-    PromotionId, Refund, Slot, SlotId, SlotStatus, UserId,
+    BookingId, CoursePackage, DomainError, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PaymentStatus,
+    PaymentTarget, PricingConfig, Promotion, PromotionId, Refund, Slot, SlotId, SlotStatus, UserId,
 };
 use tutorbook_ports::{
-    EnrollDecision, EnrollmentView, Error, PackageChange, PackageContext, PackageDecision, PackageOpenDecision,
-    PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision, Result,
+    CheckoutDecision, EnrollDecision, EnrollmentView, Error, PackageChange, PackageContext, PackageDecision,
+    PackageOpenDecision, PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision, Result,
 };
 
 use crate::MemoryStore;
@@ -85,6 +85,19 @@ impl State {
             })
             .cloned()
             .collect()
+    }
+
+    /// A booking's payments, oldest first.
+    fn booking_payments(&self, booking: BookingId) -> Vec<Payment> {
+        let mut found: Vec<Payment> = self
+            .packages
+            .payments
+            .values()
+            .filter(|p| p.target() == PaymentTarget::Booking(booking))
+            .cloned()
+            .collect();
+        found.sort_by_key(|p| (p.created_at(), p.id()));
+        found
     }
 
     /// Saves a set of decided slots, all checked before any is written.
@@ -241,6 +254,26 @@ impl PackageStore for MemoryStore {
         state.packages.enrollments.insert(draft.id(), draft);
         state.packages.refunds.insert(enrollment, refund.clone());
         Ok(refund)
+    }
+
+    async fn checkout_booking(&self, slot: SlotId, booking: BookingId, decide: CheckoutDecision) -> Result<Payment> {
+        let mut state = self.lock();
+        let current = state.slot(slot)?.clone();
+        let existing = state.booking_payments(booking);
+        match decide(&current, &existing)? {
+            Some(payment) => {
+                state.packages.payments.insert(payment.id(), payment.clone());
+                Ok(payment)
+            }
+            None => existing
+                .into_iter()
+                .find(|p| p.status() == PaymentStatus::Pending)
+                .ok_or_else(|| Error::Storage("checkout kept a pending payment that does not exist".into())),
+        }
+    }
+
+    async fn booking_payments(&self, booking: BookingId) -> Result<Vec<Payment>> {
+        Ok(self.lock().booking_payments(booking))
     }
 
     async fn change_payment(&self, id: PaymentId, decide: PaymentDecision) -> Result<Payment> {

@@ -14,12 +14,12 @@ use async_trait::async_trait;
 use diesel_async::{AsyncConnection, TransactionManager};
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion, PromotionId,
-    Refund, Slot, SlotId, UserId,
+    BookingId, CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PaymentStatus, PricingConfig,
+    Promotion, PromotionId, Refund, Slot, SlotId, UserId,
 };
 use tutorbook_ports::{
-    EnrollDecision, EnrollmentView, Error, PackageChange, PackageContext, PackageDecision, PackageOpenDecision,
-    PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision, Result,
+    CheckoutDecision, EnrollDecision, EnrollmentView, Error, PackageChange, PackageContext, PackageDecision,
+    PackageOpenDecision, PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision, Result,
 };
 
 use crate::conn::{OPEN, Queries};
@@ -82,6 +82,8 @@ pub(crate) trait PackageQueries: Queries {
     ) -> impl Future<Output = Result<Vec<EnrollmentId>, TxError>> + Send;
     fn save_payment(&mut self, payment: &Payment, insert: bool) -> impl Future<Output = Result<(), TxError>> + Send;
     fn load_payment(&mut self, id: PaymentId) -> impl Future<Output = Result<Option<Payment>, TxError>> + Send;
+    fn payments_of_booking(&mut self, booking: BookingId)
+    -> impl Future<Output = Result<Vec<Payment>, TxError>> + Send;
     fn refund_by_key(&mut self, key: &str) -> impl Future<Output = Result<Option<Refund>, TxError>> + Send;
     fn insert_refund(&mut self, refund: &Refund) -> impl Future<Output = Result<(), TxError>> + Send;
     fn load_rates(&mut self) -> impl Future<Output = Result<Option<PricingConfig>, TxError>> + Send;
@@ -345,6 +347,20 @@ macro_rules! impl_package_queries {
                 Ok(row.map(PaymentRow::into_payment).transpose()?)
             }
 
+            async fn payments_of_booking(&mut self, booking: BookingId) -> Result<Vec<Payment>, TxError> {
+                use $crate::schema::payments;
+                let rows: Vec<PaymentRow> = payments::table
+                    .filter(payments::booking_id.eq(DbId::from(booking)))
+                    .order((payments::created_at.asc(), payments::id.asc()))
+                    .select(PaymentRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(PaymentRow::into_payment)
+                    .collect::<Result<_, _>>()?)
+            }
+
             async fn refund_by_key(&mut self, key: &str) -> Result<Option<Refund>, TxError> {
                 use $crate::schema::refunds;
                 let row: Option<RefundRow> = refunds::table
@@ -436,8 +452,8 @@ mod postgres_queries {
     use diesel_async::{AsyncPgConnection, RunQueryDsl};
     use time::OffsetDateTime;
     use tutorbook_domain::{
-        CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion, PromotionId,
-        Refund, Slot, SlotId, UserId,
+        BookingId, CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion,
+        PromotionId, Refund, Slot, SlotId, UserId,
     };
     use tutorbook_ports::PackageView;
 
@@ -467,8 +483,8 @@ mod sqlite_queries {
     use diesel_async::RunQueryDsl;
     use time::OffsetDateTime;
     use tutorbook_domain::{
-        CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion, PromotionId,
-        Refund, Slot, SlotId, UserId,
+        BookingId, CoursePackage, Enrollment, EnrollmentId, PackageId, Payment, PaymentId, PricingConfig, Promotion,
+        PromotionId, Refund, Slot, SlotId, UserId,
     };
     use tutorbook_ports::PackageView;
 
@@ -667,6 +683,29 @@ async fn refund_in<C: PackageQueries + AsyncConnection>(
     })
 }
 
+async fn checkout_in<C: PackageQueries + AsyncConnection>(
+    c: &mut C,
+    slot: SlotId,
+    booking: BookingId,
+    decide: CheckoutDecision,
+) -> Result<Payment> {
+    in_transaction!(c, async {
+        c.lock_slot(slot).await?;
+        let current = c.load_slot(slot).await?.ok_or_else(|| Error::not_found("slot"))?;
+        let existing = c.payments_of_booking(booking).await?;
+        match decide(&current, &existing)? {
+            Some(payment) => {
+                c.save_payment(&payment, true).await?;
+                Ok(payment)
+            }
+            None => existing
+                .into_iter()
+                .find(|p| p.status() == PaymentStatus::Pending)
+                .ok_or_else(|| Error::Storage("checkout kept a pending payment that does not exist".into()).into()),
+        }
+    })
+}
+
 async fn change_payment_in<C: PackageQueries + AsyncConnection>(
     c: &mut C,
     id: PaymentId,
@@ -740,6 +779,17 @@ impl PackageStore for SqlStore {
 
     async fn refund(&self, enrollment: EnrollmentId, decide: RefundDecision) -> Result<Refund> {
         with_conn!(self, write = true, |c| refund_in(c, enrollment, decide).await)
+    }
+
+    async fn checkout_booking(&self, slot: SlotId, booking: BookingId, decide: CheckoutDecision) -> Result<Payment> {
+        with_conn!(self, write = true, |c| checkout_in(c, slot, booking, decide).await)
+    }
+
+    async fn booking_payments(&self, booking: BookingId) -> Result<Vec<Payment>> {
+        with_conn!(self, write = false, |c| c
+            .payments_of_booking(booking)
+            .await
+            .map_err(Error::from))
     }
 
     async fn change_payment(&self, id: PaymentId, decide: PaymentDecision) -> Result<Payment> {

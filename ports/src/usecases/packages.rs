@@ -4,18 +4,23 @@
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    Actor, CoursePackage, Currency, DomainError, DomainEvent, Enrollment, EnrollmentId, EnrollmentIds, EnrollmentTerms,
-    Locale, Outcome, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus, Payment, PaymentId,
-    PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot, SlotId, UserId,
+    Actor, BookingId, CoursePackage, Currency, DomainError, DomainEvent, Enrollment, EnrollmentId, EnrollmentIds,
+    EnrollmentTerms, Locale, Outcome, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus,
+    Payment, PaymentId, PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot,
+    SlotId, UserId,
 };
 
 use crate::{
-    Clock, EnrollmentView, Error, IdGen, PackageChange, PackageStore, PackageView, PolicyStore, PricingStore, Result,
+    BookingStore, Clock, EnrollmentView, Error, IdGen, PackageChange, PackageStore, PackageView, PolicyStore,
+    PricingStore, Result,
 };
 
 /// How enrollments are paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentSettings {
+    /// Whether single lessons can be paid at all; when off, checkout answers
+    /// `payments_not_available` (SPEC 9).
+    pub enabled: bool,
     /// Without live provider credentials payments are stubs, settled at once
     /// for enrollments (SPEC 9).
     pub stub: bool,
@@ -24,9 +29,10 @@ pub struct PaymentSettings {
 }
 
 impl Default for PaymentSettings {
-    /// Stub payments in KRW.
+    /// Enabled, stub payments in KRW.
     fn default() -> Self {
         Self {
+            enabled: true,
             stub: true,
             currency: Currency::parse("KRW").unwrap_or_else(|_| unreachable!("KRW is a known currency")),
         }
@@ -45,7 +51,7 @@ pub struct Packages<S, C, I> {
 
 impl<S, C, I> Packages<S, C, I>
 where
-    S: PackageStore + PricingStore + PolicyStore,
+    S: PackageStore + PricingStore + PolicyStore + BookingStore,
     C: Clock,
     I: IdGen,
 {
@@ -281,6 +287,49 @@ where
                 id,
                 Box::new(move |enrollment, payment, package, slots| {
                     enrollment.refund(refund_id, payment, slots, session_count(package), &actor, now)
+                }),
+            )
+            .await
+    }
+
+    /// Checks out one of the actor's confirmed bookings (SPEC 9): a payment at
+    /// the single-lesson rate with the best single-lesson promotion. A retry
+    /// returns the pending payment; a settled booking is `already_paid`.
+    pub async fn checkout_booking(&self, actor: &Actor, booking: BookingId, locale: Locale) -> Result<Payment> {
+        if !self.payments.enabled {
+            return Err(DomainError::PaymentsNotAvailable.into());
+        }
+        let slot = self
+            .store
+            .slot_of_booking(booking)
+            .await?
+            .ok_or_else(|| Error::not_found("booking"))?;
+        let pricing = self.store.pricing().await?;
+        let promotions = self.store.promotions().await?;
+        let (id, actor, now, payments) = (
+            PaymentId::from_uuid(self.ids.new_id()),
+            *actor,
+            self.clock.now(),
+            self.payments,
+        );
+        self.store
+            .checkout_booking(
+                slot,
+                booking,
+                Box::new(move |slot, existing| {
+                    Payment::checkout_booking(
+                        id,
+                        slot,
+                        booking,
+                        existing,
+                        &actor,
+                        locale,
+                        &pricing,
+                        payments.currency,
+                        &promotions,
+                        payments.stub,
+                        now,
+                    )
                 }),
             )
             .await

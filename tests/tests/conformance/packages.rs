@@ -433,7 +433,7 @@ async fn live_payments_stay_pending_and_stub_completion_is_refused<S: Store>(sto
         tutorbook_domain::PlatformSettings::default(),
         PaymentSettings {
             stub: false,
-            currency: Currency::KRW,
+            ..PaymentSettings::default()
         },
     );
     let package = create(&w, 2).await;
@@ -526,3 +526,78 @@ conformance!(
     sixteen_students_racing_for_four_package_seats,
     two_refunds_racing_for_one_enrollment,
 );
+
+async fn a_single_lesson_is_checked_out_once_and_settled_once<S: Store>(store: S) {
+    let w = World::new(store.clone());
+    let slot = w.open(TEACHER, FIRST, 1).await;
+    let me = Actor::student(student(1));
+    let requested = w.request(student(1), &slot).await;
+    assert_eq!(
+        code(w.packages.checkout_booking(&me, requested.id(), Locale::Ko).await),
+        "invalid_booking_status",
+        "a request waiting for approval is not paid yet"
+    );
+    let booking = w
+        .bookings
+        .approve(&Actor::teacher(TEACHER), requested.id())
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            w.packages
+                .checkout_booking(&Actor::student(student(2)), booking.id(), Locale::Ko)
+                .await
+        ),
+        "not_found"
+    );
+
+    let booking_id = booking.id();
+    let results = race(4, |_| {
+        let packages = w.packages.clone();
+        async move {
+            packages
+                .checkout_booking(&Actor::student(student(1)), booking_id, Locale::En)
+                .await
+        }
+    })
+    .await;
+    let payments: Vec<_> = results.into_iter().map(|r| r.expect("checkout answers")).collect();
+    assert!(
+        payments.iter().all(|p| *p == payments[0]),
+        "retries and racers share one payment"
+    );
+    let payment = &payments[0];
+    assert_eq!(payment.amount(), won(40_000), "the one-to-one rate");
+    assert_eq!(payment.provider(), PaymentProvider::Stripe);
+    assert_eq!(payment.status(), PaymentStatus::Pending);
+    assert_eq!(w.store.booking_payments(booking.id()).await.unwrap().len(), 1);
+
+    let settled = w.packages.settle_stub(&me, payment.id()).await.unwrap();
+    assert_eq!(settled.status(), PaymentStatus::Paid);
+    assert_eq!(
+        w.packages.settle_stub(&me, payment.id()).await.unwrap(),
+        settled,
+        "idempotent"
+    );
+    assert_eq!(
+        code(w.packages.checkout_booking(&me, booking.id(), Locale::Ko).await),
+        "already_paid"
+    );
+
+    let disabled = Packages::new(
+        store,
+        w.clock.clone(),
+        UuidV7,
+        tutorbook_domain::PlatformSettings::default(),
+        PaymentSettings {
+            enabled: false,
+            ..PaymentSettings::default()
+        },
+    );
+    assert_eq!(
+        code(disabled.checkout_booking(&me, booking.id(), Locale::Ko).await),
+        "payments_not_available"
+    );
+}
+
+conformance!(a_single_lesson_is_checked_out_once_and_settled_once);
