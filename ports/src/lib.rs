@@ -6,21 +6,29 @@
 mod clock;
 mod directory;
 mod error;
+mod idempotency;
 mod store;
 mod usecases;
+mod users;
 
 pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
+pub use idempotency::{IdempotencyRecord, IdempotencyStore, Reservation, StoredResponse};
 pub use store::{
     BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
     ReviewStore, SlotDecision,
 };
 pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, TeacherFeedback};
+pub use users::{ProfileUpdate, User, UserStore};
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::{MockClock, MockIdGen};
 #[cfg(any(test, feature = "mock"))]
 pub use directory::MockDirectory;
 #[cfg(any(test, feature = "mock"))]
+pub use idempotency::MockIdempotencyStore;
+#[cfg(any(test, feature = "mock"))]
 pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};
+#[cfg(any(test, feature = "mock"))]
+pub use users::MockUserStore;

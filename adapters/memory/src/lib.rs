@@ -4,6 +4,7 @@
 
 mod clock;
 mod store;
+mod users;
 
 pub use clock::ManualClock;
 pub use store::MemoryStore;

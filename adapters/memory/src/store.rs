@@ -24,6 +24,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// Users, consents and idempotency keys (`crate::users`): apart from the
+    /// booking state because no command touches both.
+    pub(crate) accounts: Arc<Mutex<crate::users::Accounts>>,
 }
 
 /// An outbox row: the message, when it may next be claimed, and whether it was delivered.

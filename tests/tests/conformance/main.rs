@@ -11,4 +11,5 @@ mod races;
 mod reads;
 mod refusals;
 mod smoke;
+mod users;
 mod world;
