@@ -310,7 +310,10 @@ impl BookingsApi {
     /// `[from, to)`; defaults: the last 30 days to 90 days ahead. Staff pass
     /// `student` to see anyone's.
     #[oai(path = "/me/bookings", method = "get", tag = "ApiTags::Bookings")]
-    #[allow(clippy::too_many_arguments, reason = "poem-openapi takes each query parameter as an argument")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn mine(
         &self,
         state: Data<&AppState>,

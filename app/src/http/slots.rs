@@ -391,7 +391,10 @@ impl SlotsApi {
     /// with their bookings. Defaults: from now for 30 days. Staff pass
     /// `teacher` to see anyone's.
     #[oai(path = "/me/slots", method = "get", tag = "ApiTags::Slots")]
-    #[allow(clippy::too_many_arguments, reason = "poem-openapi takes each query parameter as an argument")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn mine(
         &self,
         state: Data<&AppState>,
