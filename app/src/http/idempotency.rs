@@ -118,7 +118,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
 }
 
 /// SHA-256 over method, path with query, and body.
-fn fingerprint(method: &Method, uri: &poem::http::Uri, body: &[u8]) -> String {
+pub fn fingerprint(method: &Method, uri: &poem::http::Uri, body: &[u8]) -> String {
     let mut hash = Sha256::new();
     hash.update(method.as_str().as_bytes());
     hash.update(b" ");
