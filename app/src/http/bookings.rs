@@ -72,6 +72,8 @@ api_response! {
     RequestResponse {
         /// `requested` (the teacher must approve) or `confirmed`.
         201 => Created(Json<BookingView>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// `consent_required`.
@@ -91,6 +93,8 @@ api_response! {
     BookingResponse {
         /// The booking after the change.
         200 => Ok(Json<BookingView>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not allowed on this booking (`forbidden`), or `consent_required`.
@@ -110,6 +114,8 @@ api_response! {
     TeacherCancelResponse {
         /// Cancelled; the student got a credit.
         200 => Ok(Json<TeacherCancellation>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
@@ -128,6 +134,8 @@ api_response! {
     HistoryResponse {
         /// Every change, oldest first.
         200 => Ok(Json<Vec<AuditView>>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not the booking's student, the slot's teacher or staff (`forbidden`), or `consent_required`.

@@ -31,6 +31,8 @@ api_response! {
     CreditsResponse {
         /// The credits, newest first, with their status as of now.
         200 => Ok(Json<Vec<CreditView>>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Another student's credits (`forbidden`), or `consent_required`.
@@ -45,6 +47,8 @@ api_response! {
     RedeemResponse {
         /// A confirmed booking (no approval needed).
         201 => Created(Json<BookingView>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not the credit's student (`forbidden`), or `consent_required`.

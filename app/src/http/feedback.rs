@@ -84,6 +84,8 @@ api_response! {
     TeacherFeedbackResponse {
         /// Rating and latest reviews.
         200 => Ok(Json<TeacherFeedbackView>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// The bearer token was refused.
         401 => Unauthorized,
         /// `consent_required` (signed-in callers only).
@@ -118,6 +120,8 @@ api_response! {
     ProgressResponse {
         /// The reports and latest overall band.
         200 => Ok(Json<ProgressView>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not that student, a teacher or staff (`forbidden`), or `consent_required`.

@@ -155,6 +155,8 @@ api_response! {
     CancelSlotResponse {
         /// Cancelled; credits issued.
         200 => Ok(Json<CancelledSlot>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
         /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
@@ -190,6 +192,9 @@ pub enum DeleteSlotResponse {
     /// Deleted.
     #[oai(status = 204)]
     Deleted,
+    /// Malformed id (`invalid_input`).
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
     /// Not signed in.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>),
@@ -213,6 +218,7 @@ pub enum DeleteSlotResponse {
 impl From<Problem> for DeleteSlotResponse {
     fn from(p: Problem) -> Self {
         match p.status {
+            400 => Self::BadRequest(Json(p)),
             401 => Self::Unauthorized(Json(p)),
             403 => Self::Forbidden(Json(p)),
             404 => Self::NotFound(Json(p)),
