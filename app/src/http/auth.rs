@@ -80,17 +80,31 @@ pub struct Session {
 }
 
 api_response! {
-    /// Answer of a sign-in.
-    SignInResponse {
+    /// Answer of a Google sign-in.
+    GoogleSignInResponse {
         /// Signed in.
         200 => Ok(Json<Session>),
-        /// The request was malformed.
+        /// The request body is malformed (`invalid_input`).
         400 => BadRequest,
-        /// The ID token was refused.
+        /// The ID token was refused (`unauthorized`).
         401 => Unauthorized,
-        /// This sign-in method is not enabled on this server (`sign_in_disabled`).
+        /// Google sign-in is not configured on this server (`sign_in_disabled`).
         404 => Disabled,
         /// The store or Google's key endpoint is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of a development sign-in.
+    DevSignInResponse {
+        /// Signed in.
+        200 => Ok(Json<Session>),
+        /// `as` is not `teacher` or `student` (`invalid_input`).
+        400 => BadRequest,
+        /// The development sign-in is off (`sign_in_disabled`).
+        404 => Disabled,
+        /// The store is unavailable.
         503 => Unavailable,
     }
 }
@@ -114,21 +128,21 @@ impl AuthApi {
     /// Signs in with a Google ID token and returns the service's own bearer
     /// token. The first sign-in creates the user as a student.
     #[oai(path = "/auth/google", method = "post", tag = "ApiTags::Auth")]
-    async fn google(&self, state: Data<&AppState>, body: Json<GoogleSignIn>) -> SignInResponse {
+    async fn google(&self, state: Data<&AppState>, body: Json<GoogleSignIn>) -> GoogleSignInResponse {
         let now = OffsetDateTime::now_utc();
         let result: Result<_, Problem> = async {
             let (user, issued) = state.auth.sign_in_google(&state.store, &body.id_token, now).await?;
             session(&state, user, issued).await
         }
         .await;
-        result.map_or_else(Into::into, |s| SignInResponse::Ok(Json(s)))
+        result.map_or_else(Into::into, |s| GoogleSignInResponse::Ok(Json(s)))
     }
 
     /// Development only: signs in as the demo teacher or student
     /// (`?as=teacher|student`). Enabled by `TUTORBOOK_DEV_LOGIN=true`, never
     /// in production, never beside Google sign-in.
     #[oai(path = "/auth/dev", method = "post", tag = "ApiTags::Auth")]
-    async fn dev(&self, state: Data<&AppState>, #[oai(name = "as")] role: Query<DevRole>) -> SignInResponse {
+    async fn dev(&self, state: Data<&AppState>, #[oai(name = "as")] role: Query<DevRole>) -> DevSignInResponse {
         let role = match role.0 {
             DevRole::Teacher => Role::Teacher,
             DevRole::Student => Role::Student,
@@ -141,7 +155,7 @@ impl AuthApi {
             session(&state, user, issued).await
         }
         .await;
-        result.map_or_else(Into::into, |s| SignInResponse::Ok(Json(s)))
+        result.map_or_else(Into::into, |s| DevSignInResponse::Ok(Json(s)))
     }
 }
 

@@ -89,11 +89,11 @@ api_response! {
 }
 
 api_response! {
-    /// Answer of a change to a booking.
-    BookingResponse {
+    /// Answer of an approval.
+    ApproveResponse {
         /// The booking after the change.
         200 => Ok(Json<BookingView>),
-        /// Malformed id, parameter or body (`invalid_input`).
+        /// Malformed id (`invalid_input`).
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
@@ -101,8 +101,67 @@ api_response! {
         403 => Forbidden,
         /// No such booking.
         404 => NotFound,
-        /// `invalid_booking_status`, `slot_full`, `cancellation_window_closed`,
-        /// `lesson_not_started`, `slot_in_past`, or an `Idempotency-Key` conflict.
+        /// `invalid_booking_status` (not a request), `slot_full`, `slot_in_past`, or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of a decline.
+    DeclineResponse {
+        /// The booking after the change.
+        200 => Ok(Json<BookingView>),
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not allowed on this booking (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such booking.
+        404 => NotFound,
+        /// `invalid_booking_status` (not a request), or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of a student's cancellation.
+    CancelResponse {
+        /// The booking after the change.
+        200 => Ok(Json<BookingView>),
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not allowed on this booking (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such booking.
+        404 => NotFound,
+        /// `invalid_booking_status` (not active), `cancellation_window_closed`, or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of an attendance mark.
+    AttendanceResponse {
+        /// The booking after the change.
+        200 => Ok(Json<BookingView>),
+        /// Malformed id or attendance value (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not allowed on this booking (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such booking.
+        404 => NotFound,
+        /// `invalid_booking_status` (not confirmed), `lesson_not_started`, or an `Idempotency-Key` conflict.
         409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
@@ -196,7 +255,7 @@ impl BookingsApi {
         auth: BearerAuth,
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
-    ) -> BookingResponse {
+    ) -> ApproveResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             Ok(state
@@ -205,7 +264,7 @@ impl BookingsApi {
                 .await?)
         }
         .await;
-        result.map_or_else(Into::into, |b| BookingResponse::Ok(Json(BookingView::from(&b))))
+        result.map_or_else(Into::into, |b| ApproveResponse::Ok(Json(BookingView::from(&b))))
     }
 
     /// The slot's teacher (or staff) declines a request.
@@ -216,7 +275,7 @@ impl BookingsApi {
         auth: BearerAuth,
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
-    ) -> BookingResponse {
+    ) -> DeclineResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             Ok(state
@@ -225,7 +284,7 @@ impl BookingsApi {
                 .await?)
         }
         .await;
-        result.map_or_else(Into::into, |b| BookingResponse::Ok(Json(BookingView::from(&b))))
+        result.map_or_else(Into::into, |b| DeclineResponse::Ok(Json(BookingView::from(&b))))
     }
 
     /// The booking's student (or staff) cancels it. A confirmed booking can
@@ -238,13 +297,13 @@ impl BookingsApi {
         auth: BearerAuth,
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
-    ) -> BookingResponse {
+    ) -> CancelResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             Ok(state.bookings.cancel(&caller.actor, BookingId::from_uuid(id.0)).await?)
         }
         .await;
-        result.map_or_else(Into::into, |b| BookingResponse::Ok(Json(BookingView::from(&b))))
+        result.map_or_else(Into::into, |b| CancelResponse::Ok(Json(BookingView::from(&b))))
     }
 
     /// The slot's teacher (or staff) cancels a confirmed lesson before it
@@ -281,7 +340,7 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<AttendanceMark>,
-    ) -> BookingResponse {
+    ) -> AttendanceResponse {
         let attendance = match body.attendance {
             AttendanceDto::Completed => Attendance::Completed,
             AttendanceDto::NoShow => Attendance::NoShow,
@@ -294,7 +353,7 @@ impl BookingsApi {
                 .await?)
         }
         .await;
-        result.map_or_else(Into::into, |b| BookingResponse::Ok(Json(BookingView::from(&b))))
+        result.map_or_else(Into::into, |b| AttendanceResponse::Ok(Json(BookingView::from(&b))))
     }
 
     /// Every change of a booking, oldest first: for its student, the slot's

@@ -96,20 +96,38 @@ api_response! {
 }
 
 api_response! {
+    /// Answer of writing a lesson report.
+    WriteReportResponse {
+        /// The report as saved.
+        200 => Ok(Json<ReportView>),
+        /// `invalid_band`, `invalid_input` (malformed id or body, comments too long).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not the booking's teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such booking.
+        404 => NotFound,
+        /// `invalid_booking_status` (not confirmed or completed).
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
     /// Answer with a lesson report.
     ReportResponse {
         /// The report.
         200 => Ok(Json<ReportView>),
-        /// `invalid_band`, `invalid_input` (comments too long).
+        /// Malformed id (`invalid_input`).
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
-        /// Not the booking's teacher (or student, to read) or staff (`forbidden`), or `consent_required`.
+        /// Not the booking's student or teacher, or staff (`forbidden`), or `consent_required`.
         403 => Forbidden,
-        /// No such booking or report.
+        /// No report on this booking.
         404 => NotFound,
-        /// `invalid_booking_status`.
-        409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
     }
@@ -185,7 +203,7 @@ impl FeedbackApi {
         auth: BearerAuth,
         id: Path<Uuid>,
         body: Json<ReportInput>,
-    ) -> ReportResponse {
+    ) -> WriteReportResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             let input = body.0;
@@ -199,7 +217,7 @@ impl FeedbackApi {
                 .await?)
         }
         .await;
-        result.map_or_else(Into::into, |r| ReportResponse::Ok(Json(ReportView::from(&r))))
+        result.map_or_else(Into::into, |r| WriteReportResponse::Ok(Json(ReportView::from(&r))))
     }
 
     /// The report on a booking, for its student, its teacher and staff.

@@ -3,8 +3,8 @@
 //! (method, path or body) is refused with `idempotency_key_reused`; a retry
 //! while the first request still runs gets `idempotency_key_in_flight`.
 //!
-//! Keys are scoped to the authenticated user. Anonymous requests and requests
-//! without the header pass through untouched. An answer is kept unless it is
+//! Keys are scoped to the authenticated user. Anonymous requests, sign-ins
+//! and requests without the header pass through untouched. An answer is kept unless it is
 //! about the caller rather than the command (401, 403: sign in or consent,
 //! then retry with the same key) or a server failure (5xx: nothing changed,
 //! retry), in which cases the key is released.
@@ -27,7 +27,8 @@ const MAX_KEY: usize = 255;
 
 /// The `around` middleware.
 pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
-    if req.method() != Method::POST {
+    // Sign-ins are answered per credential, not per caller: never keyed.
+    if req.method() != Method::POST || req.uri().path().starts_with("/api/v1/auth/") {
         return next.call(req).await.map(IntoResponse::into_response);
     }
     let Some(raw) = req.headers().get(IDEMPOTENCY_KEY) else {

@@ -128,7 +128,21 @@ api_response! {
     MeResponse {
         /// The user.
         200 => Ok(Json<UserView>),
-        /// Invalid input.
+        /// Not signed in.
+        401 => Unauthorized,
+        /// `consent_required` until the required documents are accepted.
+        403 => Forbidden,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of a profile change.
+    UpdateMeResponse {
+        /// The user after the change.
+        200 => Ok(Json<UserView>),
+        /// Empty or too long display name, unknown locale (`invalid_input`).
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
@@ -144,7 +158,19 @@ api_response! {
     ConsentsResponse {
         /// The consents.
         200 => Ok(Json<Consents>),
-        /// Invalid input (`invalid_input`: not the current version).
+        /// Not signed in.
+        401 => Unauthorized,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of a consent decision.
+    DecideConsentResponse {
+        /// The consents after the decision.
+        200 => Ok(Json<Consents>),
+        /// Unknown document or not its current version (`invalid_input`).
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
@@ -194,7 +220,7 @@ impl UsersApi {
 
     /// Changes the signed-in user's display name, zone or language.
     #[oai(path = "/me", method = "patch", tag = "ApiTags::Me")]
-    async fn update_me(&self, state: Data<&AppState>, auth: BearerAuth, body: Json<ProfilePatch>) -> MeResponse {
+    async fn update_me(&self, state: Data<&AppState>, auth: BearerAuth, body: Json<ProfilePatch>) -> UpdateMeResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             let patch = body.0;
@@ -216,7 +242,7 @@ impl UsersApi {
             Ok(state.store.update_profile(caller.user.id, update).await?)
         }
         .await;
-        result.map_or_else(Into::into, |u| MeResponse::Ok(Json(UserView::from(&u))))
+        result.map_or_else(Into::into, |u| UpdateMeResponse::Ok(Json(UserView::from(&u))))
     }
 
     /// The signed-in user's consent decisions and what still blocks them.
@@ -241,7 +267,7 @@ impl UsersApi {
         auth: BearerAuth,
         document: Path<DocumentDto>,
         body: Json<ConsentDecision>,
-    ) -> ConsentsResponse {
+    ) -> DecideConsentResponse {
         let result: Result<_, Problem> = async {
             let caller = signed_in(&state, &auth).await?;
             let consent = Consent::decide(
@@ -254,7 +280,7 @@ impl UsersApi {
             consents_of(&state, caller.user.id).await
         }
         .await;
-        result.map_or_else(Into::into, |c| ConsentsResponse::Ok(Json(c)))
+        result.map_or_else(Into::into, |c| DecideConsentResponse::Ok(Json(c)))
     }
 
     /// A legal page (terms, privacy, cross-border transfer, marketing), readable by anyone.
