@@ -529,3 +529,51 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
         .await
         .refused(403, "forbidden");
 }
+
+#[tokio::test]
+async fn teachers_set_their_policy_and_requests_follow_it() {
+    let api = common::api().await;
+    let (teacher, teacher_id) = api.user("t", "teacher").await;
+    let (other_teacher, _) = api.user("t2", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let (staff, _) = api.user("staff", "staff").await;
+    let path = format!("/teachers/{teacher_id}/policy");
+    let default = api.get(&path, None).await.ok(200).clone();
+    assert_eq!(default["requires_approval_one_on_one"], true);
+    assert_eq!(default["cancel_window_minutes"], 24 * 60);
+
+    let mut strict = default.clone();
+    strict["min_notice_minutes"] = json!(180);
+    strict["requires_approval_one_on_one"] = json!(false);
+    api.put(&path, Some(&other_teacher), strict.clone())
+        .await
+        .refused(403, "forbidden");
+    api.put(&path, Some(&student), strict.clone())
+        .await
+        .refused(403, "forbidden");
+    api.put(&path, None, strict.clone()).await.refused(401, "unauthorized");
+    let mut negative = strict.clone();
+    negative["cancel_window_minutes"] = json!(-1);
+    api.put(&path, Some(&teacher), negative)
+        .await
+        .refused(400, "invalid_input");
+    let mut long_buffer = strict.clone();
+    long_buffer["buffer_after_minutes"] = json!(300);
+    api.put(&path, Some(&teacher), long_buffer)
+        .await
+        .refused(400, "invalid_input");
+    assert_eq!(api.get(&path, None).await.ok(200), &default, "refusals changed nothing");
+    assert_eq!(api.put(&path, Some(&teacher), strict.clone()).await.ok(200), &strict);
+    assert_eq!(api.put(&path, Some(&staff), strict.clone()).await.ok(200), &strict);
+
+    // Two hours ahead is now too soon; five hours ahead books at once (no approval).
+    let close = api.open_slot(&teacher, 2, 1).await;
+    api.post(&format!("/slots/{close}/bookings"), Some(&student), json!({}))
+        .await
+        .refused(409, "min_notice");
+    let later = api.open_slot(&teacher, 5, 1).await;
+    let booked = api
+        .post(&format!("/slots/{later}/bookings"), Some(&student), json!({}))
+        .await;
+    assert_eq!(booked.ok(201)["status"], "confirmed");
+}

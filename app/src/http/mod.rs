@@ -24,6 +24,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod observe;
 pub mod page;
+mod policy;
 pub mod problem;
 mod slots;
 mod users;
@@ -48,6 +49,7 @@ pub type Api = (
     bookings::BookingsApi,
     credits::CreditsApi,
     feedback::FeedbackApi,
+    policy::PolicyApi,
 );
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
@@ -62,6 +64,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             bookings::BookingsApi,
             credits::CreditsApi,
             feedback::FeedbackApi,
+            policy::PolicyApi,
         ),
         "tutorbook",
         env!("CARGO_PKG_VERSION"),
