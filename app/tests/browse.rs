@@ -86,5 +86,7 @@ async fn browse_uses_the_viewers_zone_and_refuses_bad_paging() {
     // An unknown tz falls back too.
     assert_eq!(api.get("/slots?tz=Mars/Base", None).await.ok(200)["zone"], "Asia/Seoul");
     api.get("/slots?limit=0", None).await.refused(400, "invalid_input");
+    // A bad token is refused rather than treated as anonymous.
+    api.get("/slots", Some("garbage")).await.refused(401, "unauthorized");
     api.get("/slots?cursor=nope", None).await.refused(400, "invalid_input");
 }

@@ -24,6 +24,8 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotency-replayed";
 /// Longest accepted key.
 const MAX_KEY: usize = 255;
+/// Largest body a keyed request may carry (it is held in memory to fingerprint it).
+pub const MAX_BODY: usize = 1 << 20;
 
 /// The `around` middleware.
 pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
@@ -61,7 +63,9 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         return next.call(req).await.map(IntoResponse::into_response);
     };
 
-    let body = req.take_body().into_bytes().await?;
+    let Ok(body) = req.take_body().into_bytes_limit(MAX_BODY).await else {
+        return Ok(Problem::new("payload_too_large", "a request body may be at most 1 MiB").into_poem_response());
+    };
     let fingerprint = fingerprint(req.method(), req.uri(), &body);
     req.set_body(Body::from(body));
     let user = caller.user.id;

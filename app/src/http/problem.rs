@@ -125,6 +125,7 @@ pub fn status_of(code: &str) -> StatusCode {
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" | "consent_required" => StatusCode::FORBIDDEN,
         "not_found" | "sign_in_disabled" => StatusCode::NOT_FOUND,
+        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "storage_unavailable" | "identity_provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "internal" => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::CONFLICT,
