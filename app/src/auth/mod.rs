@@ -91,16 +91,6 @@ impl Auth {
         })
     }
 
-    /// Whether Google sign-in is configured.
-    pub fn google_enabled(&self) -> bool {
-        self.google.is_some()
-    }
-
-    /// Whether the development auto-login is on.
-    pub fn dev_login_enabled(&self) -> bool {
-        self.dev_login
-    }
-
     /// The caller a bearer token stands for: one of our tokens, or a host
     /// token (whose user is created on first sight and whose role follows
     /// the token).
@@ -119,19 +109,6 @@ impl Auth {
             return self.host_user(users, claims?).await.map(Caller::of);
         }
         Err(Problem::unauthorized("the bearer token is not valid"))
-    }
-
-    /// Just the user id of a valid token, without touching the store (the
-    /// idempotency layer scopes keys by it). Host tokens map to their subject's
-    /// stable name-based id.
-    pub fn token_user(&self, token: &str) -> Option<String> {
-        if let Some(Ok(id)) = self.tokens.verify(token) {
-            return Some(id.to_string());
-        }
-        match self.host.as_ref().and_then(|h| h.verify(token)) {
-            Some(Ok(claims)) => Some(format!("host:{}", claims.sub)),
-            _ => None,
-        }
     }
 
     /// Signs in with a Google ID token: the user is created as a student on
