@@ -84,3 +84,41 @@ async fn every_operation_but_the_exempt_ones_requires_consent() {
     }
     assert!(gated >= 25, "only {gated} gated operations");
 }
+
+/// Every operation whose security has no anonymous alternative answers an
+/// anonymous caller with a `401 unauthorized` problem, before anything else.
+#[tokio::test]
+async fn every_signed_in_operation_refuses_anonymous_callers() {
+    let api = common::api().await;
+    let spec: Value = serde_json::from_str(&tutorbook_app::http::openapi_json()).unwrap();
+    let mut secured = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(security) = op["security"].as_array() else {
+                continue;
+            };
+            if security.iter().any(|s| s.as_object().is_some_and(|o| o.is_empty())) {
+                continue; // anonymous allowed
+            }
+            secured += 1;
+            let url = path
+                .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{document}", "terms");
+            let body = body_for(method, path);
+            let answer = match method.as_str() {
+                "get" => api.get(&url, None).await,
+                "post" => api.post(&url, None, body).await,
+                "put" => api.put(&url, None, body).await,
+                "patch" => api.patch(&url, None, body).await,
+                "delete" => api.delete(&url, None).await,
+                other => panic!("no method {other}"),
+            };
+            assert_eq!(
+                (answer.status.as_u16(), answer.code()),
+                (401, "unauthorized"),
+                "{method} {path}"
+            );
+        }
+    }
+    assert!(secured >= 25, "only {secured} secured operations");
+}
