@@ -7,8 +7,23 @@
 //! | `DATABASE_URL`   | (unset)          | `postgres://...`: use Postgres            |
 //! | `TUTORBOOK_DATA_DIR` | `.data`      | where the SQLite file lives without `DATABASE_URL` |
 //! | `TUTORBOOK_DB_POOL` | `16`          | most database connections in the pool     |
+//! | `TUTORBOOK_ENV`  | `development`    | `production` forbids every development shortcut |
+//! | `TUTORBOOK_JWT_SECRET` | (dev secret) | HS256 key of the service's own tokens, 32+ bytes |
+//! | `TUTORBOOK_ALLOW_DEV_SECRET` | `false` | start with the built-in development secret |
+//! | `TUTORBOOK_TOKEN_TTL_MINUTES` | `720` | lifetime of issued tokens              |
+//! | `TUTORBOOK_GOOGLE_CLIENT_ID` | (unset) | enables Google sign-in: the ID tokens' audience |
+//! | `TUTORBOOK_GOOGLE_JWKS_URL` | Google's | where Google's signing keys are fetched |
+//! | `TUTORBOOK_GOOGLE_ISSUERS` | `https://accounts.google.com,accounts.google.com` | accepted `iss` values |
+//! | `TUTORBOOK_HOST_JWT_SECRET` | (unset) | trust HS256 tokens a host service mints, 32+ bytes |
+//! | `TUTORBOOK_HOST_JWT_ISSUER` | (unset) | when set, host tokens must carry this `iss` |
+//! | `TUTORBOOK_DEV_LOGIN` | `false`     | `?as=teacher|student` sign-in (development only, not with Google) |
+//! | `TUTORBOOK_DEMO_DATA` | `false`     | seed two teachers and next week's slots into an empty store |
 //!
-//! A variable that is set but empty counts as unset.
+//! A variable that is set but empty counts as unset. Booleans are
+//! `true`/`false` (also `1`/`0`, `yes`/`no`). The repository's
+//! `.cargo/config.toml` turns on the development switches for `cargo run`
+//! (and only for commands run through cargo); see
+//! `docs/decisions/0004-auth-and-tokens.md`.
 
 use std::ffi::OsStr;
 use std::net::{AddrParseError, SocketAddr};
@@ -57,6 +72,124 @@ pub enum Database {
 
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Deployment environment variable.
+pub const ENV_VAR: &str = "TUTORBOOK_ENV";
+/// The service's token secret.
+pub const JWT_SECRET_VAR: &str = "TUTORBOOK_JWT_SECRET";
+/// Switch allowing the built-in development secret.
+pub const ALLOW_DEV_SECRET_VAR: &str = "TUTORBOOK_ALLOW_DEV_SECRET";
+/// Token lifetime in minutes.
+pub const TOKEN_TTL_VAR: &str = "TUTORBOOK_TOKEN_TTL_MINUTES";
+/// Google OAuth client id (the ID tokens' audience).
+pub const GOOGLE_CLIENT_ID_VAR: &str = "TUTORBOOK_GOOGLE_CLIENT_ID";
+/// Google's JWKS URL.
+pub const GOOGLE_JWKS_URL_VAR: &str = "TUTORBOOK_GOOGLE_JWKS_URL";
+/// Accepted Google issuers, comma-separated.
+pub const GOOGLE_ISSUERS_VAR: &str = "TUTORBOOK_GOOGLE_ISSUERS";
+/// Secret of the host service's tokens.
+pub const HOST_JWT_SECRET_VAR: &str = "TUTORBOOK_HOST_JWT_SECRET";
+/// Required issuer of the host service's tokens.
+pub const HOST_JWT_ISSUER_VAR: &str = "TUTORBOOK_HOST_JWT_ISSUER";
+/// Development auto-login switch.
+pub const DEV_LOGIN_VAR: &str = "TUTORBOOK_DEV_LOGIN";
+/// Demo data switch.
+pub const DEMO_DATA_VAR: &str = "TUTORBOOK_DEMO_DATA";
+
+/// The built-in development token secret: public (it is in the source), so
+/// the service refuses it unless [`ALLOW_DEV_SECRET_VAR`] is set, and always
+/// in production.
+pub const DEV_SECRET: &str = "tutorbook-development-secret-not-for-production";
+/// Shortest accepted HS256 secret, in bytes (RFC 7518 3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Default token lifetime.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
+/// Google's published signing keys.
+pub const GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
+/// The `iss` values Google puts in ID tokens.
+pub const GOOGLE_ISSUERS: [&str; 2] = ["https://accounts.google.com", "accounts.google.com"];
+
+/// Where the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine or a test: development shortcuts may be switched on.
+    Development,
+    /// A real deployment: no development shortcut starts.
+    Production,
+}
+
+/// A secret: compared and cloned like a string, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret's bytes, for keying.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Google sign-in settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleConfig {
+    /// The OAuth client id: ID tokens must name it as their audience.
+    pub client_id: String,
+    /// Where the signing keys are fetched.
+    pub jwks_url: String,
+    /// Accepted issuers.
+    pub issuers: Vec<String>,
+}
+
+/// Tokens minted by a trusted host service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostConfig {
+    /// The HS256 secret shared with the host.
+    pub secret: Secret,
+    /// The `iss` host tokens must carry, when set.
+    pub issuer: Option<String>,
+}
+
+/// Identity settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Development or production.
+    pub environment: Environment,
+    /// Key of the service's own tokens.
+    pub jwt_secret: Secret,
+    /// Lifetime of issued tokens.
+    pub token_ttl: Duration,
+    /// Google sign-in, when configured.
+    pub google: Option<GoogleConfig>,
+    /// Host-minted tokens, when configured.
+    pub host: Option<HostConfig>,
+    /// Development auto-login.
+    pub dev_login: bool,
+}
+
+impl Default for AuthConfig {
+    /// Development, the development secret, no Google, no host, no dev login.
+    fn default() -> Self {
+        Self {
+            environment: Environment::Development,
+            jwt_secret: Secret::new(DEV_SECRET),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            google: None,
+            host: None,
+            dev_login: false,
+        }
+    }
+}
+
 /// Validated service configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -70,6 +203,10 @@ pub struct Config {
     pub database: Database,
     /// Most pooled database connections.
     pub pool_size: usize,
+    /// Identity: tokens, Google, host tokens, dev login.
+    pub auth: AuthConfig,
+    /// Seed demo data into an empty store at start-up.
+    pub demo_data: bool,
 }
 
 /// Why the configuration could not be loaded. Messages name the variable,
@@ -124,6 +261,42 @@ pub enum ConfigError {
         /// The rejected value.
         value: String,
     },
+    /// A variable holds a value outside its allowed set.
+    #[error("{var}={value:?} is not valid: expected {expected}")]
+    InvalidValue {
+        /// The variable.
+        var: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What would be accepted.
+        expected: &'static str,
+    },
+    /// The token secret is the public development secret.
+    #[error(
+        "{var} is not set, so the built-in development secret would sign tokens; set {var} to a random \
+         string of at least 32 bytes (e.g. `openssl rand -base64 48`), or for development only set \
+         TUTORBOOK_ALLOW_DEV_SECRET=true{production}"
+    )]
+    DevSecret {
+        /// The variable.
+        var: &'static str,
+        /// Extra words when production forbids the switch.
+        production: &'static str,
+    },
+    /// A secret is too short to key HS256 safely (the value is not echoed).
+    #[error("{var} must be at least 32 bytes long")]
+    WeakSecret {
+        /// The variable.
+        var: &'static str,
+    },
+    /// A development shortcut was switched on where it must not be.
+    #[error("{var}=true is refused: {reason}")]
+    ShortcutRefused {
+        /// The variable.
+        var: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
 }
 
 impl Default for Config {
@@ -136,6 +309,8 @@ impl Default for Config {
                 path: PathBuf::from(DEFAULT_DATA_DIR).join(SQLITE_FILE),
             },
             pool_size: DEFAULT_POOL,
+            auth: AuthConfig::default(),
+            demo_data: false,
         }
     }
 }
@@ -154,21 +329,40 @@ impl Config {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        let (mut bind, mut log_filter, mut database_url, mut data_dir, mut pool) = (None, None, None, None, None);
+        const KNOWN: [&str; 16] = [
+            BIND_VAR,
+            LOG_VAR,
+            DATABASE_URL_VAR,
+            DATA_DIR_VAR,
+            POOL_VAR,
+            ENV_VAR,
+            JWT_SECRET_VAR,
+            ALLOW_DEV_SECRET_VAR,
+            TOKEN_TTL_VAR,
+            GOOGLE_CLIENT_ID_VAR,
+            GOOGLE_JWKS_URL_VAR,
+            GOOGLE_ISSUERS_VAR,
+            HOST_JWT_SECRET_VAR,
+            HOST_JWT_ISSUER_VAR,
+            DEV_LOGIN_VAR,
+            DEMO_DATA_VAR,
+        ];
+        let mut values: std::collections::HashMap<&'static str, String> = std::collections::HashMap::new();
         for (key, value) in vars {
             let (key, value) = (key.as_ref(), value.as_ref());
-            if key == BIND_VAR {
-                bind = non_empty(BIND_VAR, value)?;
-            } else if key == LOG_VAR {
-                log_filter = non_empty(LOG_VAR, value)?;
-            } else if key == DATABASE_URL_VAR {
-                database_url = non_empty(DATABASE_URL_VAR, value)?;
-            } else if key == DATA_DIR_VAR {
-                data_dir = non_empty(DATA_DIR_VAR, value)?;
-            } else if key == POOL_VAR {
-                pool = non_empty(POOL_VAR, value)?;
+            if let Some(var) = KNOWN.iter().find(|k| key == **k)
+                && let Some(value) = non_empty(var, value)?
+            {
+                values.insert(var, value);
             }
         }
+        let (bind, log_filter, database_url, data_dir, pool) = (
+            values.remove(BIND_VAR),
+            values.remove(LOG_VAR),
+            values.remove(DATABASE_URL_VAR),
+            values.remove(DATA_DIR_VAR),
+            values.remove(POOL_VAR),
+        );
 
         let mut config = Self::default();
         if let Some(value) = bind {
@@ -205,7 +399,134 @@ impl Config {
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or(ConfigError::InvalidPoolSize { var: POOL_VAR, value })?;
         }
+        config.demo_data = flag(&mut values, DEMO_DATA_VAR)?;
+        config.auth = auth_config(&mut values)?;
         Ok(config)
+    }
+}
+
+/// The identity settings, with the boot-safety rules: no public secret, no
+/// development shortcut in production, no dev login beside Google.
+fn auth_config(values: &mut std::collections::HashMap<&'static str, String>) -> Result<AuthConfig, ConfigError> {
+    let environment = match values.remove(ENV_VAR).as_deref() {
+        None | Some("development") => Environment::Development,
+        Some("production") => Environment::Production,
+        Some(other) => {
+            return Err(ConfigError::InvalidValue {
+                var: ENV_VAR,
+                value: other.to_owned(),
+                expected: "`development` or `production`",
+            });
+        }
+    };
+    let production = environment == Environment::Production;
+    let allow_dev_secret = flag(values, ALLOW_DEV_SECRET_VAR)?;
+    let jwt_secret = match values.remove(JWT_SECRET_VAR) {
+        Some(secret) if secret != DEV_SECRET => checked_secret(JWT_SECRET_VAR, secret)?,
+        _ if allow_dev_secret && !production => Secret::new(DEV_SECRET),
+        _ => {
+            return Err(ConfigError::DevSecret {
+                var: JWT_SECRET_VAR,
+                production: if production {
+                    " (never with TUTORBOOK_ENV=production)"
+                } else {
+                    ""
+                },
+            });
+        }
+    };
+    let token_ttl = match values.remove(TOKEN_TTL_VAR) {
+        None => DEFAULT_TOKEN_TTL,
+        Some(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|m| (1..=60 * 24 * 30).contains(m))
+            .map(|m| Duration::from_secs(m * 60))
+            .ok_or(ConfigError::InvalidValue {
+                var: TOKEN_TTL_VAR,
+                value,
+                expected: "whole minutes from 1 to 43200 (30 days)",
+            })?,
+    };
+    let jwks_url = values
+        .remove(GOOGLE_JWKS_URL_VAR)
+        .unwrap_or_else(|| GOOGLE_JWKS_URL.to_owned());
+    let issuers = values.remove(GOOGLE_ISSUERS_VAR);
+    let google = match values.remove(GOOGLE_CLIENT_ID_VAR) {
+        None => None,
+        Some(client_id) => {
+            let https = jwks_url.starts_with("https://");
+            if !(https || (!production && jwks_url.starts_with("http://"))) {
+                return Err(ConfigError::InvalidValue {
+                    var: GOOGLE_JWKS_URL_VAR,
+                    value: jwks_url,
+                    expected: "an https:// URL (http:// only outside production)",
+                });
+            }
+            let issuers = match issuers {
+                Some(list) => list
+                    .split(',')
+                    .map(|i| i.trim().to_owned())
+                    .filter(|i| !i.is_empty())
+                    .collect(),
+                None => GOOGLE_ISSUERS.iter().map(|i| (*i).to_owned()).collect(),
+            };
+            Some(GoogleConfig {
+                client_id,
+                jwks_url,
+                issuers,
+            })
+        }
+    };
+    let host_issuer = values.remove(HOST_JWT_ISSUER_VAR);
+    let host = values
+        .remove(HOST_JWT_SECRET_VAR)
+        .map(|secret| checked_secret(HOST_JWT_SECRET_VAR, secret))
+        .transpose()?
+        .map(|secret| HostConfig {
+            secret,
+            issuer: host_issuer,
+        });
+    let dev_login = flag(values, DEV_LOGIN_VAR)?;
+    if dev_login && production {
+        return Err(ConfigError::ShortcutRefused {
+            var: DEV_LOGIN_VAR,
+            reason: "development auto-login never runs with TUTORBOOK_ENV=production",
+        });
+    }
+    if dev_login && google.is_some() {
+        return Err(ConfigError::ShortcutRefused {
+            var: DEV_LOGIN_VAR,
+            reason: "development auto-login is off whenever Google sign-in is configured \
+                     (unset TUTORBOOK_GOOGLE_CLIENT_ID or TUTORBOOK_DEV_LOGIN)",
+        });
+    }
+    Ok(AuthConfig {
+        environment,
+        jwt_secret,
+        token_ttl,
+        google,
+        host,
+        dev_login,
+    })
+}
+
+fn checked_secret(var: &'static str, secret: String) -> Result<Secret, ConfigError> {
+    if secret.len() < MIN_SECRET_BYTES {
+        return Err(ConfigError::WeakSecret { var });
+    }
+    Ok(Secret::new(secret))
+}
+
+fn flag(values: &mut std::collections::HashMap<&'static str, String>, var: &'static str) -> Result<bool, ConfigError> {
+    match values.remove(var).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::InvalidValue {
+            var,
+            value: other.to_owned(),
+            expected: "true or false",
+        }),
     }
 }
 

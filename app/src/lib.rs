@@ -3,7 +3,9 @@
 //! The binary (`src/main.rs`) is a thin wrapper around [`run`]; tests build the
 //! routes with [`build_app`] and drive them through `poem::test::TestClient`.
 
+pub mod auth;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod server;
 pub mod state;

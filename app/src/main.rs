@@ -4,7 +4,8 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use tutorbook_app::{AppState, Config, telemetry};
+use tutorbook_app::auth::Auth;
+use tutorbook_app::{AppState, Config, demo, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +21,17 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let state = match AppState::open(&config.database, config.pool_size).await {
+    let auth = match Auth::new(&config.auth) {
+        Ok(auth) => auth,
+        Err(err) => {
+            tracing::error!(
+                "tutorbook cannot build its HTTP client for Google's keys: {}",
+                chain(&err)
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = match AppState::open(&config.database, config.pool_size, auth).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!("tutorbook cannot open its database: {}", chain(&err));
@@ -28,6 +39,22 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(store = state.store.backend_name(), "database ready");
+    if config.demo_data {
+        match demo::seed(&state, time::OffsetDateTime::now_utc()).await {
+            Ok(demo::Seeded::Slots(n)) => tracing::info!(slots = n, "demo data seeded: two teachers, a student"),
+            Ok(demo::Seeded::AlreadyPopulated) => tracing::info!("demo data skipped: the store already has users"),
+            Err(err) => {
+                tracing::error!("tutorbook cannot seed the demo data: {}", chain(&err));
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if config.auth.dev_login {
+        tracing::warn!("development auto-login is ON: POST /api/v1/auth/dev?as=teacher|student");
+    }
+    if config.auth.jwt_secret == tutorbook_app::config::Secret::new(tutorbook_app::config::DEV_SECRET) {
+        tracing::warn!("tokens are signed with the public development secret (TUTORBOOK_ALLOW_DEV_SECRET)");
+    }
     match tutorbook_app::run(config, state).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

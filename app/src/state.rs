@@ -1,11 +1,15 @@
 //! Shared application state handed to the HTTP layer: the use cases wired to
 //! their adapters.
 
+use std::sync::Arc;
+
 use tutorbook_domain::PlatformSettings;
 use tutorbook_ports::{Bookings, Feedback, SystemClock, UuidV7};
 use tutorbook_sql::SqlStore;
 
+use crate::auth::Auth;
 use crate::config::Database;
+use crate::http::metrics::Metrics;
 
 /// The store the service runs on: SQLite by default, Postgres with `DATABASE_URL`.
 pub type Store = SqlStore;
@@ -22,21 +26,27 @@ pub struct AppState {
     pub bookings: Bookings<Store, SystemClock, UuidV7>,
     /// Reviews, ratings, lesson reports, progress.
     pub feedback: Feedback<Store, SystemClock, UuidV7>,
+    /// Tokens, sign-in and the caller of each request.
+    pub auth: Arc<Auth>,
+    /// Request counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// Wires the use cases to `store` with the platform `settings`.
-    pub fn new(store: Store, settings: PlatformSettings) -> Self {
+    /// Wires the use cases to `store` with the platform `settings` and `auth`.
+    pub fn new(store: Store, settings: PlatformSettings, auth: Auth) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), SystemClock, UuidV7, settings),
             feedback: Feedback::new(store.clone(), SystemClock, UuidV7),
             store,
+            auth: Arc::new(auth),
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
     /// Opens the configured database (creating the SQLite file and its
     /// directory if needed), runs the migrations and wires the use cases.
-    pub async fn open(database: &Database, pool_size: usize) -> Result<Self, tutorbook_ports::Error> {
+    pub async fn open(database: &Database, pool_size: usize, auth: Auth) -> Result<Self, tutorbook_ports::Error> {
         let store = match database {
             Database::Postgres { url } => SqlStore::postgres(url, pool_size).await?,
             Database::Sqlite { path } => {
@@ -51,6 +61,6 @@ impl AppState {
                 SqlStore::sqlite(path, pool_size).await?
             }
         };
-        Ok(Self::new(store, PlatformSettings::default()))
+        Ok(Self::new(store, PlatformSettings::default(), auth))
     }
 }

@@ -1,69 +1,92 @@
-//! Browse over HTTP against a store seeded through the use cases.
+//! Browse over HTTP: supply grouped by the viewer's local day.
 
-use poem::http::StatusCode;
-use poem::test::TestClient;
+use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-use tutorbook_app::{AppState, build_app};
-use tutorbook_domain::{Actor, Meeting, UserId, Zone};
-use tutorbook_ports::OpenSlot;
-use uuid::Uuid;
 
 mod common;
 
-async fn seeded() -> (AppState, Vec<Uuid>) {
-    let state = common::state().await;
-    let teacher = Actor::teacher(UserId::from_uuid(Uuid::from_u128(1)));
-    let base = OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + Duration::days(2);
-    let mut ids = Vec::new();
-    for (offset_hours, capacity) in [(3, 1), (0, 4)] {
-        let start = base + Duration::hours(offset_hours);
-        let slot = state
-            .bookings
-            .open_slot(
-                &teacher,
-                OpenSlot {
-                    teacher: teacher.user,
-                    start,
-                    end: start + Duration::minutes(50),
-                    zone: Zone::default(),
-                    capacity,
-                    meeting: Meeting::default(),
-                },
-            )
-            .await
-            .expect("slot opens");
-        ids.push(slot.id().as_uuid());
-    }
-    (state, ids)
-}
-
-#[tokio::test]
-async fn browse_lists_open_slots_by_start() {
-    let (state, ids) = seeded().await;
-    let resp = TestClient::new(build_app(state)).get("/api/v1/slots").send().await;
-    resp.assert_status_is_ok();
-    let body: serde_json::Value = resp.json().await.value().deserialize();
-    let listed: Vec<&str> = body
+fn dates(body: &Value) -> Vec<String> {
+    body["days"]
         .as_array()
-        .expect("array")
+        .expect("days")
         .iter()
-        .map(|s| s["id"].as_str().expect("id"))
-        .collect();
-    assert_eq!(listed, vec![ids[1].to_string(), ids[0].to_string()], "sorted by start");
-    assert_eq!(body[0]["capacity"], 4);
-    assert_eq!(body[0]["booked_count"], 0);
-    assert_eq!(body[0]["zone"], "Asia/Seoul");
+        .map(|d| d["date"].as_str().expect("date").to_owned())
+        .collect()
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// 10:00 UTC `days` days from today.
+fn at(days: i64, hour: u8) -> OffsetDateTime {
+    (OffsetDateTime::now_utc().date() + Duration::days(days))
+        .with_hms(hour, 0, 0)
+        .expect("valid")
+        .assume_utc()
 }
 
 #[tokio::test]
-async fn browse_refuses_an_empty_range_with_a_problem() {
-    let (state, _) = seeded().await;
-    let resp = TestClient::new(build_app(state))
-        .get("/api/v1/slots")
-        .query("limit", &0)
-        .send()
+async fn browse_groups_by_local_day_and_hides_a_teachers_own_slots() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t1", "teacher").await;
+    let (other_teacher, _) = api.user("t2", "teacher").await;
+    let a = api.open_slot_at(&teacher, at(3, 10), 1).await;
+    let b = api.open_slot_at(&teacher, at(3, 11), 4).await;
+    let c = api.open_slot_at(&teacher, at(5, 10), 1).await;
+    let (day3, day5) = (at(3, 0).date().to_string(), at(5, 0).date().to_string());
+
+    let body = api.get("/slots?tz=Etc/UTC", None).await.ok(200).clone();
+    assert_eq!(body["zone"], "Etc/UTC");
+    assert_eq!(body["date"], day3.as_str(), "no date: the first day with supply");
+    assert_eq!(dates(&body), vec![day3.clone(), day5.clone()]);
+    assert_eq!(body["days"][0]["slots"], 2);
+    assert_eq!(ids(&body), vec![a.clone(), b.clone()], "by start");
+    assert!(body["slots"][0].get("bookings").is_none(), "no bookings for strangers");
+
+    // In Pacific/Kiritimati (UTC+14) 10:00 and 11:00 UTC fall on the next local day.
+    let kiribati = api.get("/slots?tz=Pacific/Kiritimati", None).await;
+    assert_eq!(kiribati.ok(200)["date"], at(4, 0).date().to_string().as_str());
+
+    // Another day selected explicitly; an invalid date falls back to the first.
+    let later = api.get(&format!("/slots?tz=Etc/UTC&date={day5}"), None).await;
+    assert_eq!(ids(later.ok(200)), vec![c.clone()]);
+    let invalid = api.get("/slots?tz=Etc/UTC&date=2026-02-30", None).await;
+    assert_eq!(invalid.ok(200)["date"], day3.as_str());
+
+    // Pagination within the day.
+    let page = api.get("/slots?tz=Etc/UTC&limit=1", None).await.ok(200).clone();
+    assert_eq!(ids(&page), vec![a.clone()]);
+    let cursor = page["next_cursor"].as_str().expect("a next page");
+    let next = api
+        .get(&format!("/slots?tz=Etc/UTC&limit=1&cursor={cursor}"), None)
         .await;
-    resp.assert_status(StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = resp.json().await.value().deserialize();
-    assert_eq!(body["code"], "invalid_input");
+    assert_eq!(ids(next.ok(200)), vec![b.clone()]);
+    assert!(next.body["next_cursor"].is_null());
+
+    // A teacher does not see their own slots; another teacher does.
+    assert!(dates(api.get("/slots", Some(&teacher)).await.ok(200)).is_empty());
+    let seen = api.get("/slots?tz=Etc/UTC", Some(&other_teacher)).await;
+    assert_eq!(ids(seen.ok(200)), vec![a, b]);
+}
+
+#[tokio::test]
+async fn browse_uses_the_viewers_zone_and_refuses_bad_paging() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t1", "teacher").await;
+    api.open_slot(&teacher, 30, 1).await;
+
+    // No tz: anonymous viewers count days in Asia/Seoul.
+    assert_eq!(api.get("/slots", None).await.ok(200)["zone"], "Asia/Seoul");
+    // An unknown tz falls back too.
+    assert_eq!(api.get("/slots?tz=Mars/Base", None).await.ok(200)["zone"], "Asia/Seoul");
+    api.get("/slots?limit=0", None).await.refused(400, "invalid_input");
+    // A bad token is refused rather than treated as anonymous.
+    api.get("/slots", Some("garbage")).await.refused(401, "unauthorized");
+    api.get("/slots?cursor=nope", None).await.refused(400, "invalid_input");
 }

@@ -1,15 +1,32 @@
 //! Configuration from environment variables, without touching the process
 //! environment.
 
+use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 use tutorbook_app::{Config, ConfigError};
 
 const NO_VARS: [(&str, &str); 0] = [];
 
+/// The configuration from `vars` plus the development-secret switch, which
+/// every development start needs (see `auth_*` tests for the refusals).
+fn from_dev<I, K, V>(vars: I) -> Result<Config, ConfigError>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    let mut all: Vec<(OsString, OsString)> = vec![("TUTORBOOK_ALLOW_DEV_SECRET".into(), "true".into())];
+    all.extend(
+        vars.into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned())),
+    );
+    Config::from_vars(all)
+}
+
 #[test]
 fn defaults_apply_when_unset() {
-    let config = Config::from_vars(NO_VARS).unwrap();
+    let config = from_dev(NO_VARS).unwrap();
     assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
     assert_eq!(config.log_filter, "info");
     assert_eq!(config.shutdown_grace, Duration::from_secs(10));
@@ -18,13 +35,13 @@ fn defaults_apply_when_unset() {
 
 #[test]
 fn empty_values_count_as_unset() {
-    let config = Config::from_vars([("TUTORBOOK_BIND", " "), ("RUST_LOG", "")]).unwrap();
+    let config = from_dev([("TUTORBOOK_BIND", " "), ("RUST_LOG", "")]).unwrap();
     assert_eq!(config, Config::default());
 }
 
 #[test]
 fn reads_bind_and_log_filter() {
-    let config = Config::from_vars([
+    let config = from_dev([
         ("TUTORBOOK_BIND", "[::1]:9000"),
         ("RUST_LOG", "tutorbook_app=debug,poem=info"),
         ("UNRELATED", "whatever"),
@@ -36,7 +53,7 @@ fn reads_bind_and_log_filter() {
 
 #[test]
 fn bad_bind_address_is_a_clear_error() {
-    let err = Config::from_vars([("TUTORBOOK_BIND", "localhost:eighty")]).unwrap_err();
+    let err = from_dev([("TUTORBOOK_BIND", "localhost:eighty")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidBind { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("TUTORBOOK_BIND"), "{message}");
@@ -47,13 +64,13 @@ fn bad_bind_address_is_a_clear_error() {
 
 #[test]
 fn bind_without_port_is_rejected() {
-    let err = Config::from_vars([("TUTORBOOK_BIND", "127.0.0.1")]).unwrap_err();
+    let err = from_dev([("TUTORBOOK_BIND", "127.0.0.1")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidBind { .. }), "{err:?}");
 }
 
 #[test]
 fn bad_log_filter_is_a_clear_error() {
-    let err = Config::from_vars([("RUST_LOG", "tutorbook=notalevel")]).unwrap_err();
+    let err = from_dev([("RUST_LOG", "tutorbook=notalevel")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidLogFilter { .. }), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("RUST_LOG"), "{message}");
@@ -63,10 +80,9 @@ fn bad_log_filter_is_a_clear_error() {
 #[cfg(unix)]
 #[test]
 fn non_utf8_value_is_rejected() {
-    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    let err = Config::from_vars([(OsStr::new("TUTORBOOK_BIND"), OsStr::from_bytes(b"\xff:80"))]).unwrap_err();
+    let err = from_dev([(OsStr::new("TUTORBOOK_BIND"), OsStr::from_bytes(b"\xff:80"))]).unwrap_err();
     assert!(
         matches!(err, ConfigError::NotUnicode { var: "TUTORBOOK_BIND" }),
         "{err:?}"
@@ -75,7 +91,7 @@ fn non_utf8_value_is_rejected() {
 
 #[test]
 fn sqlite_under_the_data_dir_is_the_default_store() {
-    let config = Config::from_vars([("TUTORBOOK_DATA_DIR", "/var/lib/tutorbook")]).unwrap();
+    let config = from_dev([("TUTORBOOK_DATA_DIR", "/var/lib/tutorbook")]).unwrap();
     assert_eq!(
         config.database,
         tutorbook_app::config::Database::Sqlite {
@@ -83,7 +99,7 @@ fn sqlite_under_the_data_dir_is_the_default_store() {
         }
     );
     assert_eq!(
-        Config::from_vars(std::iter::empty::<(&str, &str)>()).unwrap().database,
+        from_dev(std::iter::empty::<(&str, &str)>()).unwrap().database,
         tutorbook_app::config::Database::Sqlite {
             path: ".data/tutorbook.db".into()
         }
@@ -93,22 +109,133 @@ fn sqlite_under_the_data_dir_is_the_default_store() {
 #[test]
 fn database_url_selects_postgres_and_is_checked_without_echoing_it() {
     let url = "postgres://app:secret@db:5432/tutorbook";
-    let config = Config::from_vars([("DATABASE_URL", url)]).unwrap();
+    let config = from_dev([("DATABASE_URL", url)]).unwrap();
     assert_eq!(
         config.database,
         tutorbook_app::config::Database::Postgres { url: url.into() }
     );
 
-    let err = Config::from_vars([("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
+    let err = from_dev([("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidDatabaseUrl { .. }), "{err:?}");
     assert!(!err.to_string().contains("hunter2"), "the password leaked: {err}");
 }
 
 #[test]
 fn pool_size_must_be_a_sane_number() {
-    assert_eq!(Config::from_vars([("TUTORBOOK_DB_POOL", "4")]).unwrap().pool_size, 4);
+    assert_eq!(from_dev([("TUTORBOOK_DB_POOL", "4")]).unwrap().pool_size, 4);
     for bad in ["0", "many", "5000"] {
-        let err = Config::from_vars([("TUTORBOOK_DB_POOL", bad)]).unwrap_err();
+        let err = from_dev([("TUTORBOOK_DB_POOL", bad)]).unwrap_err();
         assert!(matches!(err, ConfigError::InvalidPoolSize { .. }), "{bad}: {err:?}");
     }
+}
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
+
+#[test]
+fn auth_refuses_the_development_secret_without_the_switch() {
+    let err = Config::from_vars(NO_VARS).unwrap_err();
+    assert!(matches!(err, ConfigError::DevSecret { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("TUTORBOOK_JWT_SECRET"), "{message}");
+    assert!(message.contains("TUTORBOOK_ALLOW_DEV_SECRET"), "{message}");
+    // Naming the dev secret explicitly is no way around it.
+    let err = Config::from_vars([("TUTORBOOK_JWT_SECRET", tutorbook_app::config::DEV_SECRET)]).unwrap_err();
+    assert!(matches!(err, ConfigError::DevSecret { .. }), "{err:?}");
+}
+
+#[test]
+fn auth_production_refuses_every_development_shortcut() {
+    let prod = ("TUTORBOOK_ENV", "production");
+    let err = Config::from_vars([prod, ("TUTORBOOK_ALLOW_DEV_SECRET", "true")]).unwrap_err();
+    assert!(err.to_string().contains("never with TUTORBOOK_ENV=production"), "{err}");
+    let err = Config::from_vars([prod, ("TUTORBOOK_JWT_SECRET", SECRET), ("TUTORBOOK_DEV_LOGIN", "true")]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::ShortcutRefused {
+                var: "TUTORBOOK_DEV_LOGIN",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = Config::from_vars([
+        prod,
+        ("TUTORBOOK_JWT_SECRET", SECRET),
+        ("TUTORBOOK_GOOGLE_CLIENT_ID", "client"),
+        ("TUTORBOOK_GOOGLE_JWKS_URL", "http://127.0.0.1:1/keys"),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::InvalidValue {
+                var: "TUTORBOOK_GOOGLE_JWKS_URL",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+
+    let config = Config::from_vars([
+        prod,
+        ("TUTORBOOK_JWT_SECRET", SECRET),
+        ("TUTORBOOK_GOOGLE_CLIENT_ID", "client"),
+    ])
+    .unwrap();
+    assert_eq!(config.auth.environment, tutorbook_app::config::Environment::Production);
+    let google = config.auth.google.expect("google configured");
+    assert_eq!(google.jwks_url, "https://www.googleapis.com/oauth2/v3/certs");
+    assert_eq!(google.issuers, ["https://accounts.google.com", "accounts.google.com"]);
+    assert!(!config.auth.dev_login);
+}
+
+#[test]
+fn auth_dev_login_is_refused_beside_google() {
+    let err = from_dev([
+        ("TUTORBOOK_DEV_LOGIN", "true"),
+        ("TUTORBOOK_GOOGLE_CLIENT_ID", "client"),
+    ])
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::ShortcutRefused { .. }), "{err:?}");
+    assert!(from_dev([("TUTORBOOK_DEV_LOGIN", "yes")]).unwrap().auth.dev_login);
+    let err = from_dev([("TUTORBOOK_DEV_LOGIN", "maybe")]).unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidValue { .. }), "{err:?}");
+}
+
+#[test]
+fn auth_secrets_must_be_long_and_are_never_printed() {
+    let err = Config::from_vars([("TUTORBOOK_JWT_SECRET", "short-secret")]).unwrap_err();
+    assert!(matches!(err, ConfigError::WeakSecret { .. }), "{err:?}");
+    assert!(!err.to_string().contains("short-secret"));
+    let err = from_dev([("TUTORBOOK_HOST_JWT_SECRET", "short")]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::WeakSecret {
+                var: "TUTORBOOK_HOST_JWT_SECRET"
+            }
+        ),
+        "{err:?}"
+    );
+
+    let config = Config::from_vars([
+        ("TUTORBOOK_JWT_SECRET", SECRET),
+        ("TUTORBOOK_HOST_JWT_SECRET", "host-secret-host-secret-host-secret!"),
+        ("TUTORBOOK_HOST_JWT_ISSUER", "school"),
+        ("TUTORBOOK_TOKEN_TTL_MINUTES", "60"),
+    ])
+    .unwrap();
+    assert_eq!(config.auth.token_ttl, Duration::from_secs(3600));
+    assert_eq!(
+        config.auth.host.as_ref().and_then(|h| h.issuer.as_deref()),
+        Some("school")
+    );
+    let printed = format!("{config:?}");
+    assert!(
+        !printed.contains(SECRET) && !printed.contains("host-secret"),
+        "{printed}"
+    );
+    let err = from_dev([("TUTORBOOK_TOKEN_TTL_MINUTES", "0")]).unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidValue { .. }), "{err:?}");
 }

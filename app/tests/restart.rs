@@ -1,11 +1,12 @@
 //! The embedded default store keeps its data across restarts.
 
 use time::{Duration, OffsetDateTime};
-use tutorbook_app::AppState;
 use tutorbook_app::config::{Database, SQLITE_FILE};
 use tutorbook_domain::{Actor, Meeting, UserId, Zone};
 use tutorbook_ports::{BookingStore, OpenSlot};
 use uuid::Uuid;
+
+mod common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slots_survive_a_restart_on_sqlite() {
@@ -16,7 +17,7 @@ async fn slots_survive_a_restart_on_sqlite() {
     let teacher = Actor::teacher(UserId::from_uuid(Uuid::now_v7()));
     let start = OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + Duration::days(3);
 
-    let first = AppState::open(&database, 2).await.expect("first start");
+    let first = common::open(&database, common::auth_config()).await;
     let slot = first
         .bookings
         .open_slot(
@@ -34,9 +35,8 @@ async fn slots_survive_a_restart_on_sqlite() {
         .expect("slot opens");
     drop(first);
 
-    let second = AppState::open(&database, 2)
-        .await
-        .expect("second start runs no migration twice");
+    // A second start runs no migration twice.
+    let second = common::open(&database, common::auth_config()).await;
     let reloaded = second.store.slot(slot.id()).await.expect("read").expect("slot kept");
     assert_eq!(reloaded, slot);
 }

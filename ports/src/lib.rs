@@ -7,13 +7,16 @@ mod clock;
 mod directory;
 pub mod effects;
 mod error;
+mod idempotency;
 mod packages;
 mod store;
 mod usecases;
+mod users;
 
 pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
+pub use idempotency::{IdempotencyRecord, IdempotencyStore, Reservation, StoredResponse};
 pub use packages::{
     CheckoutDecision, EnrollDecision, EnrollmentView, PackageChange, PackageContext, PackageDecision,
     PackageOpenDecision, PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision,
@@ -23,12 +26,17 @@ pub use store::{
     ReviewStore, SlotDecision,
 };
 pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, Packages, PaymentSettings, TeacherFeedback};
+pub use users::{ProfileUpdate, User, UserStore};
 
 #[cfg(any(test, feature = "mock"))]
 pub use clock::{MockClock, MockIdGen};
 #[cfg(any(test, feature = "mock"))]
 pub use directory::MockDirectory;
 #[cfg(any(test, feature = "mock"))]
+pub use idempotency::MockIdempotencyStore;
+#[cfg(any(test, feature = "mock"))]
 pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
 pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};
+#[cfg(any(test, feature = "mock"))]
+pub use users::MockUserStore;

@@ -27,6 +27,9 @@ pub struct MemoryStore {
     state: Arc<Mutex<State>>,
     /// The reminder table (`reminders.rs`): never locked together with `state`.
     pub(crate) reminders: Arc<Mutex<Vec<crate::reminders::Entry>>>,
+    /// Users, consents and idempotency keys (`crate::users`): apart from the
+    /// booking state because no command touches both.
+    pub(crate) accounts: Arc<Mutex<crate::users::Accounts>>,
 }
 
 /// An outbox row: the message, when it may next be claimed, whether it was

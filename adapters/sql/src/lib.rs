@@ -15,6 +15,7 @@ mod rows;
 mod schema;
 mod store;
 mod types;
+mod users;
 
 #[cfg(feature = "postgres")]
 mod pg;

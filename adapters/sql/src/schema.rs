@@ -294,3 +294,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     payments,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    users (id) {
+        id -> SqlId,
+        subject -> Text,
+        role -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        zone -> Text,
+        locale -> Text,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    user_consents (user_id, document) {
+        user_id -> SqlId,
+        document -> Text,
+        version -> Text,
+        granted -> Bool,
+        decided_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    idempotency_keys (user_id, key) {
+        user_id -> SqlId,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_at -> SqlInstant,
+    }
+}

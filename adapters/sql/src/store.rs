@@ -479,3 +479,132 @@ impl ReminderStore for SqlStore {
             .map_err(Error::from))
     }
 }
+
+// Users, consents, the directory and idempotency keys (`crate::users`).
+
+use crate::users::{KeyRow, UserQueries};
+use tutorbook_domain::{Consent, Role};
+use tutorbook_ports::{
+    Contact, Directory, IdempotencyStore, ProfileUpdate, Reservation, StoredResponse, User, UserStore,
+};
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: User) -> Result<User> {
+        with_conn!(self, write = true, |c| {
+            // A concurrent sign-up of the same subject inserts nothing here and
+            // both read the one stored row.
+            c.insert_user_if_new(&user).await?;
+            c.load_user_by_subject(&user.subject)
+                .await?
+                .ok_or_else(|| Error::Storage("user vanished right after its insert".into()))
+        })
+    }
+
+    async fn user_by_subject(&self, subject: &str) -> Result<Option<User>> {
+        with_conn!(self, write = false, |c| c
+            .load_user_by_subject(subject)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        with_conn!(self, write = false, |c| c.load_user(id).await.map_err(Error::from))
+    }
+
+    async fn users(&self, after: Option<UserId>, limit: usize) -> Result<Vec<User>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        with_conn!(self, write = false, |c| c
+            .load_users(after, limit)
+            .await
+            .map_err(Error::from))
+    }
+
+    async fn set_role(&self, id: UserId, role: Role) -> Result<User> {
+        with_conn!(self, write = true, |c| {
+            if c.store_role(id, role).await? == 0 {
+                return Err(Error::not_found("user"));
+            }
+            c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))
+        })
+    }
+
+    async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User> {
+        with_conn!(self, write = true, |c| {
+            if c.store_profile(id, &update).await? == 0 {
+                return Err(Error::not_found("user"));
+            }
+            c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))
+        })
+    }
+
+    async fn consents(&self, id: UserId) -> Result<Vec<Consent>> {
+        with_conn!(self, write = false, |c| c.load_consents(id).await.map_err(Error::from))
+    }
+
+    async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()> {
+        with_conn!(self, write = true, |c| {
+            if c.load_user(id).await?.is_none() {
+                return Err(Error::not_found("user"));
+            }
+            c.upsert_consent(id, &consent).await.map_err(Error::from)
+        })
+    }
+}
+
+#[async_trait]
+impl Directory for SqlStore {
+    async fn contact(&self, user: UserId) -> Result<Option<Contact>> {
+        Ok(self.user(user).await?.map(|u| Contact {
+            user: u.id,
+            role: u.role,
+            display_name: u.display_name,
+            email: u.email,
+            locale: u.locale,
+            zone: u.zone,
+        }))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for SqlStore {
+    async fn reserve(&self, user: UserId, key: &str, fingerprint: &str, now: OffsetDateTime) -> Result<Reservation> {
+        let row = KeyRow {
+            user_id: user.into(),
+            key: key.to_owned(),
+            fingerprint: fingerprint.to_owned(),
+            status: None,
+            content_type: None,
+            body: None,
+            created_at: crate::types::DbInstant(now),
+        };
+        with_conn!(self, write = true, |c| {
+            // The insert is the reservation: of two concurrent ones the
+            // primary key lets exactly one through.
+            if c.insert_key_if_new(&row).await? == 1 {
+                return Ok(Reservation::Reserved);
+            }
+            let existing = c
+                .load_key(user, key)
+                .await?
+                .ok_or_else(|| Error::Storage("idempotency key vanished after a conflicting insert".into()))?;
+            Ok(Reservation::Existing(existing))
+        })
+    }
+
+    async fn complete(&self, user: UserId, key: &str, response: StoredResponse) -> Result<()> {
+        with_conn!(self, write = true, |c| {
+            if c.store_key_response(user, key, &response).await? == 0 {
+                return Err(Error::not_found("idempotency_key"));
+            }
+            Ok(())
+        })
+    }
+
+    async fn release(&self, user: UserId, key: &str) -> Result<()> {
+        with_conn!(self, write = true, |c| c
+            .delete_pending_key(user, key)
+            .await
+            .map_err(Error::from))
+    }
+}

@@ -1,38 +1,87 @@
-//! HTTP routes: plain liveness probe, the versioned OpenAPI service, its
-//! document and Swagger UI.
+//! HTTP routes: probes, metrics, the versioned OpenAPI service, its document
+//! and Swagger UI, and the middleware every request passes.
 //!
 //! | path            | what                                 |
 //! |-----------------|--------------------------------------|
 //! | `/healthz`      | liveness probe, `{"status":"ok"}`    |
 //! | `/readyz`       | readiness probe, pings the database  |
-//! | `/api/v1/...`   | the OpenAPI operations (health, slots) |
+//! | `/metrics`      | Prometheus metrics                   |
+//! | `/api/v1/...`   | the OpenAPI operations               |
 //! | `/openapi.json` | the OpenAPI document                 |
 //! | `/docs`         | Swagger UI                           |
+//!
+//! Middleware, outermost first: request id + log line + metrics
+//! ([`observe`]), `Idempotency-Key` ([`idempotency`]), and framework errors
+//! (unknown route, malformed JSON, missing bearer token) turned into problem
+//! documents ([`framework_problem`]).
 
+pub mod auth;
+mod bookings;
+mod credits;
+mod feedback;
 mod health;
+pub mod idempotency;
+pub mod metrics;
+pub mod observe;
+pub mod page;
+mod policy;
+pub mod problem;
 mod slots;
+mod users;
+pub mod views;
 
-use poem::middleware::Tracing;
-use poem::{Endpoint, EndpointExt, Route, get};
+use poem::http::StatusCode;
+use poem::{Endpoint, EndpointExt, Response, Route, get};
 use poem_openapi::OpenApiService;
 
+use crate::http::problem::Problem;
 use crate::state::AppState;
 
 /// Path prefix of the versioned API.
 pub const API_PREFIX: &str = "/api/v1";
 
 /// All OpenAPI operation groups of the service.
-pub type Api = (health::HealthApi, slots::SlotsApi);
+pub type Api = (
+    health::HealthApi,
+    auth::AuthApi,
+    users::UsersApi,
+    slots::SlotsApi,
+    bookings::BookingsApi,
+    credits::CreditsApi,
+    feedback::FeedbackApi,
+    policy::PolicyApi,
+);
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
 /// under [`API_PREFIX`].
 pub fn api_service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (health::HealthApi, slots::SlotsApi),
+        (
+            health::HealthApi,
+            auth::AuthApi,
+            users::UsersApi,
+            slots::SlotsApi,
+            bookings::BookingsApi,
+            credits::CreditsApi,
+            feedback::FeedbackApi,
+            policy::PolicyApi,
+        ),
         "tutorbook",
         env!("CARGO_PKG_VERSION"),
     )
+    .description(
+        "Book lessons with teachers. Sign in (`POST /auth/google`), accept the required documents \
+         (`PUT /me/consents/{document}`), then browse slots and book. Refusals are \
+         `application/problem+json` documents whose `code` is stable. POSTs accept an \
+         `Idempotency-Key` header: a retry with the same key returns the first answer.",
+    )
     .server(API_PREFIX)
+}
+
+/// The OpenAPI document as pretty JSON (what `/openapi.json` serves, and
+/// what the committed snapshot `app/openapi.json` holds).
+pub fn openapi_json() -> String {
+    api_service().spec()
 }
 
 /// Builds the complete endpoint tree with `state` attached as request data.
@@ -43,9 +92,35 @@ pub fn build_app(state: AppState) -> impl Endpoint + 'static {
     Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
+        .at("/metrics", get(metrics::metrics))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest(API_PREFIX, api)
-        .with(Tracing)
+        .catch_all_error(framework_problem)
+        .around(idempotency::idempotency)
+        .around(observe::observe)
         .data(state)
+}
+
+/// Errors raised before or around an operation (unknown path, wrong method,
+/// malformed parameters or JSON, missing bearer token) as problem documents.
+async fn framework_problem(err: poem::Error) -> Response {
+    let status = err.status();
+    let (code, detail) = match status {
+        StatusCode::UNAUTHORIZED => (
+            "unauthorized",
+            "sign in first and send `Authorization: Bearer <token>`".to_owned(),
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "no such resource".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", err.to_string()),
+        s if s.is_server_error() => {
+            tracing::error!(error = %err, "unhandled error");
+            (
+                "internal",
+                "an unexpected error happened; the log has details".to_owned(),
+            )
+        }
+        _ => ("invalid_input", err.to_string()),
+    };
+    Problem::with_status(status, code, detail).into_poem_response()
 }

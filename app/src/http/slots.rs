@@ -1,18 +1,28 @@
-//! Browse: open, future, not-full, non-package slots across teachers.
+//! Slots: browse across teachers, and a teacher's own slots (open, delete,
+//! cancel, list).
+
+use std::collections::BTreeMap;
 
 use poem::web::Data;
-use poem_openapi::param::Query;
+use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
-use time::{Duration, OffsetDateTime};
-use tutorbook_domain::Slot;
-use tutorbook_ports::BookingStore;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use time::macros::format_description;
+use time::{Date, Duration, OffsetDateTime};
+use tutorbook_domain::{Meeting, MeetingProvider, Role, SlotId, UserId, Zone};
+use tutorbook_ports::{BookingStore, OpenSlot};
 use uuid::Uuid;
 
+use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
+use crate::http::page::{Cursor, page_after, time_range};
+use crate::http::problem::{Problem, api_response};
+use crate::http::views::{CreditView, SlotView};
 use crate::state::AppState;
 
-/// Most slots one browse answer carries.
-const MAX_LIMIT: u32 = 500;
+/// How far ahead browse looks (the default maximum advance of a booking).
+const BROWSE_HORIZON: Duration = Duration::days(90);
+/// Most slots browse reads at once.
+const BROWSE_SCAN: usize = 5000;
 
 #[derive(Debug, Tags)]
 enum ApiTags {
@@ -20,61 +30,203 @@ enum ApiTags {
     Slots,
 }
 
-/// A bookable slot as a student sees it.
-#[derive(Debug, Clone, PartialEq, Object)]
-pub struct SlotView {
-    /// Slot id.
-    pub id: Uuid,
-    /// The teacher's user id.
-    pub teacher: Uuid,
-    /// Start (RFC 3339, UTC).
-    pub start: OffsetDateTime,
-    /// End (RFC 3339, UTC).
-    pub end: OffsetDateTime,
-    /// The teacher's IANA zone.
-    pub zone: String,
-    /// Seats.
-    pub capacity: u32,
-    /// Seats taken.
-    pub booked_count: u32,
+/// How the lesson meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ProviderDto {
+    /// Google Meet (link created by the calendar integration).
+    GoogleMeet,
+    /// Zoom.
+    Zoom,
+    /// Microsoft Teams.
+    Teams,
+    /// Any other link.
+    Custom,
 }
 
-impl From<&Slot> for SlotView {
-    fn from(slot: &Slot) -> Self {
-        Self {
-            id: slot.id().as_uuid(),
-            teacher: slot.teacher().as_uuid(),
-            start: slot.window().start(),
-            end: slot.window().end(),
-            zone: slot.zone().name().to_owned(),
-            capacity: slot.capacity().get(),
-            booked_count: slot.booked_count(),
+impl From<ProviderDto> for MeetingProvider {
+    fn from(p: ProviderDto) -> Self {
+        match p {
+            ProviderDto::GoogleMeet => Self::GoogleMeet,
+            ProviderDto::Zoom => Self::Zoom,
+            ProviderDto::Teams => Self::Teams,
+            ProviderDto::Custom => Self::Custom,
         }
     }
 }
 
-/// A refusal, shaped after RFC 9457 problem details.
-#[derive(Debug, Clone, PartialEq, Eq, Object)]
-pub struct Problem {
-    /// Stable machine code.
-    pub code: String,
-    /// Human explanation.
-    pub detail: String,
-    /// HTTP status.
-    pub status: u16,
+/// A slot to open.
+#[derive(Debug, Clone, Object)]
+pub struct NewSlot {
+    /// Start (RFC 3339).
+    pub start: OffsetDateTime,
+    /// End (RFC 3339), after the start.
+    pub end: OffsetDateTime,
+    /// 1 for one-to-one, 2 up to the platform maximum (default 4) for a group.
+    pub capacity: u32,
+    /// The teacher's IANA zone; default: the teacher's profile zone.
+    pub zone: Option<String>,
+    /// How the lesson meets; default Google Meet.
+    pub meeting_provider: Option<ProviderDto>,
+    /// Meeting link (http/https), for Zoom, Teams or custom meetings.
+    pub meeting_url: Option<String>,
+    /// Staff only: the teacher to open the slot for.
+    pub teacher: Option<Uuid>,
 }
 
+/// Slots of one local day in browse.
+#[derive(Debug, Clone, Object)]
+pub struct DaySupply {
+    /// The day in the viewer's zone (`YYYY-MM-DD`).
+    pub date: String,
+    /// How many bookable slots start that day.
+    pub slots: u32,
+}
+
+/// Browse: the days with supply, and the slots of the selected day.
+#[derive(Debug, Clone, Object)]
+pub struct Browse {
+    /// The zone days are counted in.
+    pub zone: String,
+    /// The selected day (`YYYY-MM-DD`); absent when nothing is bookable.
+    pub date: Option<String>,
+    /// Every day with bookable slots in the next 90 days, in order.
+    pub days: Vec<DaySupply>,
+    /// The selected day's slots, by start.
+    pub slots: Vec<SlotView>,
+    /// Pass as `cursor` (with the same `date`) for more slots of that day.
+    pub next_cursor: Option<String>,
+}
+
+/// A page of slots.
+#[derive(Debug, Clone, Object)]
+pub struct SlotPage {
+    /// The slots, by start.
+    pub items: Vec<SlotView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A cancelled slot and the make-up credits its students received.
+#[derive(Debug, Clone, Object)]
+pub struct CancelledSlot {
+    /// The slot, now cancelled.
+    pub slot: SlotView,
+    /// One credit per confirmed student.
+    pub credits: Vec<CreditView>,
+}
+
+api_response! {
+    /// Answer of browse.
+    BrowseResponse {
+        /// The days with supply and the selected day's slots.
+        200 => Ok(Json<Browse>),
+        /// Bad cursor or limit.
+        400 => BadRequest,
+        /// The bearer token was refused.
+        401 => Unauthorized,
+        /// `consent_required` (signed-in callers only).
+        403 => Forbidden,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of opening a slot.
+    OpenSlotResponse {
+        /// Opened.
+        201 => Created(Json<SlotView>),
+        /// `invalid_input`, `invalid_time_range`, `invalid_capacity`.
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not a teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// `slot_overlap`, `slot_in_past`, or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of cancelling a slot.
+    CancelSlotResponse {
+        /// Cancelled; credits issued.
+        200 => Ok(Json<CancelledSlot>),
+        /// Malformed id, parameter or body (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such slot.
+        404 => NotFound,
+        /// `slot_closed`, `slot_in_past`, or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer with a page of slots.
+    SlotPageResponse {
+        /// The slots.
+        200 => Ok(Json<SlotPage>),
+        /// Bad range, cursor or limit.
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not a teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+/// Answer of deleting a slot.
 #[derive(Debug, ApiResponse)]
-enum BrowseResponse {
-    /// Bookable slots by start.
-    #[oai(status = 200)]
-    Ok(Json<Vec<SlotView>>),
-    /// The query was malformed.
-    #[oai(status = 400)]
+pub enum DeleteSlotResponse {
+    /// Deleted.
+    #[oai(status = 204)]
+    Deleted,
+    /// Malformed id (`invalid_input`).
+    #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
-    /// The store could not answer.
-    #[oai(status = 503)]
+    /// Not signed in.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>),
+    /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// No such slot.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// `slot_has_bookings`, `slot_in_past`, `package_slot`, `slot_closed`.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The store is unavailable.
+    #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
+    /// An unexpected failure.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+}
+
+impl From<Problem> for DeleteSlotResponse {
+    fn from(p: Problem) -> Self {
+        match p.status {
+            400 => Self::BadRequest(Json(p)),
+            401 => Self::Unauthorized(Json(p)),
+            403 => Self::Forbidden(Json(p)),
+            404 => Self::NotFound(Json(p)),
+            409 => Self::Conflict(Json(p)),
+            503 => Self::Unavailable(Json(p)),
+            _ => Self::Internal(Json(p)),
+        }
+    }
 }
 
 /// Slot operations.
@@ -83,40 +235,197 @@ pub struct SlotsApi;
 
 #[OpenApi]
 impl SlotsApi {
-    /// Lists bookable slots starting in `[from, to)`: open, in the future, not
-    /// full, not course-package sessions. Defaults: from now, for 14 days, 100 slots.
+    /// Browse bookable slots across teachers: future, not full, not course
+    /// sessions, grouped by day in the viewer's zone (`tz`, else the signed-in
+    /// user's zone, else Asia/Seoul). A signed-in teacher does not see their
+    /// own slots. `date` (`YYYY-MM-DD`) selects a day; a missing or invalid
+    /// date selects the first day with supply. Anonymous browsing is allowed.
     #[oai(path = "/slots", method = "get", tag = "ApiTags::Slots")]
     async fn browse(
         &self,
         state: Data<&AppState>,
-        from: Query<Option<OffsetDateTime>>,
-        to: Query<Option<OffsetDateTime>>,
+        auth: MaybeAuth,
+        tz: Query<Option<String>>,
+        date: Query<Option<String>>,
+        cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> BrowseResponse {
-        let now = OffsetDateTime::now_utc();
-        let from = from.0.unwrap_or(now).max(now);
-        let to = to.0.unwrap_or(from + Duration::days(14));
-        let limit = limit.0.unwrap_or(100);
-        if to <= from || !(1..=MAX_LIMIT).contains(&limit) {
-            return BrowseResponse::BadRequest(Json(Problem {
-                code: "invalid_input".into(),
-                detail: format!("need from < to and 1 <= limit <= {MAX_LIMIT}"),
-                status: 400,
-            }));
-        }
-        match state.store.open_slots(from, to, limit as usize).await {
-            Ok(slots) => BrowseResponse::Ok(Json(
-                slots
+        let result: Result<_, Problem> = async {
+            let viewer = maybe_consented(&state, &auth).await?;
+            let zone = match tz.0.as_deref().map(Zone::parse) {
+                Some(Ok(zone)) => zone,
+                _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
+            };
+            let now = OffsetDateTime::now_utc();
+            let slots = state.store.open_slots(now, now + BROWSE_HORIZON, BROWSE_SCAN).await?;
+            let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
+            for slot in slots.iter().filter(|s| s.is_browsable(now)) {
+                if viewer.as_ref().is_some_and(|v| v.user.id == slot.teacher()) {
+                    continue;
+                }
+                by_day
+                    .entry(zone.to_local(slot.window().start()).date())
+                    .or_default()
+                    .push(slot);
+            }
+            let format = format_description!("[year]-[month]-[day]");
+            let selected = date
+                .0
+                .as_deref()
+                .and_then(|d| Date::parse(d, format).ok())
+                .or_else(|| by_day.keys().next().copied());
+            let day_slots: Vec<SlotView> = selected
+                .and_then(|d| by_day.get(&d))
+                .map(|list| {
+                    list.iter()
+                        .map(|s| SlotView::of(s, viewer.as_ref().map(|c| &c.actor)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let (slots, next_cursor) = page_after(day_slots, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+            Ok(Browse {
+                zone: zone.name().to_owned(),
+                date: selected.and_then(|d| d.format(format).ok()),
+                days: by_day
                     .iter()
-                    .filter(|s| s.is_browsable(now))
-                    .map(SlotView::from)
+                    .filter_map(|(d, list)| {
+                        Some(DaySupply {
+                            date: d.format(format).ok()?,
+                            slots: u32::try_from(list.len()).unwrap_or(u32::MAX),
+                        })
+                    })
                     .collect(),
-            )),
-            Err(err) => BrowseResponse::Unavailable(Json(Problem {
-                code: err.code().into(),
-                detail: err.to_string(),
-                status: 503,
-            })),
+                slots,
+                next_cursor,
+            })
         }
+        .await;
+        result.map_or_else(Into::into, |b| BrowseResponse::Ok(Json(b)))
+    }
+
+    /// A teacher opens a slot (staff: for any teacher). Refused when it
+    /// overlaps another of the teacher's slots (buffers included).
+    #[oai(path = "/slots", method = "post", tag = "ApiTags::Slots")]
+    async fn open(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        body: Json<NewSlot>,
+    ) -> OpenSlotResponse {
+        let result: Result<_, Problem> = async {
+            let caller = consented(&state, &auth).await?;
+            let input = body.0;
+            let teacher = match (caller.actor.role, input.teacher) {
+                (Role::Staff, Some(teacher)) => UserId::from_uuid(teacher),
+                (Role::Teacher, None) => caller.user.id,
+                (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
+                (Role::Staff, None) => return Err(Problem::invalid("staff must name the teacher")),
+                _ => return Err(Problem::forbidden("only teachers open slots")),
+            };
+            let zone = match &input.zone {
+                Some(name) => Zone::parse(name)?,
+                None => caller.user.zone,
+            };
+            let meeting = Meeting::new(
+                input.meeting_provider.map_or(MeetingProvider::GoogleMeet, Into::into),
+                input.meeting_url,
+                None,
+            )?;
+            let slot = state
+                .bookings
+                .open_slot(
+                    &caller.actor,
+                    OpenSlot {
+                        teacher,
+                        start: input.start,
+                        end: input.end,
+                        zone,
+                        capacity: input.capacity,
+                        meeting,
+                    },
+                )
+                .await?;
+            Ok(SlotView::of(&slot, Some(&caller.actor)))
+        }
+        .await;
+        result.map_or_else(Into::into, |s| OpenSlotResponse::Created(Json(s)))
+    }
+
+    /// The slot's teacher (or staff) deletes a future slot that nobody booked
+    /// or requested.
+    #[oai(path = "/slots/:id", method = "delete", tag = "ApiTags::Slots")]
+    async fn delete(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> DeleteSlotResponse {
+        let result: Result<_, Problem> = async {
+            let caller = consented(&state, &auth).await?;
+            Ok(state
+                .bookings
+                .delete_slot(&caller.actor, SlotId::from_uuid(id.0))
+                .await?)
+        }
+        .await;
+        result.map_or_else(Into::into, |()| DeleteSlotResponse::Deleted)
+    }
+
+    /// The slot's teacher (or staff) cancels the whole slot: every confirmed
+    /// student gets a make-up credit, requests are declined.
+    #[oai(path = "/slots/:id/cancel", method = "post", tag = "ApiTags::Slots")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        id: Path<Uuid>,
+    ) -> CancelSlotResponse {
+        let result: Result<_, Problem> = async {
+            let caller = consented(&state, &auth).await?;
+            let (slot, credits) = state
+                .bookings
+                .cancel_slot(&caller.actor, SlotId::from_uuid(id.0))
+                .await?;
+            let now = OffsetDateTime::now_utc();
+            Ok(CancelledSlot {
+                slot: SlotView::of(&slot, Some(&caller.actor)),
+                credits: credits.iter().map(|c| CreditView::of(c, now)).collect(),
+            })
+        }
+        .await;
+        result.map_or_else(Into::into, |c| CancelSlotResponse::Ok(Json(c)))
+    }
+
+    /// A teacher's own slots (open and cancelled) starting in `[from, to)`,
+    /// with their bookings. Defaults: from now for 30 days. Staff pass
+    /// `teacher` to see anyone's.
+    #[oai(path = "/me/slots", method = "get", tag = "ApiTags::Slots")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
+    async fn mine(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        from: Query<Option<OffsetDateTime>>,
+        to: Query<Option<OffsetDateTime>>,
+        teacher: Query<Option<Uuid>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> SlotPageResponse {
+        let result: Result<_, Problem> = async {
+            let caller = consented(&state, &auth).await?;
+            let teacher = match (caller.actor.role, teacher.0) {
+                (Role::Staff, Some(t)) => UserId::from_uuid(t),
+                (Role::Teacher | Role::Staff, None) => caller.user.id,
+                (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
+                _ => return Err(Problem::forbidden("only teachers have slots; staff may name a teacher")),
+            };
+            let (from, to) = time_range(from.0, to.0, Duration::days(30))?;
+            let slots = state.store.teacher_slots(teacher, from, to).await?;
+            let views: Vec<SlotView> = slots.iter().map(|s| SlotView::of(s, Some(&caller.actor))).collect();
+            let (items, next_cursor) = page_after(views, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+            Ok(SlotPage { items, next_cursor })
+        }
+        .await;
+        result.map_or_else(Into::into, |p| SlotPageResponse::Ok(Json(p)))
     }
 }

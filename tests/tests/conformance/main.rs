@@ -14,4 +14,5 @@ mod reads;
 mod refusals;
 mod reminders;
 mod smoke;
+mod users;
 mod world;

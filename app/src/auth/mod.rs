@@ -1,0 +1,236 @@
+//! Who is calling. The service issues its own bearer tokens ([`tokens`])
+//! after a Google sign-in ([`google`]) or, in development only, an
+//! auto-login; a host service may instead send tokens it mints itself
+//! ([`host`]). Every request then resolves to a [`Caller`]: the stored user
+//! and the [`Actor`] the use cases act for. The consent gate
+//! ([`Caller::require_consent`]) is applied on top by the operations it
+//! guards.
+
+pub mod google;
+pub mod host;
+pub mod tokens;
+
+use time::OffsetDateTime;
+use tutorbook_domain::{Actor, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
+use tutorbook_ports::{User, UserStore};
+use uuid::Uuid;
+
+use crate::config::AuthConfig;
+use crate::http::problem::Problem;
+use google::{GoogleIdentity, GoogleVerifier};
+use host::{HostClaims, HostTokens};
+use tokens::{Issued, Tokens};
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The stored user.
+    pub user: User,
+    /// Who the use cases act for.
+    pub actor: Actor,
+}
+
+impl Caller {
+    fn of(user: User) -> Self {
+        Self {
+            actor: Actor {
+                user: user.id,
+                role: user.role,
+            },
+            user,
+        }
+    }
+
+    /// `consent_required` (403) unless the user accepted every required
+    /// document at its current version.
+    pub async fn require_consent(self, users: &impl UserStore) -> Result<Self, Problem> {
+        let missing = missing_consents(&users.consents(self.user.id).await?);
+        if missing.is_empty() {
+            return Ok(self);
+        }
+        let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
+        Err(Problem::new(
+            "consent_required",
+            format!(
+                "accept the current {} first (PUT /api/v1/me/consents/{{document}})",
+                names.join(", ")
+            ),
+        ))
+    }
+}
+
+/// The identity machinery of the service.
+#[derive(Debug)]
+pub struct Auth {
+    tokens: Tokens,
+    google: Option<GoogleVerifier>,
+    host: Option<HostTokens>,
+    dev_login: bool,
+}
+
+impl Auth {
+    /// Builds the verifiers `config` asks for.
+    pub fn new(config: &AuthConfig) -> Result<Self, reqwest::Error> {
+        let google = match &config.google {
+            Some(google) => {
+                // reqwest runs rustls without a built-in provider (see
+                // DEPENDENCIES.md): install ring once; a second install is a no-op error.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let http = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(10))
+                    .build()?;
+                Some(GoogleVerifier::new(google.clone(), http))
+            }
+            None => None,
+        };
+        Ok(Self {
+            tokens: Tokens::new(&config.jwt_secret, config.token_ttl),
+            google,
+            host: config.host.as_ref().map(HostTokens::new),
+            dev_login: config.dev_login,
+        })
+    }
+
+    /// The caller a bearer token stands for: one of our tokens, or a host
+    /// token (whose user is created on first sight and whose role follows
+    /// the token).
+    pub async fn authenticate(&self, users: &impl UserStore, token: &str) -> Result<Caller, Problem> {
+        if let Some(verified) = self.tokens.verify(token) {
+            let id = verified?;
+            let user = users
+                .user(id)
+                .await?
+                .ok_or_else(|| Problem::unauthorized("the token's user no longer exists"))?;
+            return Ok(Caller::of(user));
+        }
+        if let Some(host) = &self.host
+            && let Some(claims) = host.verify(token)
+        {
+            return self.host_user(users, claims?).await.map(Caller::of);
+        }
+        Err(Problem::unauthorized("the bearer token is not valid"))
+    }
+
+    /// Signs in with a Google ID token: the user is created as a student on
+    /// first sign-in. Returns the user and our token.
+    pub async fn sign_in_google(
+        &self,
+        users: &impl UserStore,
+        id_token: &str,
+        now: OffsetDateTime,
+    ) -> Result<(User, Issued), Problem> {
+        let google = self
+            .google
+            .as_ref()
+            .ok_or_else(|| Problem::new("sign_in_disabled", "Google sign-in is not configured"))?;
+        let identity: GoogleIdentity = google.verify(id_token).await?;
+        let email = identity.email.filter(|_| identity.email_verified == Some(true));
+        let display_name = identity
+            .name
+            .clone()
+            .or_else(|| email.as_ref().and_then(|e| e.split('@').next().map(str::to_owned)))
+            .unwrap_or_else(|| "Google user".into());
+        let user = users
+            .create_user(new_user(
+                format!("google:{}", identity.sub),
+                Role::Student,
+                display_name,
+                email,
+                identity.locale.as_deref(),
+                None,
+                now,
+            ))
+            .await?;
+        let issued = self.tokens.issue(user.id, now)?;
+        Ok((user, issued))
+    }
+
+    /// Development auto-login as the demo teacher or student.
+    pub async fn sign_in_dev(
+        &self,
+        users: &impl UserStore,
+        role: Role,
+        now: OffsetDateTime,
+    ) -> Result<(User, Issued), Problem> {
+        if !self.dev_login {
+            return Err(Problem::new(
+                "sign_in_disabled",
+                "development auto-login is off (TUTORBOOK_DEV_LOGIN)",
+            ));
+        }
+        let user = users.create_user(dev_user(role, now)).await?;
+        let issued = self.tokens.issue(user.id, now)?;
+        Ok((user, issued))
+    }
+
+    async fn host_user(&self, users: &impl UserStore, claims: HostClaims) -> Result<User, Problem> {
+        let subject = format!("host:{}", claims.sub);
+        let user = match users.user_by_subject(&subject).await? {
+            Some(user) => user,
+            None => {
+                let name = claims.name.clone().unwrap_or_else(|| claims.sub.clone());
+                users
+                    .create_user(new_user(
+                        subject,
+                        claims.role,
+                        name,
+                        claims.email.clone(),
+                        claims.locale.as_deref(),
+                        claims.zone.as_deref(),
+                        OffsetDateTime::now_utc(),
+                    ))
+                    .await?
+            }
+        };
+        if user.role != claims.role {
+            return Ok(users.set_role(user.id, claims.role).await?);
+        }
+        Ok(user)
+    }
+}
+
+/// The user the development auto-login signs in as for `role`
+/// (subject `dev:{role}`), also used by the demo data.
+pub fn dev_user(role: Role, now: OffsetDateTime) -> User {
+    let name = match role {
+        Role::Teacher => "Demo Teacher",
+        Role::Student => "Demo Student",
+        Role::Staff => "Demo Staff",
+    };
+    new_user(
+        format!("dev:{}", role.as_str()),
+        role,
+        name.into(),
+        Some(format!("{}@demo.invalid", role.as_str())),
+        Some("en"),
+        None,
+        now,
+    )
+}
+
+/// A new user: zone falls back to Asia/Seoul, locale to `ko`.
+pub fn new_user(
+    subject: String,
+    role: Role,
+    display_name: String,
+    email: Option<String>,
+    locale: Option<&str>,
+    zone: Option<&str>,
+    now: OffsetDateTime,
+) -> User {
+    User {
+        id: UserId::from_uuid(Uuid::now_v7()),
+        subject,
+        role,
+        display_name,
+        email,
+        zone: Zone::parse_or_default(zone),
+        locale: locale.map(Locale::parse_or_default).unwrap_or_default(),
+        created_at: now,
+    }
+}
+
+/// The documents a user still has to accept, for sign-in answers.
+pub async fn pending_consents(users: &impl UserStore, user: UserId) -> Result<Vec<ConsentDocument>, Problem> {
+    Ok(missing_consents(&users.consents(user).await?))
+}

@@ -1,0 +1,140 @@
+//! A teacher's booking policy: readable by anyone (students need the rules),
+//! changed by the teacher or staff.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use time::Duration;
+use tutorbook_domain::{BookingPolicy, UserId};
+use uuid::Uuid;
+
+use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
+use crate::http::problem::{Problem, api_response};
+use crate::state::AppState;
+
+#[derive(Debug, Tags)]
+enum ApiTags {
+    /// Teachers' booking policies.
+    Policy,
+}
+
+/// How a teacher's slots may be booked. Durations in whole minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Object)]
+pub struct PolicyView {
+    /// One-to-one requests wait for the teacher's approval (default true).
+    pub requires_approval_one_on_one: bool,
+    /// Group requests wait for the teacher's approval (default false).
+    pub requires_approval_group: bool,
+    /// Least time between booking and start (default 0).
+    pub min_notice_minutes: i64,
+    /// Most time between booking and start (default 90 days), positive.
+    pub max_advance_minutes: i64,
+    /// Until how long before the start a student may cancel a confirmed lesson (default 24 h).
+    pub cancel_window_minutes: i64,
+    /// Free time kept before each lesson (0–240).
+    pub buffer_before_minutes: i64,
+    /// Free time kept after each lesson (0–240).
+    pub buffer_after_minutes: i64,
+}
+
+impl From<BookingPolicy> for PolicyView {
+    fn from(p: BookingPolicy) -> Self {
+        Self {
+            requires_approval_one_on_one: p.requires_approval(true),
+            requires_approval_group: p.requires_approval(false),
+            min_notice_minutes: p.min_notice().whole_minutes(),
+            max_advance_minutes: p.max_advance().whole_minutes(),
+            cancel_window_minutes: p.cancel_window().whole_minutes(),
+            buffer_before_minutes: p.buffers().before.whole_minutes(),
+            buffer_after_minutes: p.buffers().after.whole_minutes(),
+        }
+    }
+}
+
+impl TryFrom<PolicyView> for BookingPolicy {
+    type Error = tutorbook_domain::DomainError;
+
+    fn try_from(v: PolicyView) -> Result<Self, Self::Error> {
+        BookingPolicy::default()
+            .with_approval(v.requires_approval_one_on_one, v.requires_approval_group)
+            .with_min_notice(Duration::minutes(v.min_notice_minutes))?
+            .with_max_advance(Duration::minutes(v.max_advance_minutes))?
+            .with_cancel_window(Duration::minutes(v.cancel_window_minutes))?
+            .with_buffers(
+                Duration::minutes(v.buffer_before_minutes),
+                Duration::minutes(v.buffer_after_minutes),
+            )
+    }
+}
+
+api_response! {
+    /// Answer with a policy.
+    PolicyResponse {
+        /// The policy (the default when the teacher never set one).
+        200 => Ok(Json<PolicyView>),
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// The bearer token was refused.
+        401 => Unauthorized,
+        /// `consent_required` (signed-in callers only).
+        403 => Forbidden,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of setting a policy.
+    SetPolicyResponse {
+        /// The policy as saved.
+        200 => Ok(Json<PolicyView>),
+        /// A negative or out-of-range duration, a malformed body (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not that teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+/// Policy operations.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyApi;
+
+#[OpenApi]
+impl PolicyApi {
+    /// A teacher's booking policy; public.
+    #[oai(path = "/teachers/:id/policy", method = "get", tag = "ApiTags::Policy")]
+    async fn policy(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> PolicyResponse {
+        let result: Result<_, Problem> = async {
+            maybe_consented(&state, &auth).await?;
+            Ok(state.bookings.policy(UserId::from_uuid(id.0)).await?)
+        }
+        .await;
+        result.map_or_else(Into::into, |p| PolicyResponse::Ok(Json(p.into())))
+    }
+
+    /// The teacher (or staff) replaces the teacher's booking policy. Applies
+    /// to requests from now on; buffers apply to slots opened from now on.
+    #[oai(path = "/teachers/:id/policy", method = "put", tag = "ApiTags::Policy")]
+    async fn set_policy(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        body: Json<PolicyView>,
+    ) -> SetPolicyResponse {
+        let result: Result<_, Problem> = async {
+            let caller = consented(&state, &auth).await?;
+            let policy = BookingPolicy::try_from(body.0)?;
+            let teacher = UserId::from_uuid(id.0);
+            state.bookings.set_policy(&caller.actor, teacher, policy).await?;
+            Ok(state.bookings.policy(teacher).await?)
+        }
+        .await;
+        result.map_or_else(Into::into, |p| SetPolicyResponse::Ok(Json(p.into())))
+    }
+}

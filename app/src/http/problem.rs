@@ -1,0 +1,234 @@
+//! Refusals over HTTP: RFC 9457 problem documents (`application/problem+json`)
+//! carrying the stable machine code of the refusal, and the one table that
+//! maps a code to its HTTP status.
+//!
+//! Every operation answers with its own response enum (declared with
+//! [`api_response!`]) that lists only the statuses it can really produce;
+//! a [`Problem`] converts into any of them.
+
+use poem::http::StatusCode;
+use poem_openapi::Object;
+
+/// Content type of every refusal.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A refusal, shaped after RFC 9457 problem details.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:tutorbook:problem:{code}`.
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind of problem (the same for every occurrence of a code).
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// Stable machine code (`slot_full`, `consent_required`, ...): switch on this.
+    pub code: String,
+    /// What went wrong this time, in words a person can act on.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem with `code`, its status from [`status_of`], and `detail`.
+    pub fn new(code: &str, detail: impl Into<String>) -> Self {
+        Self::with_status(status_of(code), code, detail)
+    }
+
+    /// A problem whose status is not derived from its code (framework errors).
+    pub fn with_status(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("urn:tutorbook:problem:{code}"),
+            title: title_of(code),
+            status: status.as_u16(),
+            code: code.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    /// `401 unauthorized`: no or bad credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new("unauthorized", detail)
+    }
+
+    /// `403 forbidden`.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new("forbidden", detail)
+    }
+
+    /// `400 invalid_input`.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new("invalid_input", detail)
+    }
+
+    /// The status as an HTTP status code.
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The problem document as JSON bytes (for middleware that answers
+    /// outside an operation).
+    pub fn to_body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "type": self.kind,
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }))
+        .unwrap_or_default()
+    }
+
+    /// A complete poem response carrying this problem.
+    pub fn into_poem_response(self) -> poem::Response {
+        poem::Response::builder()
+            .status(self.status_code())
+            .content_type(PROBLEM_JSON)
+            .body(self.to_body())
+    }
+}
+
+impl From<tutorbook_ports::Error> for Problem {
+    fn from(err: tutorbook_ports::Error) -> Self {
+        match &err {
+            tutorbook_ports::Error::Domain(domain) => Self::new(domain.code(), domain.to_string()),
+            // The store's message may name hosts or tables: log it, answer generically.
+            _ => {
+                tracing::error!(error = %err, "storage failure");
+                Self::new(err.code(), "the database is unavailable; retry later")
+            }
+        }
+    }
+}
+
+impl From<tutorbook_domain::DomainError> for Problem {
+    fn from(err: tutorbook_domain::DomainError) -> Self {
+        Self::new(err.code(), err.to_string())
+    }
+}
+
+/// The HTTP status of a refusal code. Codes about the input are 400, about
+/// who is asking 401/403, about a missing thing 404, about the current state
+/// of things (full, too late, already done) 409, storage trouble 503. A code
+/// this table does not know yet is a rule's refusal: 409.
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        "invalid_input"
+        | "invalid_time_range"
+        | "invalid_capacity"
+        | "invalid_rating"
+        | "invalid_band"
+        | "dst_gap"
+        | "dst_ambiguous"
+        | "too_many_sessions"
+        | "package_span_too_long"
+        | "unpriced_currency" => StatusCode::BAD_REQUEST,
+        "unauthorized" => StatusCode::UNAUTHORIZED,
+        "forbidden" | "consent_required" => StatusCode::FORBIDDEN,
+        "not_found" | "sign_in_disabled" => StatusCode::NOT_FOUND,
+        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "storage_unavailable" | "identity_provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+/// `slot_full` → `Slot full`.
+fn title_of(code: &str) -> String {
+    let words = code.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Declares one operation's response enum: the success variant, then each
+/// refusal status it can produce (`status => Variant: "description"`), all as
+/// problem documents, plus `500 Internal`. `From<Problem>` picks the variant
+/// by status; a status the operation did not declare can only come from a
+/// bug, so it is logged and answered as `500 internal`.
+macro_rules! api_response {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $(#[$ok_meta:meta])*
+            $ok_status:literal => $ok:ident($ok_ty:ty)
+            $(, $(#[$err_meta:meta])* $status:literal => $variant:ident)* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, poem_openapi::ApiResponse)]
+        pub enum $name {
+            $(#[$ok_meta])*
+            #[oai(status = $ok_status)]
+            $ok($ok_ty),
+            $(
+                $(#[$err_meta])*
+                #[oai(status = $status, content_type = "application/problem+json")]
+                $variant(poem_openapi::payload::Json<$crate::http::problem::Problem>),
+            )*
+            /// An unexpected failure; the log has the details.
+            #[oai(status = 500, content_type = "application/problem+json")]
+            Internal(poem_openapi::payload::Json<$crate::http::problem::Problem>),
+        }
+
+        impl From<$crate::http::problem::Problem> for $name {
+            fn from(problem: $crate::http::problem::Problem) -> Self {
+                match problem.status {
+                    $($status => Self::$variant(poem_openapi::payload::Json(problem)),)*
+                    _ => {
+                        tracing::error!(code = %problem.code, status = problem.status, "undeclared status for this operation");
+                        Self::Internal(poem_openapi::payload::Json($crate::http::problem::Problem::with_status(
+                            poem::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            "internal",
+                            problem.detail,
+                        )))
+                    }
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use api_response;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tutorbook_domain::DomainError;
+
+    #[test]
+    fn codes_map_to_statuses() {
+        let cases = [
+            (DomainError::invalid("x", "y"), 400),
+            (DomainError::InvalidRating, 400),
+            (DomainError::Forbidden, 403),
+            (DomainError::NotFound { entity: "slot" }, 404),
+            (DomainError::SlotFull, 409),
+            (DomainError::CancellationWindowClosed { hours: 24 }, 409),
+            (DomainError::AlreadyReviewed, 409),
+        ];
+        for (err, status) in cases {
+            let problem = Problem::from(err.clone());
+            assert_eq!(problem.status, status, "{}", err.code());
+            assert_eq!(problem.code, err.code());
+            assert_eq!(problem.kind, format!("urn:tutorbook:problem:{}", err.code()));
+        }
+        assert_eq!(status_of("consent_required"), StatusCode::FORBIDDEN);
+        assert_eq!(status_of("unauthorized"), StatusCode::UNAUTHORIZED);
+        assert_eq!(status_of("idempotency_key_reused"), StatusCode::CONFLICT);
+    }
+
+    #[test]
+    fn storage_failures_are_503_without_the_store_message() {
+        let problem = Problem::from(tutorbook_ports::Error::Storage("host db.internal refused".into()));
+        assert_eq!((problem.status, problem.code.as_str()), (503, "storage_unavailable"));
+        assert!(!problem.detail.contains("db.internal"));
+    }
+
+    #[test]
+    fn titles_are_derived_from_codes() {
+        assert_eq!(Problem::new("slot_full", "x").title, "Slot full");
+        assert_eq!(Problem::new("consent_required", "x").title, "Consent required");
+    }
+}

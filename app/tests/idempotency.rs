@@ -1,0 +1,155 @@
+//! `Idempotency-Key` over HTTP: replays, refusals of reuse, scoping per user,
+//! released keys, and concurrent retries that run the command once.
+
+use serde_json::json;
+use tutorbook_domain::UserId;
+use tutorbook_ports::{IdempotencyStore, Reservation};
+
+mod common;
+
+#[tokio::test]
+async fn a_retry_replays_the_first_answer_and_books_once() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let slot = api.open_slot(&teacher, 48, 4).await;
+    let path = format!("/slots/{slot}/bookings");
+
+    let first = api.post_keyed(&path, Some(&student), "key-1", json!({})).await;
+    first.ok(201);
+    assert!(first.headers.get("idempotency-replayed").is_none());
+    let retry = api.post_keyed(&path, Some(&student), "key-1", json!({})).await;
+    assert_eq!((retry.status, &retry.body), (first.status, &first.body));
+    assert_eq!(retry.headers.get("idempotency-replayed").unwrap(), "true");
+    let mine = api.get("/me/bookings", Some(&student)).await;
+    assert_eq!(mine.ok(200)["items"].as_array().unwrap().len(), 1, "booked once");
+
+    // Without a key the same request is a new command: refused as a duplicate.
+    api.post(&path, Some(&student), json!({}))
+        .await
+        .refused(409, "duplicate_booking");
+    // The same key for another request is refused and runs nothing.
+    let other_slot = api.open_slot(&teacher, 50, 4).await;
+    api.post_keyed(
+        &format!("/slots/{other_slot}/bookings"),
+        Some(&student),
+        "key-1",
+        json!({}),
+    )
+    .await
+    .refused(409, "idempotency_key_reused");
+    let body_differs = api
+        .post_keyed("/slots", Some(&teacher), "key-t", json!({ "capacity": 1 }))
+        .await;
+    body_differs.refused(400, "invalid_input");
+    api.post_keyed("/slots", Some(&teacher), "key-t", json!({ "capacity": 2 }))
+        .await
+        .refused(409, "idempotency_key_reused");
+    assert_eq!(
+        api.get("/me/bookings", Some(&student)).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Keys are per user: another student's "key-1" is their own.
+    let (other, _) = api.user("o", "student").await;
+    api.post_keyed(&path, Some(&other), "key-1", json!({})).await.ok(201);
+}
+
+#[tokio::test]
+async fn refusals_replay_but_answers_about_the_caller_release_the_key() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let slot = api.open_slot(&teacher, 48, 1).await;
+    let path = format!("/slots/{slot}/bookings");
+    // A rule's refusal is the answer to that request: it replays.
+    api.post_keyed(&path, Some(&teacher), "k", json!({}))
+        .await
+        .refused(409, "own_slot");
+    let again = api.post_keyed(&path, Some(&teacher), "k", json!({})).await;
+    again.refused(409, "own_slot");
+    assert_eq!(again.headers.get("idempotency-replayed").unwrap(), "true");
+
+    // Consent missing: 403, key released; after consenting the same key books.
+    let student = common::host_token("late", "student");
+    api.post_keyed(&path, Some(&student), "k2", json!({}))
+        .await
+        .refused(403, "consent_required");
+    api.consent_all(&student).await;
+    let booked = api.post_keyed(&path, Some(&student), "k2", json!({})).await;
+    booked.ok(201);
+    assert!(booked.headers.get("idempotency-replayed").is_none());
+
+    // Anonymous requests are not keyed: the operation answers 401.
+    api.post_keyed(&path, None, "k3", json!({}))
+        .await
+        .refused(401, "unauthorized");
+    // A malformed key is refused before anything runs.
+    api.post_keyed(&path, Some(&student), &"x".repeat(300), json!({}))
+        .await
+        .refused(400, "invalid_input");
+    api.post_keyed(&path, Some(&student), "has space", json!({}))
+        .await
+        .refused(400, "invalid_input");
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, student_id) = api.user("s", "student").await;
+    let slot = api.open_slot(&teacher, 48, 4).await;
+    let path = format!("/api/v1/slots/{slot}/bookings");
+    let fingerprint =
+        tutorbook_app::http::idempotency::fingerprint(&poem::http::Method::POST, &path.parse().unwrap(), b"{}");
+    let user = UserId::from_uuid(student_id.parse().unwrap());
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        api.state.store.reserve(user, "busy", &fingerprint, now).await.unwrap(),
+        Reservation::Reserved
+    );
+    api.post_keyed(&format!("/slots/{slot}/bookings"), Some(&student), "busy", json!({}))
+        .await
+        .refused(409, "idempotency_key_in_flight");
+    assert_eq!(
+        api.get("/me/bookings", Some(&student)).await.body["items"],
+        json!([]),
+        "nothing ran"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_retries_run_the_command_once() {
+    let api = std::sync::Arc::new(common::api().await);
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let slot = api.open_slot(&teacher, 48, 4).await;
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (api, student, slot) = (api.clone(), student.clone(), slot.clone());
+            tokio::spawn(async move {
+                let answer = api
+                    .post_keyed(&format!("/slots/{slot}/bookings"), Some(&student), "same", json!({}))
+                    .await;
+                (answer.status.as_u16(), answer.body["code"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (201, _) => created += 1,
+            (409, Some(code)) => assert_eq!(code, "idempotency_key_in_flight"),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(created >= 1, "the first request and replays answer 201");
+    let mine = api.get("/me/bookings", Some(&student)).await;
+    assert_eq!(
+        mine.ok(200)["items"].as_array().unwrap().len(),
+        1,
+        "booked exactly once"
+    );
+}

@@ -1,0 +1,211 @@
+//! Users, consents, the directory and idempotency keys: the same answers from
+//! every store.
+
+use time::Duration;
+use tutorbook_domain::{Consent, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
+use tutorbook_memory::MemoryStore;
+use tutorbook_ports::{Directory, IdempotencyStore, ProfileUpdate, Reservation, StoredResponse, User, UserStore};
+use tutorbook_sql::SqlStore;
+use uuid::Uuid;
+
+use crate::backends::Store;
+use crate::conformance;
+use crate::world::{T0, code};
+
+/// The account ports every store implements besides the booking ones.
+pub trait AccountStore: Store + UserStore + Directory + IdempotencyStore {}
+impl AccountStore for MemoryStore {}
+impl AccountStore for SqlStore {}
+
+fn new_user(subject: &str) -> User {
+    User {
+        id: UserId::from_uuid(Uuid::now_v7()),
+        subject: subject.to_owned(),
+        role: Role::Student,
+        display_name: format!("user {subject}"),
+        email: Some(format!("{}@example.com", subject.replace(':', "."))),
+        zone: Zone::default(),
+        locale: Locale::Ko,
+        created_at: T0,
+    }
+}
+
+async fn a_subject_signs_up_once<S: AccountStore>(store: S) {
+    let first = store.create_user(new_user("google:1")).await.unwrap();
+    assert_eq!(first.role, Role::Student);
+    // A second sign-up of the same subject (another id) returns the first user.
+    let again = store.create_user(new_user("google:1")).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(store.user_by_subject("google:1").await.unwrap(), Some(first.clone()));
+    assert_eq!(store.user(first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.user_by_subject("google:2").await.unwrap(), None);
+    assert_eq!(store.user(UserId::from_uuid(Uuid::now_v7())).await.unwrap(), None);
+}
+
+async fn concurrent_sign_ups_of_one_subject_make_one_user<S: AccountStore>(store: S) {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.create_user(new_user("host:same")).await.unwrap() })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every sign-up returned the same user");
+    assert_eq!(store.users(None, 100).await.unwrap().len(), 1);
+}
+
+async fn roles_and_profiles_change_and_show_in_the_directory<S: AccountStore>(store: S) {
+    let user = store.create_user(new_user("google:3")).await.unwrap();
+    let teacher = store.set_role(user.id, Role::Teacher).await.unwrap();
+    assert_eq!(teacher.role, Role::Teacher);
+    let manila = Zone::parse("Asia/Manila").unwrap();
+    let updated = store
+        .update_profile(
+            user.id,
+            ProfileUpdate {
+                display_name: Some("Ms Kim".into()),
+                zone: Some(manila),
+                locale: Some(Locale::En),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.display_name.as_str(), updated.zone, updated.locale),
+        ("Ms Kim", manila, Locale::En)
+    );
+    // An empty update changes nothing and still answers the user.
+    assert_eq!(
+        store.update_profile(user.id, ProfileUpdate::default()).await.unwrap(),
+        updated
+    );
+    assert_eq!(store.user(user.id).await.unwrap(), Some(updated.clone()));
+
+    let contact = store.contact(user.id).await.unwrap().expect("a contact");
+    assert_eq!(contact.role, Role::Teacher);
+    assert_eq!(contact.display_name, "Ms Kim");
+    assert_eq!(contact.email.as_deref(), Some("google.3@example.com"));
+    assert_eq!((contact.locale, contact.zone), (Locale::En, manila));
+
+    let nobody = UserId::from_uuid(Uuid::now_v7());
+    assert_eq!(store.contact(nobody).await.unwrap(), None);
+    assert_eq!(code(store.set_role(nobody, Role::Staff).await), "not_found");
+    assert_eq!(
+        code(store.update_profile(nobody, ProfileUpdate::default()).await),
+        "not_found"
+    );
+}
+
+async fn users_page_by_id<S: AccountStore>(store: S) {
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(store.create_user(new_user(&format!("google:p{n}"))).await.unwrap().id);
+    }
+    let first: Vec<_> = store.users(None, 2).await.unwrap().iter().map(|u| u.id).collect();
+    assert_eq!(first, ids[..2]);
+    let rest: Vec<_> = store
+        .users(Some(ids[1]), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(rest, ids[2..]);
+}
+
+async fn the_latest_consent_decision_per_document_counts<S: AccountStore>(store: S) {
+    let user = store.create_user(new_user("google:4")).await.unwrap();
+    assert_eq!(missing_consents(&store.consents(user.id).await.unwrap()).len(), 3);
+    for document in [
+        ConsentDocument::Terms,
+        ConsentDocument::Privacy,
+        ConsentDocument::CrossBorder,
+    ] {
+        let consent = Consent::decide(document, "v1.0", true, T0).unwrap();
+        store.record_consent(user.id, consent).await.unwrap();
+    }
+    assert!(missing_consents(&store.consents(user.id).await.unwrap()).is_empty());
+
+    // Withdrawing privacy overwrites the grant and blocks again.
+    let withdrawal = Consent::decide(ConsentDocument::Privacy, "v1.0", false, T0 + Duration::hours(1)).unwrap();
+    store.record_consent(user.id, withdrawal.clone()).await.unwrap();
+    let consents = store.consents(user.id).await.unwrap();
+    assert_eq!(consents.len(), 3, "one record per document");
+    assert!(consents.contains(&withdrawal));
+    assert_eq!(missing_consents(&consents), vec![ConsentDocument::Privacy]);
+
+    let nobody = UserId::from_uuid(Uuid::now_v7());
+    let consent = Consent::decide(ConsentDocument::Terms, "v1.0", true, T0).unwrap();
+    assert_eq!(code(store.record_consent(nobody, consent).await), "not_found");
+}
+
+async fn an_idempotency_key_is_reserved_once_and_replays<S: AccountStore>(store: S) {
+    let (alice, bob) = (UserId::from_uuid(Uuid::now_v7()), UserId::from_uuid(Uuid::now_v7()));
+    assert_eq!(
+        store.reserve(alice, "k1", "fp-a", T0).await.unwrap(),
+        Reservation::Reserved
+    );
+    // The same key of another user is another key.
+    assert_eq!(
+        store.reserve(bob, "k1", "fp-b", T0).await.unwrap(),
+        Reservation::Reserved
+    );
+    let Reservation::Existing(running) = store.reserve(alice, "k1", "fp-a", T0).await.unwrap() else {
+        panic!("a second reservation finds the first");
+    };
+    assert_eq!((running.fingerprint.as_str(), running.response), ("fp-a", None));
+
+    let answer = StoredResponse {
+        status: 201,
+        content_type: "application/json; charset=utf-8".into(),
+        body: br#"{"id":1}"#.to_vec(),
+    };
+    store.complete(alice, "k1", answer.clone()).await.unwrap();
+    // Releasing a completed key keeps it.
+    store.release(alice, "k1").await.unwrap();
+    let Reservation::Existing(done) = store.reserve(alice, "k1", "fp-other", T0).await.unwrap() else {
+        panic!("a completed key stays");
+    };
+    assert_eq!(done.fingerprint, "fp-a");
+    assert_eq!(done.response, Some(answer.clone()));
+    assert_eq!(done.created_at, T0);
+
+    // A released reservation frees the key.
+    store.release(bob, "k1").await.unwrap();
+    assert_eq!(
+        store.reserve(bob, "k1", "fp-b2", T0).await.unwrap(),
+        Reservation::Reserved
+    );
+    assert_eq!(code(store.complete(alice, "missing", answer).await), "not_found");
+}
+
+async fn concurrent_reservations_let_one_through<S: AccountStore>(store: S) {
+    let user = UserId::from_uuid(Uuid::now_v7());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.reserve(user, "race", "fp", T0).await.unwrap() })
+        })
+        .collect();
+    let mut reserved = 0;
+    for task in tasks {
+        if task.await.unwrap() == Reservation::Reserved {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 1);
+}
+
+conformance!(
+    a_subject_signs_up_once,
+    concurrent_sign_ups_of_one_subject_make_one_user,
+    roles_and_profiles_change_and_show_in_the_directory,
+    users_page_by_id,
+    the_latest_consent_decision_per_document_counts,
+    an_idempotency_key_is_reserved_once_and_replays,
+    concurrent_reservations_let_one_through,
+);
