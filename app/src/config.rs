@@ -15,6 +15,7 @@
 //! | `TUTORBOOK_GOOGLE_JWKS_URL` | Google's | where Google's signing keys are fetched |
 //! | `TUTORBOOK_GOOGLE_ISSUERS` | `https://accounts.google.com,accounts.google.com` | accepted `iss` values |
 //! | `TUTORBOOK_HOST_JWT_SECRET` | (unset) | trust HS256 tokens a host service mints, 32+ bytes |
+//! | `TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE` | (unset) | or: trust RS256 host tokens checked with this PEM public key |
 //! | `TUTORBOOK_HOST_JWT_ISSUER` | (unset) | when set, host tokens must carry this `iss` |
 //! | `TUTORBOOK_DEV_LOGIN` | `false`     | `?as=teacher|student` sign-in (development only, not with Google) |
 //! | `TUTORBOOK_DEMO_DATA` | `false`     | seed two teachers and next week's slots into an empty store |
@@ -88,6 +89,8 @@ pub const GOOGLE_JWKS_URL_VAR: &str = "TUTORBOOK_GOOGLE_JWKS_URL";
 pub const GOOGLE_ISSUERS_VAR: &str = "TUTORBOOK_GOOGLE_ISSUERS";
 /// Secret of the host service's tokens.
 pub const HOST_JWT_SECRET_VAR: &str = "TUTORBOOK_HOST_JWT_SECRET";
+/// File holding the PEM RSA public key of the host service's tokens.
+pub const HOST_JWT_PUBLIC_KEY_FILE_VAR: &str = "TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE";
 /// Required issuer of the host service's tokens.
 pub const HOST_JWT_ISSUER_VAR: &str = "TUTORBOOK_HOST_JWT_ISSUER";
 /// Development auto-login switch.
@@ -150,11 +153,20 @@ pub struct GoogleConfig {
     pub issuers: Vec<String>,
 }
 
+/// How host tokens are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKey {
+    /// HS256 with a secret shared with the host.
+    Secret(Secret),
+    /// RS256 with the host's public key (PEM); the host keeps the private key.
+    RsaPublicPem(String),
+}
+
 /// Tokens minted by a trusted host service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostConfig {
-    /// The HS256 secret shared with the host.
-    pub secret: Secret,
+    /// How their signature is checked.
+    pub key: HostKey,
     /// The `iss` host tokens must carry, when set.
     pub issuer: Option<String>,
 }
@@ -329,7 +341,8 @@ impl Config {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        const KNOWN: [&str; 16] = [
+        const KNOWN: [&str; 17] = [
+            HOST_JWT_PUBLIC_KEY_FILE_VAR,
             BIND_VAR,
             LOG_VAR,
             DATABASE_URL_VAR,
@@ -479,14 +492,30 @@ fn auth_config(values: &mut std::collections::HashMap<&'static str, String>) -> 
         }
     };
     let host_issuer = values.remove(HOST_JWT_ISSUER_VAR);
-    let host = values
+    let host_secret = values
         .remove(HOST_JWT_SECRET_VAR)
         .map(|secret| checked_secret(HOST_JWT_SECRET_VAR, secret))
-        .transpose()?
-        .map(|secret| HostConfig {
-            secret,
-            issuer: host_issuer,
-        });
+        .transpose()?;
+    let host_key = values
+        .remove(HOST_JWT_PUBLIC_KEY_FILE_VAR)
+        .map(read_public_key)
+        .transpose()?;
+    let host = match (host_secret, host_key) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::InvalidValue {
+                var: HOST_JWT_PUBLIC_KEY_FILE_VAR,
+                value: "(set)".into(),
+                expected: "either TUTORBOOK_HOST_JWT_SECRET or TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE, not both",
+            });
+        }
+        (Some(secret), None) => Some(HostKey::Secret(secret)),
+        (None, Some(pem)) => Some(HostKey::RsaPublicPem(pem)),
+        (None, None) => None,
+    }
+    .map(|key| HostConfig {
+        key,
+        issuer: host_issuer,
+    });
     let dev_login = flag(values, DEV_LOGIN_VAR)?;
     if dev_login && production {
         return Err(ConfigError::ShortcutRefused {
@@ -509,6 +538,21 @@ fn auth_config(values: &mut std::collections::HashMap<&'static str, String>) -> 
         host,
         dev_login,
     })
+}
+
+/// Reads and checks the host's PEM public key.
+fn read_public_key(path: String) -> Result<String, ConfigError> {
+    let pem = std::fs::read_to_string(&path).map_err(|_| ConfigError::InvalidValue {
+        var: HOST_JWT_PUBLIC_KEY_FILE_VAR,
+        value: path.clone(),
+        expected: "a readable file",
+    })?;
+    jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| ConfigError::InvalidValue {
+        var: HOST_JWT_PUBLIC_KEY_FILE_VAR,
+        value: path,
+        expected: "a PEM RSA public key (`-----BEGIN PUBLIC KEY-----`)",
+    })?;
+    Ok(pem)
 }
 
 fn checked_secret(var: &'static str, secret: String) -> Result<Secret, ConfigError> {

@@ -423,3 +423,44 @@ async fn staff_list_users_and_change_roles_others_cannot() {
     .await
     .refused(400, "invalid_input");
 }
+
+#[tokio::test]
+async fn host_tokens_may_be_rs256_checked_with_the_hosts_public_key() {
+    use tutorbook_app::config::{HostConfig, HostKey};
+    let pem = include_str!("fixtures/host-test-public.pem");
+    let auth = AuthConfig {
+        host: Some(HostConfig {
+            key: HostKey::RsaPublicPem(pem.into()),
+            issuer: Some("school".into()),
+        }),
+        ..common::auth_config()
+    };
+    let api = common::api_on(common::state_with(auth).await);
+    let exp = OffsetDateTime::now_utc().unix_timestamp() + 600;
+    let sign = |claims: Value| {
+        encode(
+            &Header::new(Algorithm::RS256),
+            &claims,
+            &EncodingKey::from_rsa_pem(KEY).unwrap(),
+        )
+        .unwrap()
+    };
+    let token = sign(json!({ "sub": "rs-1", "role": "teacher", "iss": "school", "exp": exp }));
+    api.consent_all(&token).await;
+    assert_eq!(api.get("/me", Some(&token)).await.ok(200)["role"], "teacher");
+    // Another issuer, or the HS256 shared-secret kind, is refused.
+    let wrong_issuer = sign(json!({ "sub": "rs-1", "role": "teacher", "iss": "elsewhere", "exp": exp }));
+    api.get("/me", Some(&wrong_issuer)).await.refused(401, "unauthorized");
+    api.get("/me", Some(&common::host_token("rs-1", "teacher")))
+        .await
+        .refused(401, "unauthorized");
+    // A key that does not parse stops the set-up.
+    let broken = AuthConfig {
+        host: Some(HostConfig {
+            key: HostKey::RsaPublicPem("not a key".into()),
+            issuer: None,
+        }),
+        ..common::auth_config()
+    };
+    assert!(tutorbook_app::auth::Auth::new(&broken).is_err());
+}

@@ -577,3 +577,45 @@ async fn teachers_set_their_policy_and_requests_follow_it() {
         .await;
     assert_eq!(booked.ok(201)["status"], "confirmed");
 }
+
+#[tokio::test]
+async fn one_slot_shows_bookings_and_meeting_links_only_to_the_people_in_it() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let (other, _) = api.user("o", "student").await;
+    let mut body = slot_body(soon(48), 50, 2);
+    body["meeting_provider"] = json!("custom");
+    body["meeting_url"] = json!("https://meet.example/room");
+    let slot = api.post("/slots", Some(&teacher), body).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.post(&format!("/slots/{slot}/bookings"), Some(&student), json!({}))
+        .await
+        .ok(201);
+
+    let path = format!("/slots/{slot}");
+    let as_teacher = api.get(&path, Some(&teacher)).await.ok(200).clone();
+    assert_eq!(as_teacher["bookings"].as_array().unwrap().len(), 1);
+    assert_eq!(as_teacher["meeting_url"], "https://meet.example/room");
+    let as_student = api.get(&path, Some(&student)).await.ok(200).clone();
+    assert_eq!(as_student["meeting_url"], "https://meet.example/room");
+    assert!(as_student.get("bookings").is_none());
+    for stranger in [api.get(&path, Some(&other)).await, api.get(&path, None).await] {
+        let body = stranger.ok(200);
+        assert!(
+            body.get("meeting_url").is_none() && body.get("bookings").is_none(),
+            "{body}"
+        );
+        assert_eq!(body["booked_count"], 1);
+    }
+    api.get(&format!("/slots/{}", uuid::Uuid::now_v7()), None)
+        .await
+        .refused(404, "not_found");
+    let empty = api.open_slot(&teacher, 60, 1).await;
+    api.delete(&format!("/slots/{empty}"), Some(&teacher)).await.ok(204);
+    api.get(&format!("/slots/{empty}"), None)
+        .await
+        .refused(404, "not_found");
+}

@@ -239,3 +239,22 @@ fn auth_secrets_must_be_long_and_are_never_printed() {
     let err = from_dev([("TUTORBOOK_TOKEN_TTL_MINUTES", "0")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidValue { .. }), "{err:?}");
 }
+
+#[test]
+fn auth_host_public_key_comes_from_a_file_and_excludes_the_secret() {
+    let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/host-test-public.pem");
+    let config = from_dev([("TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE", pem)]).unwrap();
+    let host = config.auth.host.expect("host configured");
+    assert!(matches!(host.key, tutorbook_app::config::HostKey::RsaPublicPem(ref k) if k.contains("BEGIN PUBLIC KEY")));
+    let err = from_dev([("TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE", "/no/such/file.pem")]).unwrap_err();
+    assert!(err.to_string().contains("a readable file"), "{err}");
+    let not_a_key = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let err = from_dev([("TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE", not_a_key)]).unwrap_err();
+    assert!(err.to_string().contains("PEM RSA public key"), "{err}");
+    let err = from_dev([
+        ("TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE", pem),
+        ("TUTORBOOK_HOST_JWT_SECRET", "host-secret-host-secret-host-secret!"),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("not both"), "{err}");
+}

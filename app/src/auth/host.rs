@@ -1,6 +1,6 @@
 //! Tokens minted by a trusted host service that embeds tutorbook behind its
-//! own sign-in: HS256 with a shared secret, naming the host's subject and the
-//! role the host grants. The host is the authority on roles, so the stored
+//! own sign-in: HS256 with a shared secret, or RS256 checked with the host's
+//! public key, naming the host's subject and the role the host grants. The host is the authority on roles, so the stored
 //! role follows the token.
 
 use jsonwebtoken::errors::ErrorKind;
@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde::Deserialize;
 use tutorbook_domain::Role;
 
-use crate::config::HostConfig;
+use crate::config::{HostConfig, HostKey};
 use crate::http::problem::Problem;
 
 /// What a host token says about its bearer.
@@ -45,9 +45,14 @@ impl std::fmt::Debug for HostTokens {
 }
 
 impl HostTokens {
-    /// A checker for `config`'s secret (and issuer, when set).
-    pub fn new(config: &HostConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
+    /// A checker for `config`'s key (and issuer, when set); fails when the
+    /// public key does not parse.
+    pub fn new(config: &HostConfig) -> Result<Self, jsonwebtoken::errors::Error> {
+        let (decoding, algorithm) = match &config.key {
+            HostKey::Secret(secret) => (DecodingKey::from_secret(secret.expose()), Algorithm::HS256),
+            HostKey::RsaPublicPem(pem) => (DecodingKey::from_rsa_pem(pem.as_bytes())?, Algorithm::RS256),
+        };
+        let mut validation = Validation::new(algorithm);
         validation.validate_aud = false;
         validation.leeway = 30;
         let mut required = vec!["exp", "sub"];
@@ -56,14 +61,11 @@ impl HostTokens {
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
-        Self {
-            decoding: DecodingKey::from_secret(config.secret.expose()),
-            validation,
-        }
+        Ok(Self { decoding, validation })
     }
 
     /// The claims of a valid host token; `None` when the token is not signed
-    /// with the host's secret.
+    /// with the host's key.
     pub fn verify(&self, token: &str) -> Option<Result<HostClaims, Problem>> {
         match decode::<HostClaims>(token, &self.decoding, &self.validation) {
             Ok(data) if data.claims.sub.trim().is_empty() => {

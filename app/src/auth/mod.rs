@@ -59,6 +59,17 @@ impl Caller {
     }
 }
 
+/// Why the identity machinery could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    /// The HTTP client for Google's keys.
+    #[error("cannot build the HTTP client for Google's keys")]
+    Http(#[from] reqwest::Error),
+    /// The host's public key.
+    #[error("the host's public key is not a PEM RSA public key")]
+    HostKey(#[from] jsonwebtoken::errors::Error),
+}
+
 /// The identity machinery of the service.
 #[derive(Debug)]
 pub struct Auth {
@@ -70,7 +81,7 @@ pub struct Auth {
 
 impl Auth {
     /// Builds the verifiers `config` asks for.
-    pub fn new(config: &AuthConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(config: &AuthConfig) -> Result<Self, AuthSetupError> {
         let google = match &config.google {
             Some(google) => {
                 // reqwest runs rustls without a built-in provider (see
@@ -86,7 +97,7 @@ impl Auth {
         Ok(Self {
             tokens: Tokens::new(&config.jwt_secret, config.token_ttl),
             google,
-            host: config.host.as_ref().map(HostTokens::new),
+            host: config.host.as_ref().map(HostTokens::new).transpose()?,
             dev_login: config.dev_login,
         })
     }

@@ -133,6 +133,24 @@ api_response! {
 }
 
 api_response! {
+    /// Answer with one slot.
+    SlotResponse {
+        /// The slot, as the caller may see it.
+        200 => Ok(Json<SlotView>),
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// The bearer token was refused.
+        401 => Unauthorized,
+        /// `consent_required` (signed-in callers only).
+        403 => Forbidden,
+        /// No such slot (or deleted).
+        404 => NotFound,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
     /// Answer of opening a slot.
     OpenSlotResponse {
         /// Opened.
@@ -350,6 +368,24 @@ impl SlotsApi {
         }
         .await;
         result.map_or_else(Into::into, |s| OpenSlotResponse::Created(Json(s)))
+    }
+
+    /// One slot. Its bookings are shown to its teacher and staff, its meeting
+    /// link also to its confirmed students; anonymous callers are welcome.
+    #[oai(path = "/slots/:id", method = "get", tag = "ApiTags::Slots")]
+    async fn slot(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> SlotResponse {
+        let result: Result<_, Problem> = async {
+            let viewer = maybe_consented(&state, &auth).await?;
+            let slot = state
+                .store
+                .slot(SlotId::from_uuid(id.0))
+                .await?
+                .filter(|s| s.status() != tutorbook_domain::SlotStatus::Deleted)
+                .ok_or_else(|| Problem::new("not_found", "slot not found"))?;
+            Ok(SlotView::of(&slot, viewer.as_ref().map(|c| &c.actor)))
+        }
+        .await;
+        result.map_or_else(Into::into, |s| SlotResponse::Ok(Json(s)))
     }
 
     /// The slot's teacher (or staff) deletes a future slot that nobody booked

@@ -9,7 +9,7 @@ use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
 use tutorbook_app::auth::Auth;
-use tutorbook_app::config::{AuthConfig, Database, HostConfig, SQLITE_FILE, Secret};
+use tutorbook_app::config::{AuthConfig, Database, HostConfig, HostKey, SQLITE_FILE, Secret};
 use tutorbook_app::{AppState, build_app};
 
 /// The service's token secret in tests.
@@ -23,7 +23,7 @@ pub fn auth_config() -> AuthConfig {
         jwt_secret: Secret::new(JWT_SECRET),
         dev_login: true,
         host: Some(HostConfig {
-            secret: Secret::new(HOST_SECRET),
+            key: HostKey::Secret(Secret::new(HOST_SECRET)),
             issuer: None,
         }),
         ..AuthConfig::default()
