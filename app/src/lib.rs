@@ -4,6 +4,7 @@
 //! routes with [`build_app`] and drive them through `poem::test::TestClient`.
 
 pub mod config;
+pub mod effects;
 pub mod http;
 pub mod server;
 pub mod state;

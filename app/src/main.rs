@@ -4,7 +4,9 @@
 use std::error::Error;
 use std::process::ExitCode;
 
+use tutorbook_app::effects::{Effects, EffectsConfig};
 use tutorbook_app::{AppState, Config, telemetry};
+use tutorbook_memory::MemoryDirectory;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,10 +17,25 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let effects_config = match EffectsConfig::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("tutorbook: invalid configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(err) = telemetry::init(&config.log_filter) {
         eprintln!("tutorbook: cannot set up logging: {err}");
         return ExitCode::from(2);
     }
+    if EffectsConfig::google_half_configured(std::env::vars_os()) {
+        tracing::warn!(
+            "GOOGLE_CALENDAR_ENABLED is set without GOOGLE_SERVICE_ACCOUNT_KEY_FILE and GOOGLE_CALENDAR_ORGANIZER: \
+             calendar sync stays off"
+        );
+    }
+    // One TLS provider (ring) for every HTTPS client in the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 
     let state = match AppState::open(&config.database, config.pool_size).await {
         Ok(state) => state,
@@ -28,7 +45,19 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(store = state.store.backend_name(), "database ready");
-    match tutorbook_app::run(config, state).await {
+    // Until the user store provides contacts, nobody has an address: emails
+    // are skipped (logged) and calendar events carry no attendees.
+    let effects = match Effects::start(&effects_config, state.store.clone(), MemoryDirectory::new()).await {
+        Ok(effects) => effects,
+        Err(err) => {
+            tracing::error!("tutorbook cannot start its background jobs: {}", chain(&err));
+            return ExitCode::FAILURE;
+        }
+    };
+    let grace = config.shutdown_grace;
+    let served = tutorbook_app::run(config, state).await;
+    effects.stop(grace).await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("tutorbook failed: {}", chain(&err));
