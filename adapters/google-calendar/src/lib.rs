@@ -8,14 +8,14 @@
 //! updates it instead of duplicating it or its Meet link.
 
 use async_trait::async_trait;
+use google_calendar3::CalendarHub;
 use google_calendar3::api::{
     ConferenceData, ConferenceSolutionKey, CreateConferenceRequest, Event, EventAttendee, EventDateTime,
 };
-use google_calendar3::hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use google_calendar3::hyper_util::client::legacy::Client;
-use google_calendar3::hyper_util::client::legacy::connect::HttpConnector;
-use google_calendar3::hyper_util::rt::TokioExecutor;
-use google_calendar3::{CalendarHub, yup_oauth2};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use tutorbook_ports::effects::{Calendar, EffectError, EventRef, EventSpec};
 

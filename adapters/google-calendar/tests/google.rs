@@ -41,7 +41,7 @@ async fn adapter(server: &MockServer) -> GoogleCalendar {
         "client_email": "tutorbook@school-project.iam.gserviceaccount.com",
         "token_uri": format!("{}/token", server.uri()),
     });
-    let key = google_calendar3::yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
+    let key = yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
     GoogleCalendar::new(
         key,
         GoogleCalendarConfig {
@@ -194,7 +194,7 @@ async fn an_unreachable_token_endpoint_is_retryable() {
         "client_email": "tutorbook@school-project.iam.gserviceaccount.com",
         "token_uri": "http://127.0.0.1:1/token",
     });
-    let key = google_calendar3::yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
+    let key = yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
     let calendar = GoogleCalendar::new(
         key,
         GoogleCalendarConfig {

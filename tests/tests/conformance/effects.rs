@@ -11,7 +11,7 @@ use tutorbook_ports::effects::{CalendarSync, Notifications, OutboxWorker, RetryP
 
 use crate::backends::Store;
 use crate::conformance;
-use crate::world::{TEACHER, World, at, student};
+use crate::world::{TEACHER, World, at, race, student};
 
 /// Retries without waiting, so a test can run the next pass at once.
 fn eager() -> RetryPolicy {
@@ -232,7 +232,41 @@ async fn a_calendar_outage_fails_the_sync_and_a_later_pass_repairs_it<S: Store>(
     assert!(w.pending().await.is_empty());
 }
 
+/// Four workers drain the outbox at once: every request email goes out
+/// exactly once.
+async fn concurrent_workers_send_each_email_once<S: Store>(store: S) {
+    let w = World::new(store);
+    for day in 1..=6 {
+        let slot = w.open(TEACHER, at(day, 10), 1).await;
+        for n in 1..=3 {
+            w.request(student(n), &slot).await;
+        }
+    }
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), RetryPolicy { batch: 3, ..eager() }).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), directory(), mailer.clone()),
+    ));
+    let results = race(4, move |_| {
+        let worker = worker.clone();
+        async move { worker.drain().await }
+    })
+    .await;
+    let delivered: usize = results.into_iter().map(|r| r.expect("drain").delivered).sum();
+    assert_eq!(
+        delivered,
+        6 + 18,
+        "every message delivered once (slot_opened and booking_requested)"
+    );
+    let mut keys: Vec<String> = mailer.sent().into_iter().map(|e| e.idempotency_key).collect();
+    assert_eq!(keys.len(), 18, "one email per request");
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 18, "no email twice");
+    assert!(w.pending().await.is_empty());
+}
+
 conformance!(
+    concurrent_workers_send_each_email_once,
     retries_back_off_then_give_up_keeping_the_error,
     a_worker_dying_between_claim_and_done_sends_exactly_one_email,
     email_failures_are_retried_then_failed,
