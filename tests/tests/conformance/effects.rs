@@ -265,7 +265,34 @@ async fn concurrent_workers_send_each_email_once<S: Store>(store: S) {
     assert!(w.pending().await.is_empty());
 }
 
+/// A recipient without an address on file is skipped, not retried.
+async fn a_recipient_without_an_address_is_skipped<S: Store>(store: S) {
+    let w = World::new(store);
+    let directory = directory();
+    directory.insert(Contact {
+        email: None,
+        ..directory_contact(&directory, TEACHER).await
+    });
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    w.request(student(1), &slot).await;
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory,
+        mailer.clone(),
+    )));
+    let report = worker.drain().await.unwrap();
+    assert_eq!((report.delivered, report.retried, report.failed), (2, 0, 0));
+    assert!(mailer.sent().is_empty());
+}
+
+async fn directory_contact(directory: &MemoryDirectory, user: UserId) -> Contact {
+    use tutorbook_ports::Directory;
+    directory.contact(user).await.unwrap().unwrap()
+}
+
 conformance!(
+    a_recipient_without_an_address_is_skipped,
     concurrent_workers_send_each_email_once,
     retries_back_off_then_give_up_keeping_the_error,
     a_worker_dying_between_claim_and_done_sends_exactly_one_email,
