@@ -2,12 +2,17 @@
 //! that dies between claim and done, calendar outages.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
 
 use time::Duration;
-use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, UserId, Zone};
+use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, SlotId, UserId, Zone};
 use tutorbook_memory::{MemoryCalendar, MemoryDirectory, MemoryMailer};
 use tutorbook_ports::Contact;
-use tutorbook_ports::effects::{CalendarSync, Notifications, OutboxWorker, RetryPolicy};
+use tutorbook_ports::effects::{
+    Calendar, CalendarSync, EffectError, EventRef, EventSpec, Notifications, OutboxWorker, RetryPolicy, event_id_of,
+};
 
 use crate::backends::Store;
 use crate::conformance;
@@ -291,7 +296,65 @@ async fn directory_contact(directory: &MemoryDirectory, user: UserId) -> Contact
     directory.contact(user).await.unwrap().unwrap()
 }
 
+/// A calendar that lets another student book the slot while the first
+/// event is being created: the race two workers syncing one slot run into.
+struct RacingCalendar<S: Store> {
+    inner: MemoryCalendar,
+    world: World<S>,
+    slot: SlotId,
+    raced: AtomicBool,
+}
+
+#[async_trait]
+impl<S: Store> Calendar for RacingCalendar<S> {
+    async fn create_event(&self, spec: &EventSpec) -> Result<EventRef, EffectError> {
+        if !self.raced.swap(true, Ordering::SeqCst) {
+            let slot = self.world.reload_id(self.slot).await;
+            self.world.confirmed(student(2), &slot).await;
+        }
+        self.inner.create_event(spec).await
+    }
+
+    async fn update_event(&self, event_id: &str, spec: &EventSpec) -> Result<EventRef, EffectError> {
+        self.inner.update_event(event_id, spec).await
+    }
+
+    async fn delete_event(&self, event_id: &str) -> Result<(), EffectError> {
+        self.inner.delete_event(event_id).await
+    }
+}
+
+/// The roster changes while a sync writes the event: the sync notices when
+/// it re-reads the roster and writes again, so the event ends up with both.
+async fn a_sync_racing_a_roster_change_converges_on_the_latest_roster<S: Store>(store: S) {
+    let w = World::new(store.clone());
+    let slot = w.open(TEACHER, at(1, 10), 2).await;
+    w.confirmed(student(1), &slot).await;
+    let calendar = MemoryCalendar::new();
+    let racing = RacingCalendar {
+        inner: calendar.clone(),
+        world: World::new(store),
+        slot: slot.id(),
+        raced: AtomicBool::new(false),
+    };
+    CalendarSync::new(w.store.clone(), directory(), racing)
+        .sync(slot.id())
+        .await
+        .unwrap();
+    let events = calendar.events();
+    let event = &events[&event_id_of(slot.id())];
+    assert_eq!(
+        event.attendees,
+        vec!["teacher@example.com", "student1@example.com", "student2@example.com"]
+    );
+    assert_eq!(
+        w.reload(&slot).await.meeting().calendar_status(),
+        CalendarStatus::Synced
+    );
+}
+
 conformance!(
+    a_sync_racing_a_roster_change_converges_on_the_latest_roster,
     a_recipient_without_an_address_is_skipped,
     concurrent_workers_send_each_email_once,
     retries_back_off_then_give_up_keeping_the_error,
