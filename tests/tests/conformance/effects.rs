@@ -303,6 +303,8 @@ struct RacingCalendar<S: Store> {
     world: World<S>,
     slot: SlotId,
     raced: AtomicBool,
+    /// The slot's calendar status while the first create was under way.
+    seen: Arc<std::sync::Mutex<Option<CalendarStatus>>>,
 }
 
 #[async_trait]
@@ -310,6 +312,7 @@ impl<S: Store> Calendar for RacingCalendar<S> {
     async fn create_event(&self, spec: &EventSpec) -> Result<EventRef, EffectError> {
         if !self.raced.swap(true, Ordering::SeqCst) {
             let slot = self.world.reload_id(self.slot).await;
+            *self.seen.lock().unwrap() = Some(slot.meeting().calendar_status());
             self.world.confirmed(student(2), &slot).await;
         }
         self.inner.create_event(spec).await
@@ -331,16 +334,23 @@ async fn a_sync_racing_a_roster_change_converges_on_the_latest_roster<S: Store>(
     let slot = w.open(TEACHER, at(1, 10), 2).await;
     w.confirmed(student(1), &slot).await;
     let calendar = MemoryCalendar::new();
+    let seen: Arc<std::sync::Mutex<Option<CalendarStatus>>> = Arc::default();
     let racing = RacingCalendar {
         inner: calendar.clone(),
         world: World::new(store),
         slot: slot.id(),
         raced: AtomicBool::new(false),
+        seen: seen.clone(),
     };
     CalendarSync::new(w.store.clone(), directory(), racing)
         .sync(slot.id())
         .await
         .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(CalendarStatus::Pending),
+        "pending while the calendar is called"
+    );
     let events = calendar.events();
     let event = &events[&event_id_of(slot.id())];
     assert_eq!(
