@@ -363,7 +363,53 @@ async fn a_sync_racing_a_roster_change_converges_on_the_latest_roster<S: Store>(
     );
 }
 
+/// Each booking event emails the person it concerns, in their language.
+async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    let first = w.request(student(1), &slot).await;
+    w.request(student(2), &slot).await;
+    w.bookings.approve(&Actor::teacher(TEACHER), first.id()).await.unwrap(); // student 2 is declined
+    let (_, credit) = w
+        .bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), first.id())
+        .await
+        .unwrap();
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+    )));
+    worker.drain().await.unwrap();
+
+    let sent: Vec<(String, String)> = mailer.sent().into_iter().map(|e| (e.to, e.subject)).collect();
+    let expected = [
+        ("teacher@example.com", "New lesson request from Student1"),
+        ("teacher@example.com", "New lesson request from Student2"),
+        ("student1@example.com", "Teacher 선생님 수업이 확정되었습니다"),
+        ("student2@example.com", "Teacher 선생님 수업 신청이 거절되었습니다"),
+        (
+            "student1@example.com",
+            "Teacher 선생님이 수업을 취소했습니다: 보강 수업권이 발급되었습니다",
+        ),
+    ];
+    assert_eq!(
+        sent,
+        expected
+            .map(|(to, subject)| (to.to_owned(), subject.to_owned()))
+            .to_vec()
+    );
+    let expiry = Zone::parse("Asia/Seoul").unwrap().to_local(credit.expires_at()).date();
+    assert!(
+        mailer.sent()[4]
+            .text
+            .contains(&format!("{expiry}까지 사용할 수 있는 보강 수업권"))
+    );
+}
+
 conformance!(
+    each_booking_event_emails_the_person_it_concerns,
     a_sync_racing_a_roster_change_converges_on_the_latest_roster,
     a_recipient_without_an_address_is_skipped,
     concurrent_workers_send_each_email_once,
