@@ -46,7 +46,7 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 8 attempts spread over about 2 hours (30 s, 1, 2, 4, 8, 16, 32, 60 min):
+    /// 8 attempts over about an hour (30 s, 1, 2, 4, 8, 16, 32 min apart):
     /// well inside the 24 hours an email idempotency key is honoured.
     fn default() -> Self {
         Self {
