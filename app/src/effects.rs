@@ -311,6 +311,11 @@ impl Effects {
                 }
             }
         }));
+        tracing::info!(
+            outbox_every = ?outbox_every,
+            reminders_every = ?reminders_every,
+            "effect loops running"
+        );
         Ok(Self {
             stop,
             tasks: vec![outbox, reminders],
@@ -323,8 +328,9 @@ impl Effects {
     pub async fn stop(self, grace: StdDuration) {
         let _ = self.stop.send(true);
         let all = join_all(self.tasks);
-        if tokio::time::timeout(grace, all).await.is_err() {
-            tracing::warn!("effect loops did not stop in time; their claims will lapse and be retried");
+        match tokio::time::timeout(grace, all).await {
+            Ok(()) => tracing::info!("effect loops stopped"),
+            Err(_) => tracing::warn!("effect loops did not stop in time; their claims will lapse and be retried"),
         }
     }
 }
