@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod effects;
 pub mod http;
 pub mod server;
 pub mod state;

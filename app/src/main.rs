@@ -5,6 +5,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use tutorbook_app::auth::Auth;
+use tutorbook_app::effects::{Effects, EffectsConfig};
 use tutorbook_app::{AppState, Config, demo, telemetry};
 
 #[tokio::main]
@@ -16,10 +17,25 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let effects_config = match EffectsConfig::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("tutorbook: invalid configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(err) = telemetry::init(&config.log_filter) {
         eprintln!("tutorbook: cannot set up logging: {err}");
         return ExitCode::from(2);
     }
+    if EffectsConfig::google_half_configured(std::env::vars_os()) {
+        tracing::warn!(
+            "GOOGLE_CALENDAR_ENABLED is set without GOOGLE_SERVICE_ACCOUNT_KEY_FILE and GOOGLE_CALENDAR_ORGANIZER: \
+             calendar sync stays off"
+        );
+    }
+    // One TLS provider (ring) for every HTTPS client in the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 
     let auth = match Auth::new(&config.auth) {
         Ok(auth) => auth,
@@ -55,7 +71,18 @@ async fn main() -> ExitCode {
     if config.auth.jwt_secret == tutorbook_app::config::Secret::new(tutorbook_app::config::DEV_SECRET) {
         tracing::warn!("tokens are signed with the public development secret (TUTORBOOK_ALLOW_DEV_SECRET)");
     }
-    match tutorbook_app::run(config, state).await {
+    // The user store is the directory: messages go to users' addresses in their locale.
+    let effects = match Effects::start(&effects_config, state.store.clone(), state.store.clone()).await {
+        Ok(effects) => effects,
+        Err(err) => {
+            tracing::error!("tutorbook cannot start its background jobs: {}", chain(&err));
+            return ExitCode::FAILURE;
+        }
+    };
+    let grace = config.shutdown_grace;
+    let served = tutorbook_app::run(config, state).await;
+    effects.stop(grace).await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("tutorbook failed: {}", chain(&err));

@@ -8,14 +8,14 @@
 //! updates it instead of duplicating it or its Meet link.
 
 use async_trait::async_trait;
+use google_calendar3::CalendarHub;
 use google_calendar3::api::{
     ConferenceData, ConferenceSolutionKey, CreateConferenceRequest, Event, EventAttendee, EventDateTime,
 };
-use google_calendar3::hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use google_calendar3::hyper_util::client::legacy::Client;
-use google_calendar3::hyper_util::client::legacy::connect::HttpConnector;
-use google_calendar3::hyper_util::rt::TokioExecutor;
-use google_calendar3::{CalendarHub, yup_oauth2};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use time::OffsetDateTime;
 use tutorbook_ports::effects::{Calendar, EffectError, EventRef, EventSpec};
 
@@ -24,6 +24,9 @@ pub const SCOPE: &str = "https://www.googleapis.com/auth/calendar.events";
 
 /// Where the calendar lives: the organizer's primary calendar.
 const CALENDAR_ID: &str = "primary";
+
+/// The production limit on one Calendar API call, token fetch included.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How to reach Google.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,10 @@ pub struct GoogleCalendarConfig {
     pub base_url: String,
     /// Whether plain `http://` is allowed (tests only); production is HTTPS only.
     pub allow_http: bool,
+    /// How long one call may take before it counts as failed (retryable):
+    /// without a limit a hung connection would hold the worker's pass until
+    /// its lease lapsed.
+    pub timeout: std::time::Duration,
 }
 
 impl GoogleCalendarConfig {
@@ -44,6 +51,7 @@ impl GoogleCalendarConfig {
             organizer: organizer.into(),
             base_url: "https://www.googleapis.com/calendar/v3/".to_owned(),
             allow_http: false,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 }
@@ -66,6 +74,7 @@ type Connector = HttpsConnector<HttpConnector>;
 #[derive(Clone)]
 pub struct GoogleCalendar {
     hub: CalendarHub<Connector>,
+    timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for GoogleCalendar {
@@ -105,7 +114,10 @@ impl GoogleCalendar {
         let mut hub = CalendarHub::new(Client::builder(TokioExecutor::new()).build(connector), auth);
         hub.base_url(config.base_url.clone());
         hub.root_url(config.base_url);
-        Ok(Self { hub })
+        Ok(Self {
+            hub,
+            timeout: config.timeout,
+        })
     }
 
     /// The event body for `spec`: times, attendees, and a Meet request keyed
@@ -146,15 +158,28 @@ impl GoogleCalendar {
         }
     }
 
+    /// Runs one API call under the configured timeout.
+    async fn timed<T>(
+        &self,
+        action: &str,
+        call: impl Future<Output = Result<T, google_calendar3::Error>>,
+    ) -> Result<Result<T, google_calendar3::Error>, EffectError> {
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| EffectError::Retryable(format!("google calendar {action} timed out after {:?}", self.timeout)))
+    }
+
     async fn patch(&self, event_id: &str, spec: &EventSpec) -> Result<EventRef, EffectError> {
-        let (_, event) = self
+        let call = self
             .hub
             .events()
             .patch(Self::event(spec), CALENDAR_ID, event_id)
             .conference_data_version(1)
             .send_updates("all")
-            .doit()
-            .await
+            .doit();
+        let (_, event) = self
+            .timed("update", call)
+            .await?
             .map_err(|e| classify(&e).into_error("update", &e))?;
         Ok(event_ref(event, event_id))
     }
@@ -224,14 +249,14 @@ fn classify(error: &google_calendar3::Error) -> Failure {
 #[async_trait]
 impl Calendar for GoogleCalendar {
     async fn create_event(&self, spec: &EventSpec) -> Result<EventRef, EffectError> {
-        let created = self
+        let call = self
             .hub
             .events()
             .insert(Self::event(spec), CALENDAR_ID)
             .conference_data_version(1)
             .send_updates("all")
-            .doit()
-            .await;
+            .doit();
+        let created = self.timed("create", call).await?;
         match created {
             Ok((_, event)) => Ok(event_ref(event, &spec.id)),
             Err(e) if classify(&e) == Failure::Conflict => {
@@ -247,14 +272,13 @@ impl Calendar for GoogleCalendar {
     }
 
     async fn delete_event(&self, event_id: &str) -> Result<(), EffectError> {
-        match self
+        let call = self
             .hub
             .events()
             .delete(CALENDAR_ID, event_id)
             .send_updates("all")
-            .doit()
-            .await
-        {
+            .doit();
+        match self.timed("delete", call).await? {
             Ok(_) => Ok(()),
             Err(e) if classify(&e) == Failure::Gone => Ok(()),
             Err(e) => Err(classify(&e).into_error("delete", &e)),

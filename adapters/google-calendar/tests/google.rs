@@ -41,13 +41,14 @@ async fn adapter(server: &MockServer) -> GoogleCalendar {
         "client_email": "tutorbook@school-project.iam.gserviceaccount.com",
         "token_uri": format!("{}/token", server.uri()),
     });
-    let key = google_calendar3::yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
+    let key = yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
     GoogleCalendar::new(
         key,
         GoogleCalendarConfig {
             organizer: "calendar@school.example".into(),
             base_url: format!("{}/calendar/v3/", server.uri()),
             allow_http: true,
+            timeout: std::time::Duration::from_millis(500),
         },
     )
     .await
@@ -186,6 +187,20 @@ async fn deleting_a_gone_event_succeeds_and_errors_are_classified() {
 }
 
 #[tokio::test]
+async fn a_call_that_hangs_times_out_and_is_retryable() {
+    let google = fake_google().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(std::time::Duration::from_secs(5)))
+        .mount(&google)
+        .await;
+    let started = std::time::Instant::now();
+    let error = adapter(&google).await.delete_event("slow1").await.unwrap_err();
+    assert!(error.is_retryable(), "{error}");
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
 async fn an_unreachable_token_endpoint_is_retryable() {
     let google = fake_google().await;
     let key = json!({
@@ -194,13 +209,14 @@ async fn an_unreachable_token_endpoint_is_retryable() {
         "client_email": "tutorbook@school-project.iam.gserviceaccount.com",
         "token_uri": "http://127.0.0.1:1/token",
     });
-    let key = google_calendar3::yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
+    let key = yup_oauth2::parse_service_account_key(key.to_string()).unwrap();
     let calendar = GoogleCalendar::new(
         key,
         GoogleCalendarConfig {
             organizer: "calendar@school.example".into(),
             base_url: format!("{}/calendar/v3/", google.uri()),
             allow_http: true,
+            timeout: std::time::Duration::from_millis(500),
         },
     )
     .await

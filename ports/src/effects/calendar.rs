@@ -104,7 +104,8 @@ where
     }
 
     /// Reconciles the slot's event with its confirmed roster and records the
-    /// outcome (`synced`, or `failed` with the error returned for a retry).
+    /// outcome: `pending` while the calendar is called, then `synced`, or
+    /// `failed` with the error returned for a retry.
     ///
     /// Two workers may sync one slot at once from two events. Each re-reads
     /// the roster after writing the event and writes again if it changed, so
@@ -156,6 +157,7 @@ where
                 (None, CalendarStatus::Failed | CalendarStatus::Pending) => spec_id,
                 (None, _) => return Ok(None),
             };
+            self.mark_pending(slot).await?;
             self.calendar.delete_event(&target).await?;
             return Ok(Some(CalendarState {
                 event_id: None,
@@ -168,6 +170,7 @@ where
             }));
         }
         let spec = self.spec(slot, roster, spec_id, with_meet).await?;
+        self.mark_pending(slot).await?;
         let event = match meeting.calendar_event_id() {
             Some(existing) => self.calendar.update_event(existing, &spec).await?,
             None => self.calendar.create_event(&spec).await?,
@@ -181,6 +184,21 @@ where
             },
             status: CalendarStatus::Synced,
         }))
+    }
+
+    /// Records that a calendar call is under way (`pending`): a slot left
+    /// `pending` tells an operator a sync was interrupted; the outbox retries it.
+    async fn mark_pending(&self, slot: &Slot) -> Result<(), EffectError> {
+        let meeting = slot.meeting();
+        if meeting.calendar_status() == CalendarStatus::Pending {
+            return Ok(());
+        }
+        let pending = CalendarState {
+            event_id: meeting.calendar_event_id().map(str::to_owned),
+            meeting_url: meeting.url().map(str::to_owned),
+            status: CalendarStatus::Pending,
+        };
+        Ok(self.store.save_calendar(slot.id(), pending).await?)
     }
 
     async fn spec(

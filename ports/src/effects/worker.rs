@@ -46,7 +46,7 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 8 attempts spread over about 2 hours (30 s, 1, 2, 4, 8, 16, 32, 60 min):
+    /// 8 attempts over about an hour (30 s, 1, 2, 4, 8, 16, 32 min apart):
     /// well inside the 24 hours an email idempotency key is honoured.
     fn default() -> Self {
         Self {
@@ -192,6 +192,99 @@ enum Settled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::MockOutbox;
+    use time::OffsetDateTime;
+    use tutorbook_domain::{DomainEvent, SlotId};
+    use uuid::Uuid;
+
+    /// A handler that always answers `outcome`.
+    struct Fixed(Result<(), EffectError>);
+
+    #[async_trait]
+    impl EffectHandler for Fixed {
+        fn name(&self) -> &'static str {
+            "fixed"
+        }
+
+        async fn handle(&self, _message: &OutboxMessage) -> Result<(), EffectError> {
+            self.0.clone()
+        }
+    }
+
+    fn message(attempts: u32) -> OutboxMessage {
+        OutboxMessage {
+            id: Uuid::from_u128(7),
+            event: DomainEvent::SlotDeleted {
+                slot: SlotId::from_uuid(Uuid::from_u128(1)),
+            },
+            occurred_at: OffsetDateTime::UNIX_EPOCH,
+            attempts,
+        }
+    }
+
+    fn outbox_claiming(attempts: u32) -> MockOutbox {
+        let mut outbox = MockOutbox::new();
+        outbox
+            .expect_claim()
+            .times(1)
+            .returning(move |_, _| Ok(vec![message(attempts)]));
+        outbox
+    }
+
+    fn worker(outbox: MockOutbox, outcome: Result<(), EffectError>) -> OutboxWorker<MockOutbox> {
+        OutboxWorker::new(outbox, RetryPolicy::default()).with_handler(Arc::new(Fixed(outcome)))
+    }
+
+    #[tokio::test]
+    async fn a_retryable_failure_is_put_back_after_the_backoff_for_its_attempt() {
+        let mut outbox = outbox_claiming(3);
+        outbox
+            .expect_retry_later()
+            .withf(|id, error, delay| {
+                *id == Uuid::from_u128(7) && error == "fixed: timeout" && *delay == Duration::minutes(2)
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let report = worker(outbox, Err(EffectError::Retryable("timeout".into())))
+            .run_once()
+            .await
+            .unwrap();
+        assert_eq!((report.claimed, report.retried), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_given_up_at_once() {
+        let mut outbox = outbox_claiming(1);
+        outbox
+            .expect_mark_failed()
+            .withf(|_, error| error == "fixed: 403 forbidden")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let report = worker(outbox, Err(EffectError::Permanent("403 forbidden".into())))
+            .run_once()
+            .await
+            .unwrap();
+        assert_eq!(report.failed, 1);
+    }
+
+    #[tokio::test]
+    async fn the_last_attempt_gives_up_and_success_marks_delivered() {
+        let mut outbox = outbox_claiming(RetryPolicy::default().max_attempts);
+        outbox.expect_mark_failed().times(1).returning(|_, _| Ok(()));
+        let report = worker(outbox, Err(EffectError::Retryable("timeout".into())))
+            .run_once()
+            .await
+            .unwrap();
+        assert_eq!(report.failed, 1);
+
+        let mut outbox = outbox_claiming(1);
+        outbox
+            .expect_mark_delivered()
+            .withf(|ids| ids == [Uuid::from_u128(7)])
+            .times(1)
+            .returning(|_| Ok(()));
+        assert_eq!(worker(outbox, Ok(())).run_once().await.unwrap().delivered, 1);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

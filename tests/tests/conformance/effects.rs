@@ -2,16 +2,21 @@
 //! that dies between claim and done, calendar outages.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
 
 use time::Duration;
-use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, UserId, Zone};
+use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, SlotId, UserId, Zone};
 use tutorbook_memory::{MemoryCalendar, MemoryDirectory, MemoryMailer};
 use tutorbook_ports::Contact;
-use tutorbook_ports::effects::{CalendarSync, Notifications, OutboxWorker, RetryPolicy};
+use tutorbook_ports::effects::{
+    Calendar, CalendarSync, EffectError, EventRef, EventSpec, Notifications, OutboxWorker, RetryPolicy, event_id_of,
+};
 
 use crate::backends::Store;
 use crate::conformance;
-use crate::world::{TEACHER, World, at, student};
+use crate::world::{TEACHER, World, at, race, student};
 
 /// Retries without waiting, so a test can run the next pass at once.
 fn eager() -> RetryPolicy {
@@ -232,7 +237,182 @@ async fn a_calendar_outage_fails_the_sync_and_a_later_pass_repairs_it<S: Store>(
     assert!(w.pending().await.is_empty());
 }
 
+/// Four workers drain the outbox at once: every request email goes out
+/// exactly once.
+async fn concurrent_workers_send_each_email_once<S: Store>(store: S) {
+    let w = World::new(store);
+    for day in 1..=6 {
+        let slot = w.open(TEACHER, at(day, 10), 1).await;
+        for n in 1..=3 {
+            w.request(student(n), &slot).await;
+        }
+    }
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), RetryPolicy { batch: 3, ..eager() }).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), directory(), mailer.clone()),
+    ));
+    let results = race(4, move |_| {
+        let worker = worker.clone();
+        async move { worker.drain().await }
+    })
+    .await;
+    let delivered: usize = results.into_iter().map(|r| r.expect("drain").delivered).sum();
+    assert_eq!(
+        delivered,
+        6 + 18,
+        "every message delivered once (slot_opened and booking_requested)"
+    );
+    let mut keys: Vec<String> = mailer.sent().into_iter().map(|e| e.idempotency_key).collect();
+    assert_eq!(keys.len(), 18, "one email per request");
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 18, "no email twice");
+    assert!(w.pending().await.is_empty());
+}
+
+/// A recipient without an address on file is skipped, not retried.
+async fn a_recipient_without_an_address_is_skipped<S: Store>(store: S) {
+    let w = World::new(store);
+    let directory = directory();
+    directory.insert(Contact {
+        email: None,
+        ..directory_contact(&directory, TEACHER).await
+    });
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    w.request(student(1), &slot).await;
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory,
+        mailer.clone(),
+    )));
+    let report = worker.drain().await.unwrap();
+    assert_eq!((report.delivered, report.retried, report.failed), (2, 0, 0));
+    assert!(mailer.sent().is_empty());
+}
+
+async fn directory_contact(directory: &MemoryDirectory, user: UserId) -> Contact {
+    use tutorbook_ports::Directory;
+    directory.contact(user).await.unwrap().unwrap()
+}
+
+/// A calendar that lets another student book the slot while the first
+/// event is being created: the race two workers syncing one slot run into.
+struct RacingCalendar<S: Store> {
+    inner: MemoryCalendar,
+    world: World<S>,
+    slot: SlotId,
+    raced: AtomicBool,
+    /// The slot's calendar status while the first create was under way.
+    seen: Arc<std::sync::Mutex<Option<CalendarStatus>>>,
+}
+
+#[async_trait]
+impl<S: Store> Calendar for RacingCalendar<S> {
+    async fn create_event(&self, spec: &EventSpec) -> Result<EventRef, EffectError> {
+        if !self.raced.swap(true, Ordering::SeqCst) {
+            let slot = self.world.reload_id(self.slot).await;
+            *self.seen.lock().unwrap() = Some(slot.meeting().calendar_status());
+            self.world.confirmed(student(2), &slot).await;
+        }
+        self.inner.create_event(spec).await
+    }
+
+    async fn update_event(&self, event_id: &str, spec: &EventSpec) -> Result<EventRef, EffectError> {
+        self.inner.update_event(event_id, spec).await
+    }
+
+    async fn delete_event(&self, event_id: &str) -> Result<(), EffectError> {
+        self.inner.delete_event(event_id).await
+    }
+}
+
+/// The roster changes while a sync writes the event: the sync notices when
+/// it re-reads the roster and writes again, so the event ends up with both.
+async fn a_sync_racing_a_roster_change_converges_on_the_latest_roster<S: Store>(store: S) {
+    let w = World::new(store.clone());
+    let slot = w.open(TEACHER, at(1, 10), 2).await;
+    w.confirmed(student(1), &slot).await;
+    let calendar = MemoryCalendar::new();
+    let seen: Arc<std::sync::Mutex<Option<CalendarStatus>>> = Arc::default();
+    let racing = RacingCalendar {
+        inner: calendar.clone(),
+        world: World::new(store),
+        slot: slot.id(),
+        raced: AtomicBool::new(false),
+        seen: seen.clone(),
+    };
+    CalendarSync::new(w.store.clone(), directory(), racing)
+        .sync(slot.id())
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(CalendarStatus::Pending),
+        "pending while the calendar is called"
+    );
+    let events = calendar.events();
+    let event = &events[&event_id_of(slot.id())];
+    assert_eq!(
+        event.attendees,
+        vec!["teacher@example.com", "student1@example.com", "student2@example.com"]
+    );
+    assert_eq!(
+        w.reload(&slot).await.meeting().calendar_status(),
+        CalendarStatus::Synced
+    );
+}
+
+/// Each booking event emails the person it concerns, in their language.
+async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    let first = w.request(student(1), &slot).await;
+    w.request(student(2), &slot).await;
+    w.bookings.approve(&Actor::teacher(TEACHER), first.id()).await.unwrap(); // student 2 is declined
+    let (_, credit) = w
+        .bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), first.id())
+        .await
+        .unwrap();
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+    )));
+    worker.drain().await.unwrap();
+
+    let sent: Vec<(String, String)> = mailer.sent().into_iter().map(|e| (e.to, e.subject)).collect();
+    let expected = [
+        ("teacher@example.com", "New lesson request from Student1"),
+        ("teacher@example.com", "New lesson request from Student2"),
+        ("student1@example.com", "Teacher 선생님 수업이 확정되었습니다"),
+        ("student2@example.com", "Teacher 선생님 수업 신청이 거절되었습니다"),
+        (
+            "student1@example.com",
+            "Teacher 선생님이 수업을 취소했습니다: 보강 수업권이 발급되었습니다",
+        ),
+    ];
+    assert_eq!(
+        sent,
+        expected
+            .map(|(to, subject)| (to.to_owned(), subject.to_owned()))
+            .to_vec()
+    );
+    let expiry = Zone::parse("Asia/Seoul").unwrap().to_local(credit.expires_at()).date();
+    assert!(
+        mailer.sent()[4]
+            .text
+            .contains(&format!("{expiry}까지 사용할 수 있는 보강 수업권"))
+    );
+}
+
 conformance!(
+    each_booking_event_emails_the_person_it_concerns,
+    a_sync_racing_a_roster_change_converges_on_the_latest_roster,
+    a_recipient_without_an_address_is_skipped,
+    concurrent_workers_send_each_email_once,
     retries_back_off_then_give_up_keeping_the_error,
     a_worker_dying_between_claim_and_done_sends_exactly_one_email,
     email_failures_are_retried_then_failed,

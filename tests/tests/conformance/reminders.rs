@@ -195,7 +195,40 @@ async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
     assert_eq!(keys.len(), 6, "no reminder went out twice");
 }
 
+/// The student books the same slot again after the teacher cancelled: the
+/// cancelled reminders come back, pending, for the new booking.
+async fn booking_again_after_a_cancellation_revives_the_reminders<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 1).await;
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    let first = w.confirmed(student(1), &slot).await;
+    worker.drain().await.unwrap();
+    w.bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), first.id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    let cancelled = w.store.slot_reminders(slot.id()).await.unwrap();
+    assert_eq!(cancelled.len(), 4);
+    assert!(cancelled.iter().all(|r| r.status == ReminderStatus::Cancelled));
+
+    let again = w.confirmed(student(1), &slot).await;
+    worker.drain().await.unwrap();
+    let revived = w.store.slot_reminders(slot.id()).await.unwrap();
+    assert_eq!(revived.len(), 4, "the same rows, not new ones");
+    assert!(
+        revived
+            .iter()
+            .all(|r| r.status == ReminderStatus::Pending && r.attempts == 0)
+    );
+    let bookings: Vec<_> = revived.iter().map(|r| r.planned.booking).collect();
+    assert_eq!(bookings.iter().filter(|b| **b == Some(again.id())).count(), 2);
+    assert_eq!(bookings.iter().filter(|b| b.is_none()).count(), 2, "the teacher's");
+}
+
 conformance!(
+    booking_again_after_a_cancellation_revives_the_reminders,
     reminders_fire_at_their_instants_across_a_dst_change,
     a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,
     concurrent_schedulers_send_each_reminder_once,

@@ -8,7 +8,9 @@ use std::sync::{Arc, Barrier};
 
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
-use tutorbook_domain::{Actor, AuditEntry, Booking, BookingStatus, Meeting, PlatformSettings, Slot, UserId, Zone};
+use tutorbook_domain::{
+    Actor, AuditEntry, Booking, BookingStatus, Meeting, PlatformSettings, Slot, SlotId, UserId, Zone,
+};
 use tutorbook_memory::ManualClock;
 use tutorbook_ports::{Bookings, Feedback, OpenSlot, OutboxMessage, Packages, PaymentSettings, Result, UuidV7};
 use uuid::Uuid;
@@ -123,6 +125,11 @@ impl<S: Store> World<S> {
     /// The slot as stored now.
     pub async fn reload(&self, slot: &Slot) -> Slot {
         self.store.slot(slot.id()).await.expect("read").expect("slot exists")
+    }
+
+    /// A slot by id, as stored now.
+    pub async fn reload_id(&self, slot: SlotId) -> Slot {
+        self.store.slot(slot).await.expect("read").expect("slot exists")
     }
 
     /// Every undelivered outbox message, oldest first.

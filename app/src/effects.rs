@@ -1,0 +1,445 @@
+//! The background effect loops: the outbox worker (emails, calendar syncs,
+//! reminder planning) and the reminder scheduler, with their configuration
+//! and a graceful stop. Several instances of the service may run them at
+//! once against one Postgres database: claims are leased (`SKIP LOCKED`).
+//!
+//! | variable | default | meaning |
+//! |----------|---------|---------|
+//! | `GOOGLE_CALENDAR_ENABLED` | `false` | `true` turns the Google Calendar/Meet sync on (needs the next two) |
+//! | `GOOGLE_SERVICE_ACCOUNT_KEY_FILE` | (unset) | the service account's JSON key file |
+//! | `GOOGLE_CALENDAR_ORGANIZER` | (unset) | the Workspace user who owns the events |
+//! | `RESEND_API_KEY` | (unset) | send email through Resend; unset: emails are written to the log |
+//! | `RESEND_FROM` | (unset) | sender, required with `RESEND_API_KEY`, e.g. `Tutorbook <lessons@school.example>` |
+//! | `RESEND_BASE_URL` | `https://api.resend.com` | Resend API base (tests point it at a fake) |
+//! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | pause between outbox passes that found nothing to do |
+//! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
+//! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use thiserror::Error;
+use time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
+use tutorbook_ports::effects::{
+    CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
+    ReminderPlanner, ReminderScheduler, RetryPolicy,
+};
+use tutorbook_ports::{Directory, SystemClock, UuidV7};
+use tutorbook_resend::ResendMailer;
+
+use crate::state::Store;
+
+/// Google Calendar settings, present only when all three are configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoogleSettings {
+    /// The service account's JSON key file.
+    pub key_file: PathBuf,
+    /// The Workspace user who owns the events.
+    pub organizer: String,
+}
+
+/// Resend settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResendSettings {
+    /// The API key (never logged).
+    pub api_key: String,
+    /// The sender.
+    pub from: String,
+    /// The API base URL.
+    pub base_url: String,
+}
+
+/// Validated configuration of the effect loops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectsConfig {
+    /// Calendar sync, when switched on and fully configured.
+    pub google: Option<GoogleSettings>,
+    /// Resend, when its key is set; otherwise emails go to the log.
+    pub resend: Option<ResendSettings>,
+    /// Pause between idle outbox passes.
+    pub outbox_interval: StdDuration,
+    /// Pause between reminder passes.
+    pub reminder_interval: StdDuration,
+    /// Reminders per lesson.
+    pub reminders: ReminderPlan,
+    /// Retries of both loops.
+    pub retry: RetryPolicy,
+}
+
+impl Default for EffectsConfig {
+    fn default() -> Self {
+        Self {
+            google: None,
+            resend: None,
+            outbox_interval: StdDuration::from_secs(5),
+            reminder_interval: StdDuration::from_secs(30),
+            reminders: ReminderPlan::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// A variable of the effect loops that does not parse.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EffectsConfigError {
+    /// A variable holds bytes that are not UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    NotUnicode(&'static str),
+    /// A value is not what the variable takes.
+    #[error("{var}={value:?}: {expected}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What would be accepted.
+        expected: &'static str,
+    },
+    /// `RESEND_API_KEY` without `RESEND_FROM`.
+    #[error("RESEND_API_KEY is set but RESEND_FROM is not: set the sender, e.g. `Tutorbook <lessons@school.example>`")]
+    MissingSender,
+}
+
+impl EffectsConfig {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, EffectsConfigError> {
+        Self::from_vars(std::env::vars_os())
+    }
+
+    /// Reads the configuration from `(name, value)` pairs (unknown names ignored).
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, EffectsConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let vars: Vec<(OsString, OsString)> = vars
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+            .collect();
+        let get = |name: &'static str| -> Result<Option<String>, EffectsConfigError> {
+            match vars.iter().rev().find(|(k, _)| k == name) {
+                None => Ok(None),
+                Some((_, v)) => {
+                    let v = v.to_str().ok_or(EffectsConfigError::NotUnicode(name))?.trim();
+                    Ok((!v.is_empty()).then(|| v.to_owned()))
+                }
+            }
+        };
+        let mut config = Self::default();
+
+        let enabled = match get("GOOGLE_CALENDAR_ENABLED")?.as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => return Err(invalid("GOOGLE_CALENDAR_ENABLED", other, "expected true or false")),
+        };
+        let key_file = get("GOOGLE_SERVICE_ACCOUNT_KEY_FILE")?;
+        let organizer = get("GOOGLE_CALENDAR_ORGANIZER")?;
+        config.google = match (enabled, key_file, organizer) {
+            (true, Some(key_file), Some(organizer)) => Some(GoogleSettings {
+                key_file: key_file.into(),
+                organizer,
+            }),
+            _ => None,
+        };
+
+        if let Some(api_key) = get("RESEND_API_KEY")? {
+            config.resend = Some(ResendSettings {
+                api_key,
+                from: get("RESEND_FROM")?.ok_or(EffectsConfigError::MissingSender)?,
+                base_url: get("RESEND_BASE_URL")?.unwrap_or_else(|| tutorbook_resend::DEFAULT_BASE_URL.to_owned()),
+            });
+        }
+        if let Some(v) = get("TUTORBOOK_OUTBOX_INTERVAL_SECS")? {
+            config.outbox_interval = seconds("TUTORBOOK_OUTBOX_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_REMINDER_INTERVAL_SECS")? {
+            config.reminder_interval = seconds("TUTORBOOK_REMINDER_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_REMINDER_LEADS")? {
+            config.reminders = leads(&v)?;
+        }
+        Ok(config)
+    }
+
+    /// Whether the calendar sync was switched on but left incomplete (worth a warning).
+    pub fn google_half_configured<I, K, V>(vars: I) -> bool
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let set: Vec<OsString> = vars
+            .into_iter()
+            .filter(|(_, v)| !v.as_ref().is_empty())
+            .map(|(k, _)| k.as_ref().to_owned())
+            .collect();
+        let has = |name: &str| set.iter().any(|k| k == name);
+        has("GOOGLE_CALENDAR_ENABLED") && !(has("GOOGLE_SERVICE_ACCOUNT_KEY_FILE") && has("GOOGLE_CALENDAR_ORGANIZER"))
+    }
+}
+
+fn invalid(var: &'static str, value: &str, expected: &'static str) -> EffectsConfigError {
+    EffectsConfigError::Invalid {
+        var,
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+fn seconds(var: &'static str, value: &str) -> Result<StdDuration, EffectsConfigError> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|s| (1..=3600).contains(s))
+        .map(StdDuration::from_secs)
+        .ok_or_else(|| invalid(var, value, "expected whole seconds from 1 to 3600"))
+}
+
+/// `24h,1h` or `90m`: email reminder leads, each from 1 minute to 7 days.
+fn leads(value: &str) -> Result<ReminderPlan, EffectsConfigError> {
+    let expected = "expected leads such as `24h,1h` or `30m` (1 minute to 7 days each)";
+    let mut plan = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (number, unit) = item.split_at(item.len() - 1);
+        let n: i64 = number
+            .parse()
+            .map_err(|_| invalid("TUTORBOOK_REMINDER_LEADS", value, expected))?;
+        let lead = match unit {
+            "h" => Duration::hours(n),
+            "m" => Duration::minutes(n),
+            _ => return Err(invalid("TUTORBOOK_REMINDER_LEADS", value, expected)),
+        };
+        if lead < Duration::minutes(1) || lead > Duration::days(7) {
+            return Err(invalid("TUTORBOOK_REMINDER_LEADS", value, expected));
+        }
+        plan.push((ReminderChannel::Email, lead));
+    }
+    Ok(ReminderPlan { leads: plan })
+}
+
+/// Why the loops could not start.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct StartError(String);
+
+/// The running loops; [`Effects::stop`] ends them gracefully.
+#[derive(Debug)]
+pub struct Effects {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Effects {
+    /// Builds the adapters (Resend or the log mailer; Google Calendar when
+    /// configured) and spawns the outbox worker and the reminder scheduler.
+    /// `directory` gives the contacts emails and invitations go to.
+    pub async fn start<D>(config: &EffectsConfig, store: Store, directory: D) -> Result<Self, StartError>
+    where
+        D: Directory + Clone + 'static,
+    {
+        let mailer: Arc<dyn Mailer> = match &config.resend {
+            Some(resend) => {
+                tracing::info!(from = %resend.from, "email: Resend");
+                Arc::new(
+                    ResendMailer::new(&resend.api_key, &resend.from, &resend.base_url)
+                        .map_err(|e| StartError(e.to_string()))?,
+                )
+            }
+            None => {
+                tracing::info!("email: RESEND_API_KEY unset, emails are written to the log");
+                Arc::new(LogMailer)
+            }
+        };
+        let mut worker = OutboxWorker::new(store.clone(), config.retry)
+            .with_handler(Arc::new(Notifications::new(
+                store.clone(),
+                directory.clone(),
+                mailer.clone(),
+            )))
+            .with_handler(Arc::new(ReminderPlanner::new(
+                store.clone(),
+                SystemClock,
+                UuidV7,
+                config.reminders.clone(),
+            )));
+        match &config.google {
+            Some(google) => {
+                let calendar = GoogleCalendar::from_key_file(
+                    &google.key_file,
+                    GoogleCalendarConfig::production(&google.organizer),
+                )
+                .await
+                .map_err(|e| StartError(e.to_string()))?;
+                tracing::info!(organizer = %google.organizer, "calendar: Google Calendar/Meet");
+                worker = worker.with_handler(Arc::new(CalendarSync::new(store.clone(), directory.clone(), calendar)));
+            }
+            None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
+        }
+        let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, SystemClock, config.retry);
+
+        let (stop, stopped) = watch::channel(false);
+        let (batch, outbox_every, reminders_every) =
+            (config.retry.batch, config.outbox_interval, config.reminder_interval);
+        let outbox = tokio::spawn(every(outbox_every, stopped.clone(), move || {
+            let worker = worker.clone();
+            async move {
+                match worker.run_once().await {
+                    // A full batch: more may be waiting, go again at once.
+                    Ok(pass) => pass.claimed >= batch,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox pass failed");
+                        false
+                    }
+                }
+            }
+        }));
+        let reminders = tokio::spawn(every(reminders_every, stopped, move || {
+            let scheduler = scheduler.clone();
+            async move {
+                match scheduler.run_once().await {
+                    Ok(pass) => pass.claimed >= batch,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reminder pass failed");
+                        false
+                    }
+                }
+            }
+        }));
+        tracing::info!(
+            outbox_every = ?outbox_every,
+            reminders_every = ?reminders_every,
+            "effect loops running"
+        );
+        Ok(Self {
+            stop,
+            tasks: vec![outbox, reminders],
+        })
+    }
+
+    /// Asks the loops to stop and waits for the pass in progress to finish,
+    /// at most `grace`. A pass cut short loses nothing: its claims lapse and
+    /// are retried.
+    pub async fn stop(self, grace: StdDuration) {
+        let _ = self.stop.send(true);
+        let all = join_all(self.tasks);
+        match tokio::time::timeout(grace, all).await {
+            Ok(()) => tracing::info!("effect loops stopped"),
+            Err(_) => tracing::warn!("effect loops did not stop in time; their claims will lapse and be retried"),
+        }
+    }
+}
+
+async fn join_all(tasks: Vec<JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// Runs `pass` until told to stop, pausing `interval` after a pass that
+/// returned `false` (nothing more waiting).
+async fn every<F, Fut>(interval: StdDuration, mut stopped: watch::Receiver<bool>, pass: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    while !*stopped.borrow() {
+        if pass().await {
+            continue;
+        }
+        tokio::select! {
+            _ = stopped.changed() => {}
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_log_emails_and_skip_the_calendar() {
+        let config = EffectsConfig::from_vars(Vec::<(String, String)>::new()).unwrap();
+        assert_eq!(config, EffectsConfig::default());
+        assert_eq!(config.reminders.leads.len(), 2);
+    }
+
+    #[test]
+    fn the_calendar_needs_the_switch_the_key_file_and_the_organizer() {
+        let all = [
+            ("GOOGLE_CALENDAR_ENABLED", "true"),
+            ("GOOGLE_SERVICE_ACCOUNT_KEY_FILE", "/etc/tutorbook/sa.json"),
+            ("GOOGLE_CALENDAR_ORGANIZER", "calendar@school.example"),
+        ];
+        let config = EffectsConfig::from_vars(all).unwrap();
+        assert_eq!(
+            config.google,
+            Some(GoogleSettings {
+                key_file: "/etc/tutorbook/sa.json".into(),
+                organizer: "calendar@school.example".into()
+            })
+        );
+        for missing in 0..3 {
+            let partial: Vec<_> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, v)| *v)
+                .collect();
+            assert_eq!(EffectsConfig::from_vars(partial.clone()).unwrap().google, None);
+            assert_eq!(EffectsConfig::google_half_configured(partial), missing != 0);
+        }
+        let off = [("GOOGLE_CALENDAR_ENABLED", "false"), all[1], all[2]];
+        assert_eq!(EffectsConfig::from_vars(off).unwrap().google, None);
+        assert!(EffectsConfig::from_vars([("GOOGLE_CALENDAR_ENABLED", "yes")]).is_err());
+    }
+
+    #[test]
+    fn resend_needs_a_sender() {
+        assert_eq!(
+            EffectsConfig::from_vars([("RESEND_API_KEY", "re_123")]).unwrap_err(),
+            EffectsConfigError::MissingSender
+        );
+        let config =
+            EffectsConfig::from_vars([("RESEND_API_KEY", "re_123"), ("RESEND_FROM", "a@school.example")]).unwrap();
+        let resend = config.resend.unwrap();
+        assert_eq!(
+            (resend.from.as_str(), resend.base_url.as_str()),
+            ("a@school.example", "https://api.resend.com")
+        );
+    }
+
+    #[test]
+    fn intervals_and_reminder_leads_parse() {
+        let config = EffectsConfig::from_vars([
+            ("TUTORBOOK_OUTBOX_INTERVAL_SECS", "2"),
+            ("TUTORBOOK_REMINDER_INTERVAL_SECS", "60"),
+            ("TUTORBOOK_REMINDER_LEADS", "48h, 90m"),
+        ])
+        .unwrap();
+        assert_eq!(config.outbox_interval, StdDuration::from_secs(2));
+        assert_eq!(config.reminder_interval, StdDuration::from_secs(60));
+        assert_eq!(
+            config.reminders.leads,
+            vec![
+                (ReminderChannel::Email, Duration::hours(48)),
+                (ReminderChannel::Email, Duration::minutes(90))
+            ]
+        );
+        for bad in ["0", "x", "3601"] {
+            assert!(EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_INTERVAL_SECS", bad)]).is_err());
+        }
+        for bad in ["24", "0m", "8d", "1w", "-1h", "30s"] {
+            assert!(
+                EffectsConfig::from_vars([("TUTORBOOK_REMINDER_LEADS", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The service's background loops end to end: a booking made through the
+//! use cases is emailed through Resend (a local fake) by the outbox loop,
+//! and the loops stop gracefully.
+
+mod common;
+
+use std::time::Duration as StdDuration;
+
+use time::{Duration, OffsetDateTime};
+use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings};
+use tutorbook_domain::{Actor, Locale, Meeting, Role, UserId, Zone};
+use tutorbook_memory::MemoryDirectory;
+use tutorbook_ports::{Contact, OpenSlot, Outbox};
+use uuid::Uuid;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let resend = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/emails"))
+        .and(header("authorization", "Bearer re_test"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "1"})))
+        .mount(&resend)
+        .await;
+
+    let state = common::state().await;
+    let (teacher, student) = (UserId::from_uuid(Uuid::now_v7()), UserId::from_uuid(Uuid::now_v7()));
+    let directory = MemoryDirectory::new();
+    for (user, role, name, locale) in [
+        (teacher, Role::Teacher, "kim", Locale::Ko),
+        (student, Role::Student, "joon", Locale::En),
+    ] {
+        directory.insert(Contact {
+            user,
+            role,
+            display_name: name.into(),
+            email: Some(format!("{name}@example.com")),
+            locale,
+            zone: Zone::parse("Asia/Seoul").unwrap(),
+        });
+    }
+    let config = EffectsConfig {
+        resend: Some(ResendSettings {
+            api_key: "re_test".into(),
+            from: "Tutorbook <lessons@school.example>".into(),
+            base_url: resend.uri(),
+        }),
+        outbox_interval: StdDuration::from_millis(50),
+        reminder_interval: StdDuration::from_millis(50),
+        ..EffectsConfig::default()
+    };
+    let effects = Effects::start(&config, state.store.clone(), directory).await.unwrap();
+
+    let start = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + Duration::days(3);
+    let slot = state
+        .bookings
+        .open_slot(
+            &Actor::teacher(teacher),
+            OpenSlot {
+                teacher,
+                start,
+                end: start + Duration::minutes(50),
+                zone: Zone::parse("Asia/Seoul").unwrap(),
+                capacity: 1,
+                meeting: Meeting::default(),
+            },
+        )
+        .await
+        .unwrap();
+    state
+        .bookings
+        .request(&Actor::student(student), slot.id())
+        .await
+        .unwrap();
+
+    let mut waited = 0;
+    while !state.store.pending(10).await.unwrap().is_empty() && waited < 100 {
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert!(state.store.pending(10).await.unwrap().is_empty(), "the outbox drained");
+    let requests = resend.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one email: the request to the teacher");
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["to"], serde_json::json!(["kim@example.com"]));
+    assert_eq!(body["subject"], "joon님의 새 수업 신청");
+
+    let stopping = std::time::Instant::now();
+    effects.stop(StdDuration::from_secs(5)).await;
+    assert!(
+        stopping.elapsed() < StdDuration::from_secs(2),
+        "the loops stop promptly"
+    );
+}
