@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tutorbook_domain::PlatformSettings;
-use tutorbook_ports::{Bookings, Feedback, SystemClock, UuidV7};
+use tutorbook_ports::{Bookings, Feedback, Packages, PaymentSettings, SystemClock, UuidV7};
 use tutorbook_sql::SqlStore;
 
 use crate::auth::Auth;
@@ -26,6 +26,8 @@ pub struct AppState {
     pub bookings: Bookings<Store, SystemClock, UuidV7>,
     /// Reviews, ratings, lesson reports, progress.
     pub feedback: Feedback<Store, SystemClock, UuidV7>,
+    /// Course packages, enrollments, payments, refunds, pricing, promotions.
+    pub packages: Packages<Store, SystemClock, UuidV7>,
     /// Tokens, sign-in and the caller of each request.
     pub auth: Arc<Auth>,
     /// Request counters for `/metrics`.
@@ -38,6 +40,8 @@ impl AppState {
         Self {
             bookings: Bookings::new(store.clone(), SystemClock, UuidV7, settings),
             feedback: Feedback::new(store.clone(), SystemClock, UuidV7),
+            // No live payment provider is wired yet: payments run in stub mode.
+            packages: Packages::new(store.clone(), SystemClock, UuidV7, settings, PaymentSettings::default()),
             store,
             auth: Arc::new(auth),
             metrics: Arc::new(Metrics::default()),

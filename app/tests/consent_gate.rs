@@ -22,6 +22,15 @@ fn body_for(method: &str, path: &str) -> Value {
             "requires_approval_one_on_one": true, "requires_approval_group": false, "min_notice_minutes": 0,
             "max_advance_minutes": 60, "cancel_window_minutes": 0, "buffer_before_minutes": 0, "buffer_after_minutes": 0
         }),
+        ("post", "/packages") | ("put", "/packages/{id}") => json!({
+            "title": "x", "class_type": "group", "capacity": 2, "start_date": "2030-01-07",
+            "start_time": "19:00", "recurrence": "mwf", "session_count": 3
+        }),
+        ("put", "/packages/{id}/status") => json!({ "status": "closed" }),
+        ("put", "/pricing") => json!({ "rates": [{ "currency": "KRW", "one_on_one": 1, "group": 1 }] }),
+        ("post", "/promotions") => json!({
+            "kind": "percent", "percent": 10, "scope": "all", "starts_at": start, "ends_at": "2030-02-07T10:00:00Z"
+        }),
         _ => json!({}),
     }
 }

@@ -23,6 +23,8 @@ mod health;
 pub mod idempotency;
 pub mod metrics;
 pub mod observe;
+pub mod package_views;
+mod packages;
 pub mod page;
 mod policy;
 pub mod problem;
@@ -50,6 +52,7 @@ pub type Api = (
     credits::CreditsApi,
     feedback::FeedbackApi,
     policy::PolicyApi,
+    packages::PackagesApi,
 );
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
@@ -65,6 +68,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             credits::CreditsApi,
             feedback::FeedbackApi,
             policy::PolicyApi,
+            packages::PackagesApi,
         ),
         "tutorbook",
         env!("CARGO_PKG_VERSION"),

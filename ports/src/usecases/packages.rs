@@ -66,6 +66,11 @@ where
         }
     }
 
+    /// How payments are made (stub or live, currency).
+    pub fn payment_settings(&self) -> PaymentSettings {
+        self.payments
+    }
+
     /// The store, for read models the use cases don't wrap.
     pub fn store(&self) -> &S {
         &self.store
