@@ -7,7 +7,7 @@
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 use time::OffsetDateTime;
 use tutorbook_domain::{
     Actor, BookingId, ClassType, Currency, Discount, EnrollmentId, Money, PackageDetails, PackageId, PackageSchedule,
@@ -227,46 +227,23 @@ api_response! {
     }
 }
 
-/// Answer of deleting a package.
-#[derive(Debug, ApiResponse)]
-pub enum DeletePackageResponse {
-    /// Deleted with its slots.
-    #[oai(status = 204)]
-    Deleted,
-    /// Malformed id (`invalid_input`).
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// Not signed in.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>),
-    /// Not the package's teacher or staff (`forbidden`), or `consent_required`.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// No such package.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// `package_has_students`.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// The store is unavailable.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
-    /// An unexpected failure.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-}
-
-impl From<Problem> for DeletePackageResponse {
-    fn from(p: Problem) -> Self {
-        match p.status {
-            400 => Self::BadRequest(Json(p)),
-            401 => Self::Unauthorized(Json(p)),
-            403 => Self::Forbidden(Json(p)),
-            404 => Self::NotFound(Json(p)),
-            409 => Self::Conflict(Json(p)),
-            503 => Self::Unavailable(Json(p)),
-            _ => Self::Internal(Json(p)),
-        }
+api_response! {
+    /// Answer of deleting a package.
+    DeletePackageResponse {
+        /// Deleted with its slots.
+        204 => Deleted,
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not the package's teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such package.
+        404 => NotFound,
+        /// `package_has_students`.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
     }
 }
 
@@ -438,38 +415,19 @@ api_response! {
     }
 }
 
-/// Answer of deleting a promotion.
-#[derive(Debug, ApiResponse)]
-pub enum DeletePromotionResponse {
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Not signed in.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>),
-    /// Not staff (`forbidden`), or `consent_required`.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// No such promotion.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// The store is unavailable.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
-    /// An unexpected failure.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-}
-
-impl From<Problem> for DeletePromotionResponse {
-    fn from(p: Problem) -> Self {
-        match p.status {
-            401 => Self::Unauthorized(Json(p)),
-            403 => Self::Forbidden(Json(p)),
-            404 => Self::NotFound(Json(p)),
-            503 => Self::Unavailable(Json(p)),
-            _ => Self::Internal(Json(p)),
-        }
+api_response! {
+    /// Answer of deleting a promotion.
+    DeletePromotionResponse {
+        /// Deleted.
+        204 => Deleted,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such promotion.
+        404 => NotFound,
+        /// The store is unavailable.
+        503 => Unavailable,
     }
 }
 

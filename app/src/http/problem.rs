@@ -142,7 +142,8 @@ fn title_of(code: &str) -> String {
     }
 }
 
-/// Declares one operation's response enum: the success variant, then each
+/// Declares one operation's response enum: the success variant (with or
+/// without a body, e.g. `204 => Deleted`), then each
 /// refusal status it can produce (`status => Variant: "description"`), all as
 /// problem documents, plus `500 Internal`. `From<Problem>` picks the variant
 /// by status; a status the operation did not declare can only come from a
@@ -152,7 +153,7 @@ macro_rules! api_response {
         $(#[$meta:meta])*
         $name:ident {
             $(#[$ok_meta:meta])*
-            $ok_status:literal => $ok:ident($ok_ty:ty)
+            $ok_status:literal => $ok:ident $(($ok_ty:ty))?
             $(, $(#[$err_meta:meta])* $status:literal => $variant:ident)* $(,)?
         }
     ) => {
@@ -161,7 +162,7 @@ macro_rules! api_response {
         pub enum $name {
             $(#[$ok_meta])*
             #[oai(status = $ok_status)]
-            $ok($ok_ty),
+            $ok $(($ok_ty))?,
             $(
                 $(#[$err_meta])*
                 #[oai(status = $status, content_type = "application/problem+json")]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use poem_openapi::{Enum, Object, OpenApi, Tags};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{Meeting, MeetingProvider, Role, SlotId, UserId, Zone};
@@ -204,46 +204,23 @@ api_response! {
     }
 }
 
-/// Answer of deleting a slot.
-#[derive(Debug, ApiResponse)]
-pub enum DeleteSlotResponse {
-    /// Deleted.
-    #[oai(status = 204)]
-    Deleted,
-    /// Malformed id (`invalid_input`).
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// Not signed in.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>),
-    /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// No such slot.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// `slot_has_bookings`, `slot_in_past`, `package_slot`, `slot_closed`.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// The store is unavailable.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
-    /// An unexpected failure.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-}
-
-impl From<Problem> for DeleteSlotResponse {
-    fn from(p: Problem) -> Self {
-        match p.status {
-            400 => Self::BadRequest(Json(p)),
-            401 => Self::Unauthorized(Json(p)),
-            403 => Self::Forbidden(Json(p)),
-            404 => Self::NotFound(Json(p)),
-            409 => Self::Conflict(Json(p)),
-            503 => Self::Unavailable(Json(p)),
-            _ => Self::Internal(Json(p)),
-        }
+api_response! {
+    /// Answer of deleting a slot.
+    DeleteSlotResponse {
+        /// Deleted.
+        204 => Deleted,
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not the slot's teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such slot.
+        404 => NotFound,
+        /// `slot_has_bookings`, `slot_in_past`, `package_slot`, `slot_closed`.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
     }
 }
 
