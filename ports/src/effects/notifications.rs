@@ -1,12 +1,12 @@
 //! Emails derived from booking events (SPEC 12): request → teacher;
-//! confirmation, decline, teacher cancellation with credit → student.
+//! confirmation, decline, teacher cancellation with credit, refund → student.
 
 use async_trait::async_trait;
-use tutorbook_domain::{DomainEvent, Slot, SlotId, UserId};
+use tutorbook_domain::{DomainEvent, EnrollmentId, Money, Slot, SlotId, UserId};
 
 use crate::effects::templates::{self, Lesson, Reader, Rendered};
 use crate::effects::{EffectError, EffectHandler, Email, Mailer};
-use crate::{BookingStore, Contact, Directory, OutboxMessage};
+use crate::{BookingStore, Contact, Directory, OutboxMessage, PackageStore};
 
 /// Sends the emails an event calls for, addressed through a [`Directory`].
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct Notifications<S, D, M> {
 
 impl<S, D, M> Notifications<S, D, M>
 where
-    S: BookingStore,
+    S: BookingStore + PackageStore,
     D: Directory,
     M: Mailer,
 {
@@ -31,9 +31,43 @@ where
         }
     }
 
-    /// Renders and sends one email to `recipient` about `student`'s lesson on
-    /// `slot`. A recipient without an address on file is skipped (logged):
-    /// retrying cannot give them one.
+    /// The recipient's contact and address; `None` (logged) when they have
+    /// none on file: retrying cannot give them one.
+    async fn address(
+        &self,
+        message: &OutboxMessage,
+        recipient: UserId,
+    ) -> Result<Option<(Contact, String)>, EffectError> {
+        let Some(contact) = self.directory.contact(recipient).await? else {
+            tracing::warn!(user = %recipient.as_uuid(), kind = message.event.kind(), "no contact: email skipped");
+            return Ok(None);
+        };
+        let Some(to) = contact.email.clone() else {
+            tracing::info!(user = %recipient.as_uuid(), kind = message.event.kind(), "no email address: email skipped");
+            return Ok(None);
+        };
+        Ok(Some((contact, to)))
+    }
+
+    /// Sends `rendered` to `to`, keyed by the outbox message and recipient so
+    /// a redelivery never sends it twice through a provider that dedups.
+    async fn send(
+        &self,
+        message: &OutboxMessage,
+        recipient: UserId,
+        to: String,
+        rendered: Rendered,
+    ) -> Result<(), EffectError> {
+        let email = Email {
+            to,
+            subject: rendered.subject,
+            text: rendered.text,
+            idempotency_key: format!("outbox-{}-{}", message.id, recipient.as_uuid()),
+        };
+        self.mailer.send(&email).await
+    }
+
+    /// Renders and sends one email to `recipient` about `student`'s lesson on `slot`.
     async fn notify(
         &self,
         message: &OutboxMessage,
@@ -42,12 +76,7 @@ where
         student: UserId,
         render: impl FnOnce(&Reader<'_>, &Lesson<'_>) -> Rendered + Send,
     ) -> Result<(), EffectError> {
-        let Some(contact) = self.directory.contact(recipient).await? else {
-            tracing::warn!(user = %recipient.as_uuid(), kind = message.event.kind(), "no contact: email skipped");
-            return Ok(());
-        };
-        let Some(to) = contact.email.clone() else {
-            tracing::info!(user = %recipient.as_uuid(), kind = message.event.kind(), "no email address: email skipped");
+        let Some((contact, to)) = self.address(message, recipient).await? else {
             return Ok(());
         };
         let slot = self.slot(slot).await?;
@@ -67,13 +96,44 @@ where
             join_url: slot.meeting().url(),
         };
         let rendered = render(&reader, &lesson);
-        let email = Email {
-            to,
-            subject: rendered.subject,
-            text: rendered.text,
-            idempotency_key: format!("outbox-{}-{}", message.id, recipient.as_uuid()),
+        self.send(message, recipient, to, rendered).await
+    }
+
+    /// Tells the student what went back for their enrollment, naming the course.
+    async fn notify_refund(
+        &self,
+        message: &OutboxMessage,
+        student: UserId,
+        enrollment: EnrollmentId,
+        amount: Money,
+    ) -> Result<(), EffectError> {
+        let Some((contact, to)) = self.address(message, student).await? else {
+            return Ok(());
         };
-        self.mailer.send(&email).await
+        let missing =
+            || EffectError::Permanent(format!("enrollment {} or its package not found", enrollment.as_uuid()));
+        let package = self
+            .store
+            .enrollment(enrollment)
+            .await?
+            .ok_or_else(missing)?
+            .enrollment
+            .package();
+        let course = self
+            .store
+            .package(package)
+            .await?
+            .ok_or_else(missing)?
+            .package
+            .title()
+            .to_owned();
+        let reader = Reader {
+            name: &contact.display_name,
+            locale: contact.locale,
+            zone: contact.zone,
+        };
+        let rendered = templates::refund_issued(&reader, &course, amount);
+        self.send(message, student, to, rendered).await
     }
 
     async fn slot(&self, id: SlotId) -> Result<Slot, EffectError> {
@@ -99,7 +159,7 @@ where
 #[async_trait]
 impl<S, D, M> EffectHandler for Notifications<S, D, M>
 where
-    S: BookingStore,
+    S: BookingStore + PackageStore,
     D: Directory,
     M: Mailer,
 {
@@ -137,6 +197,12 @@ where
                 })
                 .await
             }
+            DomainEvent::EnrollmentRefunded {
+                enrollment,
+                student,
+                amount,
+                ..
+            } => self.notify_refund(message, *student, *enrollment, *amount).await,
             _ => Ok(()),
         }
     }

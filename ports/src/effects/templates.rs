@@ -290,7 +290,7 @@ pub fn reminder(reader: &Reader<'_>, lesson: &Lesson<'_>, lead: Duration) -> Ren
     }
 }
 
-/// To the student: a refund of `amount` was made (ready for package refunds).
+/// To the student: a refund of `amount` was made for the course `course`.
 pub fn refund_issued(reader: &Reader<'_>, course: &str, amount: Money) -> Rendered {
     let amount = format_money(amount);
     match reader.locale {

@@ -601,3 +601,39 @@ async fn a_single_lesson_is_checked_out_once_and_settled_once<S: Store>(store: S
 }
 
 conformance!(a_single_lesson_is_checked_out_once_and_settled_once);
+
+async fn a_refund_emails_the_student_in_their_language<S: Store>(store: S) {
+    use std::sync::Arc;
+    use tutorbook_memory::MemoryMailer;
+    use tutorbook_ports::effects::{Notifications, OutboxWorker, RetryPolicy};
+
+    let w = World::new(store);
+    let package = create(&w, 2).await;
+    let view = enroll(&w, &package, 1).await;
+    w.packages
+        .refund(&Actor::student(student(1)), view.enrollment.id())
+        .await
+        .unwrap();
+    let mailer = MemoryMailer::new();
+    let worker = OutboxWorker::new(w.store.clone(), RetryPolicy::default()).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        crate::effects::directory(),
+        mailer.clone(),
+    )));
+    worker.drain().await.expect("the outbox drains");
+    let refunds: Vec<_> = mailer
+        .sent()
+        .into_iter()
+        .filter(|e| e.subject.contains("80,000"))
+        .collect();
+    assert_eq!(refunds.len(), 1, "one refund email: {:?}", mailer.sent());
+    assert_eq!(refunds[0].to, "student1@example.com");
+    assert!(
+        refunds[0].subject.contains("IELTS speaking sprint"),
+        "{}",
+        refunds[0].subject
+    );
+    assert!(w.pending().await.is_empty());
+}
+
+conformance!(a_refund_emails_the_student_in_their_language);
