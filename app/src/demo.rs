@@ -1,10 +1,11 @@
 //! Demo data for a first start on a fresh machine: the development teacher
-//! and student (the dev auto-login's users), a second teacher, and lesson
-//! slots next week for both teachers. Seeded only into a store without users,
+//! and student (the dev auto-login's users), a second teacher, lesson slots
+//! next week for both teachers, and a group course package of the second
+//! teacher the week after. Seeded only into a store without users,
 //! so restarts never duplicate it.
 
 use time::{Duration, OffsetDateTime, Time};
-use tutorbook_domain::{Actor, Meeting, Role};
+use tutorbook_domain::{Actor, ClassType, Meeting, PackageDetails, PackageSchedule, Recurrence, Role};
 use tutorbook_ports::{OpenSlot, UserStore};
 
 use crate::auth::{dev_user, new_user};
@@ -15,8 +16,13 @@ use crate::state::AppState;
 pub enum Seeded {
     /// The store already had users: nothing was added.
     AlreadyPopulated,
-    /// Users and this many slots were added.
-    Slots(usize),
+    /// Users, `slots` single slots and `packages` course packages were added.
+    Data {
+        /// Single lesson slots opened.
+        slots: usize,
+        /// Course packages created.
+        packages: usize,
+    },
 }
 
 /// Seeds the demo data into an empty store, relative to `now`.
@@ -81,5 +87,34 @@ pub async fn seed(state: &AppState, now: OffsetDateTime) -> Result<Seeded, tutor
             }
         }
     }
-    Ok(Seeded::Slots(opened))
+    // The week after, Mon/Wed/Fri at 19:00 in the second teacher's zone: a
+    // six-session group course of four seats.
+    let storage = |e: tutorbook_domain::DomainError| tutorbook_ports::Error::from(e);
+    let course = PackageDetails {
+        title: "IELTS Speaking: six mock interviews".into(),
+        description: "Three weeks of timed speaking practice with band feedback after each session.".into(),
+        class_type: ClassType::Group,
+        capacity: 4,
+        schedule: PackageSchedule::new(
+            monday + Duration::days(7),
+            Time::from_hms(19, 0, 0).map_err(|e| tutorbook_ports::Error::Storage(e.to_string()))?,
+            second.zone,
+            Recurrence::Mwf,
+            6,
+        )
+        .map_err(storage)?,
+    };
+    state
+        .packages
+        .create(
+            &Actor::teacher(second.id),
+            second.id,
+            course,
+            Some("demo-package".into()),
+        )
+        .await?;
+    Ok(Seeded::Data {
+        slots: opened,
+        packages: 1,
+    })
 }

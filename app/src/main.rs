@@ -57,7 +57,9 @@ async fn main() -> ExitCode {
     tracing::info!(store = state.store.backend_name(), "database ready");
     if config.demo_data {
         match demo::seed(&state, time::OffsetDateTime::now_utc()).await {
-            Ok(demo::Seeded::Slots(n)) => tracing::info!(slots = n, "demo data seeded: two teachers, a student"),
+            Ok(demo::Seeded::Data { slots, packages }) => {
+                tracing::info!(slots, packages, "demo data seeded: two teachers, a student")
+            }
             Ok(demo::Seeded::AlreadyPopulated) => tracing::info!("demo data skipped: the store already has users"),
             Err(err) => {
                 tracing::error!("tutorbook cannot seed the demo data: {}", chain(&err));

@@ -66,7 +66,10 @@ async fn framework_errors_are_problem_documents() {
 async fn demo_data_is_seeded_once_into_an_empty_store() {
     let api = common::api().await;
     let now = time::OffsetDateTime::now_utc();
-    assert_eq!(seed(&api.state, now).await.unwrap(), Seeded::Slots(22));
+    assert_eq!(
+        seed(&api.state, now).await.unwrap(),
+        Seeded::Data { slots: 22, packages: 1 }
+    );
     assert_eq!(seed(&api.state, now).await.unwrap(), Seeded::AlreadyPopulated);
 
     // The dev student sees next week's supply from both teachers.
@@ -83,6 +86,11 @@ async fn demo_data_is_seeded_once_into_an_empty_store() {
         .map(|s| s["teacher"].as_str().unwrap())
         .collect();
     assert_eq!(teachers.len(), 2);
+    // And the course package the week after, with its six sessions.
+    let packages = api.get("/packages", Some(&token)).await;
+    let listed = packages.ok(200).as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["sessions"].as_array().unwrap().len(), 6);
     // The dev teacher owns half of them.
     let teacher = api.post("/auth/dev?as=teacher", None, json!({})).await;
     let teacher = teacher.ok(200)["token"].as_str().unwrap().to_owned();
