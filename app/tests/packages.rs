@@ -177,7 +177,13 @@ async fn students_enroll_get_a_quote_and_a_refund_once() {
         .refused(409, "package_has_students");
 
     let seen = api.get(&format!("/packages/{id}/enrollments"), Some(&teacher)).await;
-    assert_eq!(seen.ok(200).as_array().unwrap().len(), 1);
+    let seen = seen.ok(200).as_array().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        enrollment["payment"]["checkout_url"].is_string(),
+        "the student sees their checkout link"
+    );
+    assert!(seen[0]["payment"]["checkout_url"].is_null(), "the teacher does not");
     api.get(&format!("/packages/{id}/enrollments"), Some(&student))
         .await
         .refused(403, "forbidden");

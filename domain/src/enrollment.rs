@@ -246,7 +246,8 @@ impl Enrollment {
     /// `now + 24h` (giving the seats back), and marks payment and enrollment
     /// `refunded` or `partially_refunded`. The store makes it idempotent by
     /// the refund's key ([`Refund::key_for`]); this refuses a second run on
-    /// the same enrollment (`invalid_payment_status`).
+    /// the same enrollment (`invalid_payment_status`), and a refund that would
+    /// pay nothing back (`nothing_to_refund`: the seats stay the student's).
     #[allow(clippy::too_many_arguments)]
     pub fn refund(
         &mut self,
@@ -264,6 +265,11 @@ impl Enrollment {
         } else {
             refundable
         };
+        // Nothing would go back: refuse rather than cancel the seats for
+        // nothing (and keep the one-shot refund key unused).
+        if amount.minor() == 0 {
+            return Err(DomainError::NothingToRefund);
+        }
 
         let mut staged = session_slots.to_vec();
         let mut staged_payment = payment.clone();
@@ -278,9 +284,7 @@ impl Enrollment {
                 }
             }
         }
-        if amount.minor() > 0 {
-            staged_payment.record_refund(amount)?;
-        }
+        staged_payment.record_refund(amount)?;
         let status = if staged_payment.refunded() == staged_payment.amount() {
             EnrollmentStatus::Refunded
         } else {

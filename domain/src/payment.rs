@@ -7,8 +7,9 @@
 //! be settled by the stub completion, which real payments never can.
 
 use crate::{
-    Actor, BookingId, BookingStatus, ClassType, Currency, DomainError, DomainResult, EnrollmentId, Locale, Money,
-    PaymentId, PricingConfig, Promotion, PromotionId, Purchase, RefundBasis, RefundId, Slot, UserId, best_promotion,
+    Actor, BookingId, BookingSource, BookingStatus, ClassType, Currency, DomainError, DomainResult, EnrollmentId,
+    Locale, Money, PaymentId, PricingConfig, Promotion, PromotionId, Purchase, RefundBasis, RefundId, Slot, UserId,
+    best_promotion,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -188,7 +189,9 @@ impl Payment {
     }
 
     /// Checks out one lesson (SPEC 9): only the booking's own student, only a
-    /// confirmed booking, priced at the platform's per-session rate for the
+    /// confirmed booking made directly (a package seat is paid by its
+    /// enrollment, `package_slot`; a credit redemption was paid by the
+    /// cancelled lesson, `already_paid`), priced at the platform's per-session rate for the
     /// slot's class type with the best single-lesson promotion. `existing` are
     /// the booking's payments so far: a settled one refuses with
     /// `already_paid`; a pending one is returned again (`None` means "use
@@ -218,6 +221,13 @@ impl Payment {
             return Err(DomainError::InvalidBookingStatus {
                 status: found.status().as_str(),
             });
+        }
+        match found.source() {
+            BookingSource::Direct => {}
+            // Paid by the enrollment's payment.
+            BookingSource::Package(_) => return Err(DomainError::PackageSlot),
+            // Paid by the lesson the teacher cancelled.
+            BookingSource::Credit(_) => return Err(DomainError::AlreadyPaid),
         }
         let settled = existing
             .iter()

@@ -509,3 +509,25 @@ fn a_single_lesson_checkout_uses_the_class_rate_and_single_promotions() {
     paid.settle_stub(NOW).unwrap();
     assert_eq!(checkout(&[paid], &student(1)).unwrap_err().code(), "already_paid");
 }
+
+#[test]
+fn a_refund_that_would_pay_nothing_is_refused_and_keeps_the_seats() {
+    let p = package(2);
+    let mut slots = opened(&p);
+    let (mut enrollment, mut payment) = enrolled(&p, &mut slots);
+    // Every session has started by then: all consumed, nothing goes back.
+    let late = datetime!(2026-12-14 11:00 UTC);
+    let before = (enrollment.clone(), payment.clone(), slots.clone());
+    let error = enrollment
+        .refund(
+            RefundId::from_uuid(Uuid::from_u128(1)),
+            &mut payment,
+            &mut slots,
+            4,
+            &student(1),
+            late,
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), "nothing_to_refund");
+    assert_eq!((enrollment, payment, slots), before);
+}

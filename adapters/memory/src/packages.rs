@@ -190,6 +190,10 @@ impl PackageStore for MemoryStore {
                 if slots.iter().any(|s| state.slots.contains_key(&s.id())) {
                     return Err(Error::Storage("replacement slots reuse existing ids".into()));
                 }
+                // Checked before the old slots go, so a refusal changes nothing.
+                for slot in &slots {
+                    slot.check_invariants()?;
+                }
                 for old in &stored.slots {
                     state.remove_slot(*old);
                 }

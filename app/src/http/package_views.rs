@@ -5,7 +5,8 @@ use poem_openapi::Object;
 use time::OffsetDateTime;
 use time::macros::format_description;
 use tutorbook_domain::{
-    ClassType, Currency, Discount, Money, PaymentTarget, PricingConfig, Promotion, Refund, RefundBasis, RefundQuote,
+    Actor, ClassType, Currency, Discount, Money, PaymentTarget, PricingConfig, Promotion, Refund, RefundBasis,
+    RefundQuote,
 };
 use tutorbook_ports::{EnrollmentView, PackageView};
 use uuid::Uuid;
@@ -196,6 +197,20 @@ impl From<&EnrollmentView> for EnrollmentDto {
             cancelled_at: e.cancelled_at(),
             payment: Box::new(PaymentDto::from(&v.payment)),
         }
+    }
+}
+
+impl EnrollmentDto {
+    /// The view `viewer` may see: the student and staff see the whole
+    /// payment; the package's teacher does not get the student's checkout
+    /// link or promotion.
+    pub fn for_viewer(v: &EnrollmentView, viewer: &Actor) -> Self {
+        let mut dto = Self::from(v);
+        if !viewer.is_or_staff(v.enrollment.student()) {
+            dto.payment.checkout_url = None;
+            dto.payment.promotion = None;
+        }
+        dto
     }
 }
 

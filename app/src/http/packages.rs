@@ -515,11 +515,11 @@ impl PackagesApi {
     ) -> PackageResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            let details = parse_details(body.0, caller.user.zone)?;
-            let view = state
-                .packages
-                .revise(&caller.actor, PackageId::from_uuid(id.0), details)
-                .await?;
+            let id = PackageId::from_uuid(id.0);
+            // Without a zone the package keeps its own (not the caller's).
+            let current = state.packages.package(Some(&caller.actor), id).await?;
+            let details = parse_details(body.0, current.package.zone())?;
+            let view = state.packages.revise(&caller.actor, id, details).await?;
             package_dto(&state, &view).await
         }
         .await;
@@ -584,15 +584,17 @@ impl PackagesApi {
     async fn enrollments(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> EnrollmentsResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            Ok(state
+            let found = state
                 .packages
                 .package_enrollments(&caller.actor, PackageId::from_uuid(id.0))
-                .await?)
+                .await?;
+            Ok(found
+                .iter()
+                .map(|e| EnrollmentDto::for_viewer(e, &caller.actor))
+                .collect())
         }
         .await;
-        result.map_or_else(Into::into, |e| {
-            EnrollmentsResponse::Ok(Json(e.iter().map(EnrollmentDto::from).collect()))
-        })
+        result.map_or_else(Into::into, |e| EnrollmentsResponse::Ok(Json(e)))
     }
 
     /// Enrolls the caller: a confirmed seat on every session or nothing, the
@@ -634,13 +636,14 @@ impl PackagesApi {
     async fn enrollment(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> EnrollmentResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            Ok(state
+            let found = state
                 .packages
                 .enrollment(&caller.actor, EnrollmentId::from_uuid(id.0))
-                .await?)
+                .await?;
+            Ok(EnrollmentDto::for_viewer(&found, &caller.actor))
         }
         .await;
-        result.map_or_else(Into::into, |e| EnrollmentResponse::Ok(Json(EnrollmentDto::from(&e))))
+        result.map_or_else(Into::into, |e| EnrollmentResponse::Ok(Json(e)))
     }
 
     /// What leaving now would pay back (SPEC 10), with every method's amount.

@@ -286,6 +286,13 @@ where
 
     /// Executes the refund (SPEC 10), once: a retry returns the first refund.
     pub async fn refund(&self, actor: &Actor, id: EnrollmentId) -> Result<Refund> {
+        // Checked here as well as in the decision: a retry returns the stored
+        // refund without running the decision, and must not show it to a
+        // stranger. (An enrollment's student never changes.)
+        let student = self.existing_enrollment(id).await?.enrollment.student();
+        if !actor.is_or_staff(student) {
+            return Err(DomainError::Forbidden.into());
+        }
         let (refund_id, actor, now) = (RefundId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
         self.store
             .refund(

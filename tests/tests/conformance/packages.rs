@@ -261,6 +261,16 @@ async fn enrollment_takes_every_session_and_locks_the_package<S: Store>(store: S
 
     let again = w.packages.enroll(&Actor::student(student(1)), id, Locale::Ko).await;
     assert_eq!(code(again), "already_enrolled");
+    let seat = slots_of(&w, &package).await[0].bookings()[0].id();
+    assert_eq!(
+        code(
+            w.packages
+                .checkout_booking(&Actor::student(student(1)), seat, Locale::Ko)
+                .await
+        ),
+        "package_slot",
+        "a package seat is paid by its enrollment"
+    );
     let own = w.packages.enroll(&teacher, id, Locale::Ko).await;
     assert_eq!(code(own), "own_package");
     assert_eq!(
@@ -368,6 +378,13 @@ async fn a_refund_releases_future_seats_and_runs_once<S: Store>(store: S) {
     assert_eq!(refund.key, format!("enrollment:{id}:refund:v1"));
     let again = w.packages.refund(&me, id).await.unwrap();
     assert_eq!(again, refund, "a second execution returns the first refund");
+    for stranger in [Actor::student(student(2)), Actor::teacher(TEACHER)] {
+        assert_eq!(
+            code(w.packages.refund(&stranger, id).await),
+            "forbidden",
+            "a retry never shows the refund to someone else"
+        );
+    }
 
     let after = w.store.enrollment(id).await.unwrap().unwrap();
     assert_eq!(after.enrollment.status(), EnrollmentStatus::Refunded);
