@@ -185,6 +185,17 @@ impl MakeupCredit {
         Ok(outcome)
     }
 
+    /// Voids an unused credit because what it made up for was refunded
+    /// (SPEC 10: the cancelled session is paid back instead); returns whether
+    /// it changed. A voided credit reads as expired.
+    pub(crate) fn void(&mut self) -> bool {
+        let active = self.status == CreditStatus::Active;
+        if active {
+            self.status = CreditStatus::Expired;
+        }
+        active
+    }
+
     /// Marks an active credit past its expiry as expired (the background
     /// job's decision); returns whether it changed.
     pub fn expire_if_due(&mut self, now: OffsetDateTime) -> bool {

@@ -7,10 +7,10 @@
 //! away (from `t + 24h` on, see [`crate::CONSUMPTION_NOTICE`]) and gives them back.
 
 use crate::{
-    Actor, BookingId, BookingSource, BookingStatus, CONSUMPTION_NOTICE, CoursePackage, Currency, DomainError,
-    DomainEvent, DomainResult, EnrolledSession, EnrollmentId, Locale, Outcome, PackageId, Payment, PaymentId,
-    PaymentTarget, PricingConfig, Promotion, Purchase, Refund, RefundId, RefundQuote, Slot, SlotStatus, UserId,
-    best_promotion, refund_quote,
+    Actor, BookingId, BookingSource, BookingStatus, CONSUMPTION_NOTICE, CoursePackage, CreditStatus, Currency,
+    DomainError, DomainEvent, DomainResult, EnrolledSession, EnrollmentId, Locale, MakeupCredit, Outcome, PackageId,
+    Payment, PaymentId, PaymentTarget, PricingConfig, Promotion, Purchase, Refund, RefundId, RefundQuote, Slot,
+    SlotStatus, UserId, best_promotion, refund_quote,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -223,6 +223,7 @@ impl Enrollment {
         &self,
         payment: &Payment,
         session_slots: &[Slot],
+        credits: &[MakeupCredit],
         total_sessions: u32,
         actor: &Actor,
         at: OffsetDateTime,
@@ -235,13 +236,16 @@ impl Enrollment {
         refund_quote(
             payment.amount(),
             paid_at,
-            &self.sessions(session_slots),
+            &self.sessions(session_slots, credits, at),
             total_sessions,
             at,
         )
     }
 
     /// Executes the refund at `now`: pays back min(quote, still refundable),
+    /// voids the unused make-up credits of the enrollment's teacher-cancelled
+    /// sessions (`credits` are the student's credits; redeemed ones count
+    /// their session as taken),
     /// cancels the student's confirmed seats starting at or after
     /// `now + 24h` (giving the seats back), and marks payment and enrollment
     /// `refunded` or `partially_refunded`. The store makes it idempotent by
@@ -254,11 +258,12 @@ impl Enrollment {
         refund: RefundId,
         payment: &mut Payment,
         session_slots: &mut [Slot],
+        credits: &[MakeupCredit],
         total_sessions: u32,
         actor: &Actor,
         now: OffsetDateTime,
     ) -> DomainResult<(Refund, Outcome)> {
-        let quote = self.quote(payment, session_slots, total_sessions, actor, now)?;
+        let quote = self.quote(payment, session_slots, credits, total_sessions, actor, now)?;
         let refundable = payment.refundable();
         let amount = if quote.amount().minor() < refundable.minor() {
             quote.amount()
@@ -270,6 +275,11 @@ impl Enrollment {
         if amount.minor() == 0 {
             return Err(DomainError::NothingToRefund);
         }
+        // The student's bookings made by this enrollment, for its credits.
+        let own: Vec<BookingId> = session_slots
+            .iter()
+            .flat_map(|slot| self.own_bookings(slot).map(|b| b.id()).collect::<Vec<_>>())
+            .collect();
 
         let mut staged = session_slots.to_vec();
         let mut staged_payment = payment.clone();
@@ -285,6 +295,14 @@ impl Enrollment {
             }
         }
         staged_payment.record_refund(amount)?;
+        // Unused credits for this enrollment's cancelled sessions go: those
+        // sessions are paid back now.
+        for credit in credits.iter().filter(|c| own.contains(&c.source_booking())) {
+            let mut voided = credit.clone();
+            if voided.void() {
+                outcome.credits.push(voided);
+            }
+        }
         let status = if staged_payment.refunded() == staged_payment.amount() {
             EnrollmentStatus::Refunded
         } else {
@@ -331,13 +349,32 @@ impl Enrollment {
     }
 
     /// The enrollment's sessions as the refund quote sees them.
-    fn sessions(&self, session_slots: &[Slot]) -> Vec<EnrolledSession> {
+    ///
+    /// A session the teacher cancelled was made up for by a credit; once that
+    /// credit is redeemed the student had (or holds) that lesson, so it counts
+    /// as taken, consumed at `at` whatever its date, rather than paid back a
+    /// second time.
+    fn sessions(&self, session_slots: &[Slot], credits: &[MakeupCredit], at: OffsetDateTime) -> Vec<EnrolledSession> {
+        let made_up = |booking: BookingId| {
+            credits
+                .iter()
+                .any(|c| c.source_booking() == booking && c.status() == CreditStatus::Redeemed)
+        };
         session_slots
             .iter()
             .filter_map(|slot| {
-                self.own_bookings(slot).last().map(|b| EnrolledSession {
-                    start: slot.window().start(),
-                    status: b.status(),
+                self.own_bookings(slot).last().map(|b| {
+                    if made_up(b.id()) {
+                        EnrolledSession {
+                            start: at.min(slot.window().start()),
+                            status: BookingStatus::Completed,
+                        }
+                    } else {
+                        EnrolledSession {
+                            start: slot.window().start(),
+                            status: b.status(),
+                        }
+                    }
                 })
             })
             .collect()

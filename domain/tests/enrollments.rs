@@ -293,6 +293,7 @@ fn a_refund_before_anything_is_consumed_pays_everything_back_and_frees_every_sea
             refund_id,
             &mut payment,
             &mut slots,
+            &[],
             4,
             &student(1),
             NOW + Duration::days(2),
@@ -337,7 +338,7 @@ fn a_late_refund_keeps_what_was_consumed_and_what_starts_within_a_day() {
         )
         .unwrap();
     let at: OffsetDateTime = datetime!(2026-12-10 12:00 UTC);
-    let quote = enrollment.quote(&payment, &slots, 4, &student(1), at).unwrap();
+    let quote = enrollment.quote(&payment, &slots, &[], 4, &student(1), at).unwrap();
     // Consumed: session 1 (completed), 2 (12-09, confirmed, started), 3 (within 24 h) → 3 of 4.
     assert_eq!(quote.consumed(), 3);
     assert_eq!(quote.amount(), won(20_000));
@@ -347,6 +348,7 @@ fn a_late_refund_keeps_what_was_consumed_and_what_starts_within_a_day() {
             RefundId::from_uuid(Uuid::from_u128(1)),
             &mut payment,
             &mut slots,
+            &[],
             4,
             &staff(),
             at,
@@ -382,21 +384,21 @@ fn a_refund_runs_once_and_only_for_the_student_or_staff() {
 
     let before = (enrollment.clone(), payment.clone(), slots.clone());
     let error = enrollment
-        .refund(id, &mut payment, &mut slots, 4, &student(2), NOW)
+        .refund(id, &mut payment, &mut slots, &[], 4, &student(2), NOW)
         .unwrap_err();
     assert_eq!(error.code(), "forbidden");
     let error = enrollment
-        .refund(id, &mut payment, &mut slots, 4, &teacher(), NOW)
+        .refund(id, &mut payment, &mut slots, &[], 4, &teacher(), NOW)
         .unwrap_err();
     assert_eq!(error.code(), "forbidden");
     assert_eq!((enrollment.clone(), payment.clone(), slots.clone()), before);
 
     enrollment
-        .refund(id, &mut payment, &mut slots, 4, &student(1), NOW)
+        .refund(id, &mut payment, &mut slots, &[], 4, &student(1), NOW)
         .unwrap();
     let after = (enrollment.clone(), payment.clone(), slots.clone());
     let error = enrollment
-        .refund(id, &mut payment, &mut slots, 4, &student(1), NOW)
+        .refund(id, &mut payment, &mut slots, &[], 4, &student(1), NOW)
         .unwrap_err();
     assert_eq!(error.code(), "invalid_payment_status");
     assert_eq!((enrollment, payment, slots), after);
@@ -418,6 +420,7 @@ fn a_pending_enrollment_cannot_be_refunded() {
             RefundId::from_uuid(Uuid::from_u128(1)),
             &mut payment,
             &mut slots,
+            &[],
             4,
             &student(1),
             NOW,
@@ -523,6 +526,7 @@ fn a_refund_that_would_pay_nothing_is_refused_and_keeps_the_seats() {
             RefundId::from_uuid(Uuid::from_u128(1)),
             &mut payment,
             &mut slots,
+            &[],
             4,
             &student(1),
             late,

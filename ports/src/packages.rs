@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    BookingId, CoursePackage, DomainResult, Enrolled, Enrollment, EnrollmentId, Outcome, PackageId, Payment, PaymentId,
-    PricingConfig, Promotion, PromotionId, Refund, Slot, SlotId, UserId,
+    BookingId, CoursePackage, DomainResult, Enrolled, Enrollment, EnrollmentId, MakeupCredit, Outcome, PackageId,
+    Payment, PaymentId, PricingConfig, Promotion, PromotionId, Refund, Slot, SlotId, UserId,
 };
 
 use crate::Result;
@@ -21,9 +21,17 @@ pub type PackageDecision = Box<dyn FnOnce(&mut CoursePackage, &PackageContext) -
 /// Decides an enrollment on the locked package and its session slots; the flag
 /// says whether the student already holds an enrollment in it.
 pub type EnrollDecision = Box<dyn FnOnce(&CoursePackage, &mut [Slot], bool) -> DomainResult<Enrolled> + Send>;
-/// Decides a refund on the locked enrollment, its payment and its session slots.
+/// Decides a refund on the locked enrollment, its payment, its session slots
+/// and the student's make-up credits (credits it voids come back in the outcome).
 pub type RefundDecision = Box<
-    dyn FnOnce(&mut Enrollment, &mut Payment, &CoursePackage, &mut [Slot]) -> DomainResult<(Refund, Outcome)> + Send,
+    dyn FnOnce(
+            &mut Enrollment,
+            &mut Payment,
+            &CoursePackage,
+            &mut [Slot],
+            &[MakeupCredit],
+        ) -> DomainResult<(Refund, Outcome)>
+        + Send,
 >;
 /// Decides a change of one locked payment.
 pub type PaymentDecision = Box<dyn FnOnce(&mut Payment) -> DomainResult<Outcome> + Send>;
@@ -106,7 +114,9 @@ pub trait PackageStore: Send + Sync {
 
     /// Refunds an enrollment, idempotently: locks its payment; when the refund
     /// with the enrollment's key already exists it is returned and `decide` is
-    /// not run. `not_found` for a missing enrollment.
+    /// not run. Otherwise locks the student's credits, then the session slots,
+    /// and saves what `decide` changed (credits through its outcome).
+    /// `not_found` for a missing enrollment.
     async fn refund(&self, enrollment: EnrollmentId, decide: RefundDecision) -> Result<Refund>;
 
     /// Checks out one booking on `slot`: locks the slot (so two checkouts of

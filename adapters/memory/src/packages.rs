@@ -251,7 +251,8 @@ impl PackageStore for MemoryStore {
             .package_view(draft.package())
             .ok_or_else(|| Error::not_found("package"))?;
         let mut slots = view.slots;
-        let (refund, outcome) = decide(&mut draft, &mut payment, &view.package, &mut slots)?;
+        let credits = state.credits_of(draft.student());
+        let (refund, outcome) = decide(&mut draft, &mut payment, &view.package, &mut slots, &credits)?;
         state.save_slots(slots)?;
         state.record(&outcome);
         state.packages.payments.insert(payment.id(), payment);

@@ -133,6 +133,15 @@ impl State {
         }
     }
 
+    /// A student's credits, in no particular order.
+    pub(crate) fn credits_of(&self, student: UserId) -> Vec<MakeupCredit> {
+        self.credits
+            .values()
+            .filter(|c| c.student() == student)
+            .cloned()
+            .collect()
+    }
+
     /// Removes a slot that never had bookings (a package's regenerated or deleted sessions).
     pub(crate) fn remove_slot(&mut self, id: SlotId) {
         self.slots.remove(&id);

@@ -4,7 +4,8 @@
 //! before they are read for a decision.
 //!
 //! Lock order, so that no two commands can deadlock: teacher (advisory) →
-//! package → payment → slots in session order. Enrollment locks the package
+//! package → payment → credits → slots in session order (a redemption locks
+//! credit → slot, the same direction). Enrollment locks the package
 //! and then its slots; a refund locks the payment and then the slots; a slot
 //! command locks a single slot.
 
@@ -659,6 +660,12 @@ async fn refund_in<C: PackageQueries + AsyncConnection>(
             .load_enrollment(id)
             .await?
             .ok_or_else(|| Error::not_found("enrollment"))?;
+        let credits = c.credits_of_student(enrollment.student()).await?;
+        for credit in &credits {
+            c.lock_credit(credit.id()).await?;
+        }
+        // Reloaded under their locks: a redemption may have used one meanwhile.
+        let credits = c.credits_of_student(enrollment.student()).await?;
         let view = c
             .load_package(enrollment.package())
             .await?
@@ -671,7 +678,7 @@ async fn refund_in<C: PackageQueries + AsyncConnection>(
             .await?
             .ok_or_else(|| Error::not_found("package"))?;
         let mut slots = before.slots.clone();
-        let (refund, outcome) = decide(&mut enrollment, &mut payment, &before.package, &mut slots)?;
+        let (refund, outcome) = decide(&mut enrollment, &mut payment, &before.package, &mut slots, &credits)?;
         for (old, new) in before.slots.iter().zip(&slots) {
             c.save_slot(old, new).await?;
         }

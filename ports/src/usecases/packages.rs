@@ -279,9 +279,10 @@ where
         let view = self.existing_enrollment(id).await?;
         let package = self.existing(view.enrollment.package()).await?;
         let total = session_count(&package.package);
+        let credits = self.store.student_credits(view.enrollment.student()).await?;
         Ok(view
             .enrollment
-            .quote(&view.payment, &package.slots, total, actor, self.clock.now())?)
+            .quote(&view.payment, &package.slots, &credits, total, actor, self.clock.now())?)
     }
 
     /// Executes the refund (SPEC 10), once: a retry returns the first refund.
@@ -297,8 +298,8 @@ where
         self.store
             .refund(
                 id,
-                Box::new(move |enrollment, payment, package, slots| {
-                    enrollment.refund(refund_id, payment, slots, session_count(package), &actor, now)
+                Box::new(move |enrollment, payment, package, slots, credits| {
+                    enrollment.refund(refund_id, payment, slots, credits, session_count(package), &actor, now)
                 }),
             )
             .await

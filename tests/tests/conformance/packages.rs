@@ -654,3 +654,56 @@ async fn a_refund_emails_the_student_in_their_language<S: Store>(store: S) {
 }
 
 conformance!(a_refund_emails_the_student_in_their_language);
+
+/// A teacher-cancelled package session is made up for once: by its credit
+/// when the student used it (the session then counts as taken), or by the
+/// refund, which voids the unused credit.
+async fn a_cancelled_session_is_compensated_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let package = create(&w, 2).await;
+    let first = enroll(&w, &package, 1).await;
+    let second = enroll(&w, &package, 2).await;
+    let teacher = Actor::teacher(TEACHER);
+    let last = &slots_of(&w, &package).await[3];
+    let mut credits = Vec::new();
+    for booking in last.bookings() {
+        let (_, credit) = w.bookings.teacher_cancel(&teacher, booking.id()).await.unwrap();
+        credits.push(credit);
+    }
+    // Student 2 uses the credit on another lesson of the teacher.
+    let other = w.open(TEACHER, FIRST + Duration::days(1), 1).await;
+    let student2_credit = credits.iter().find(|c| c.student() == student(2)).unwrap();
+    w.bookings
+        .redeem_credit(&Actor::student(student(2)), student2_credit.id(), other.id())
+        .await
+        .unwrap();
+
+    let one = w
+        .packages
+        .refund(&Actor::student(student(1)), first.enrollment.id())
+        .await
+        .unwrap();
+    assert_eq!(one.amount, won(80_000), "the cancelled session is paid back...");
+    let student1_credit = credits.iter().find(|c| c.student() == student(1)).unwrap();
+    let voided = w.store.credit(student1_credit.id()).await.unwrap().unwrap();
+    assert_eq!(
+        voided.status(),
+        tutorbook_domain::CreditStatus::Expired,
+        "...so its credit is void"
+    );
+
+    let two = w
+        .packages
+        .refund(&Actor::student(student(2)), second.enrollment.id())
+        .await
+        .unwrap();
+    assert_eq!(
+        two.amount,
+        won(60_000),
+        "the made-up session counts as taken: 3 of 4 back"
+    );
+    let used = w.store.credit(student2_credit.id()).await.unwrap().unwrap();
+    assert_eq!(used.status(), tutorbook_domain::CreditStatus::Redeemed);
+}
+
+conformance!(a_cancelled_session_is_compensated_once);
