@@ -50,6 +50,13 @@ async fn teachers_create_revise_close_and_delete_packages() {
     api.post("/packages", Some(&student), package_body(3))
         .await
         .refused(403, "forbidden");
+    let (staff, _) = api.user("staff", "staff").await;
+    let (_, student_id) = api.user("s-id", "student").await;
+    let mut for_student = package_body(3);
+    for_student["teacher"] = json!(student_id);
+    api.post("/packages", Some(&staff), for_student)
+        .await
+        .refused(400, "invalid_input");
     api.post("/packages", None, package_body(3))
         .await
         .refused(401, "unauthorized");
@@ -238,6 +245,25 @@ async fn students_enroll_get_a_quote_and_a_refund_once() {
         )
         .await;
     assert_eq!(again.ok(201)["id"], refund["id"], "the refund runs once");
+    // A closed course stays visible to its students only.
+    api.put(
+        &format!("/packages/{id}/status"),
+        Some(&teacher),
+        json!({ "status": "closed" }),
+    )
+    .await
+    .ok(200);
+    api.get(&format!("/packages/{id}"), Some(&student)).await.ok(200);
+    api.get(&format!("/packages/{id}"), Some(&other))
+        .await
+        .refused(404, "not_found");
+    api.put(
+        &format!("/packages/{id}/status"),
+        Some(&teacher),
+        json!({ "status": "open" }),
+    )
+    .await
+    .ok(200);
     let after = api.get(&format!("/enrollments/{enrollment_id}"), Some(&student)).await;
     assert_eq!(after.ok(200)["status"], "refunded");
     // The seats are free again.

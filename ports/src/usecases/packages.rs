@@ -86,6 +86,11 @@ where
         details: PackageDetails,
         creation_key: Option<String>,
     ) -> Result<PackageView> {
+        // Checked before the store may answer a retry by its creation key.
+        let for_self = actor.role == tutorbook_domain::Role::Teacher && actor.user == teacher;
+        if !(for_self || actor.is_staff()) {
+            return Err(DomainError::Forbidden.into());
+        }
         let policy = self.store.policy(teacher).await?;
         let search = search_range(&details.schedule, &policy);
         let (package_id, now, actor, settings) = (
@@ -188,15 +193,21 @@ where
     }
 
     /// A package with its sessions: open packages for everyone, others only
-    /// for their teacher and staff.
+    /// for their teacher, staff and the students enrolled in it.
     pub async fn package(&self, actor: Option<&Actor>, id: PackageId) -> Result<PackageView> {
         let view = self.existing(id).await?;
         let manages = actor.is_some_and(|a| a.is_or_staff(view.package.teacher()));
         if view.package.status().is_open() || manages {
-            Ok(view)
-        } else {
-            Err(Error::not_found("package"))
+            return Ok(view);
         }
+        // A closed (or drafted) course stays visible to the students in it.
+        if let Some(actor) = actor {
+            let mine = self.store.student_enrollments(actor.user).await?;
+            if mine.iter().any(|e| e.enrollment.package() == id) {
+                return Ok(view);
+            }
+        }
+        Err(Error::not_found("package"))
     }
 
     /// Open packages with future sessions, soonest first; a teacher does not
@@ -231,8 +242,9 @@ where
     /// The actor enrolls in a package (SPEC 8): all sessions or none, the
     /// best promotion applied, the payment created (and settled in stub mode).
     pub async fn enroll(&self, actor: &Actor, package: PackageId, locale: Locale) -> Result<EnrollmentView> {
-        let view = self.existing(package).await?;
-        let sessions = view.package.sessions().len();
+        // Enough booking ids for any package: a revision between this read and
+        // the store's lock may change the number of sessions.
+        let sessions = tutorbook_domain::MAX_SESSIONS as usize;
         let pricing = self.store.pricing().await?;
         let promotions = self.store.promotions().await?;
         let ids = EnrollmentIds {
