@@ -1,6 +1,6 @@
 //! The background effect loops: the outbox worker (emails, calendar syncs,
-//! reminder planning) and the reminder scheduler, with their configuration
-//! and a graceful stop. Several instances of the service may run them at
+//! reminder planning), the reminder scheduler and an hourly purge of old
+//! `Idempotency-Key`s, with their configuration and a graceful stop. Several instances of the service may run them at
 //! once against one Postgres database: claims are leased (`SKIP LOCKED`).
 //!
 //! | variable | default | meaning |
@@ -14,6 +14,7 @@
 //! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | pause between outbox passes that found nothing to do |
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
 //! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
+//! | `TUTORBOOK_IDEMPOTENCY_TTL_HOURS` | `24` | how long an `Idempotency-Key` is remembered (1–720) |
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use thiserror::Error;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
@@ -29,7 +30,7 @@ use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
     ReminderPlanner, ReminderScheduler, RetryPolicy,
 };
-use tutorbook_ports::{Directory, SystemClock, UuidV7};
+use tutorbook_ports::{Directory, IdempotencyStore, SystemClock, UuidV7};
 use tutorbook_resend::ResendMailer;
 
 use crate::state::Store;
@@ -69,6 +70,8 @@ pub struct EffectsConfig {
     pub reminders: ReminderPlan,
     /// Retries of both loops.
     pub retry: RetryPolicy,
+    /// How long an `Idempotency-Key` is remembered; older keys are purged hourly.
+    pub idempotency_ttl: Duration,
 }
 
 impl Default for EffectsConfig {
@@ -80,6 +83,7 @@ impl Default for EffectsConfig {
             reminder_interval: StdDuration::from_secs(30),
             reminders: ReminderPlan::default(),
             retry: RetryPolicy::default(),
+            idempotency_ttl: Duration::hours(24),
         }
     }
 }
@@ -163,6 +167,20 @@ impl EffectsConfig {
         }
         if let Some(v) = get("TUTORBOOK_REMINDER_LEADS")? {
             config.reminders = leads(&v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_IDEMPOTENCY_TTL_HOURS")? {
+            config.idempotency_ttl = v
+                .parse::<i64>()
+                .ok()
+                .filter(|h| (1..=720).contains(h))
+                .map(Duration::hours)
+                .ok_or_else(|| {
+                    invalid(
+                        "TUTORBOOK_IDEMPOTENCY_TTL_HOURS",
+                        &v,
+                        "expected whole hours from 1 to 720",
+                    )
+                })?;
         }
         Ok(config)
     }
@@ -281,6 +299,7 @@ impl Effects {
             }
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
+        let keys = store.clone();
         let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, SystemClock, config.retry);
 
         let (stop, stopped) = watch::channel(false);
@@ -297,6 +316,19 @@ impl Effects {
                         false
                     }
                 }
+            }
+        }));
+        let ttl = config.idempotency_ttl;
+        let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), move || {
+            let keys = keys.clone();
+            async move {
+                let cutoff = OffsetDateTime::now_utc() - ttl;
+                match keys.purge_before(cutoff).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "old idempotency keys purged"),
+                    Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+                }
+                false
             }
         }));
         let reminders = tokio::spawn(every(reminders_every, stopped, move || {
@@ -318,7 +350,7 @@ impl Effects {
         );
         Ok(Self {
             stop,
-            tasks: vec![outbox, reminders],
+            tasks: vec![outbox, reminders, housekeeping],
         })
     }
 
@@ -438,6 +470,23 @@ mod tests {
         for bad in ["24", "0m", "8d", "1w", "-1h", "30s"] {
             assert!(
                 EffectsConfig::from_vars([("TUTORBOOK_REMINDER_LEADS", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_idempotency_key_lifetime_parses_in_hours() {
+        let none: [(&str, &str); 0] = [];
+        assert_eq!(
+            EffectsConfig::from_vars(none).unwrap().idempotency_ttl,
+            Duration::hours(24)
+        );
+        let config = EffectsConfig::from_vars([("TUTORBOOK_IDEMPOTENCY_TTL_HOURS", "72")]).unwrap();
+        assert_eq!(config.idempotency_ttl, Duration::hours(72));
+        for bad in ["0", "721", "1.5", "day"] {
+            assert!(
+                EffectsConfig::from_vars([("TUTORBOOK_IDEMPOTENCY_TTL_HOURS", bad)]).is_err(),
                 "{bad}"
             );
         }

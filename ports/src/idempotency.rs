@@ -57,4 +57,8 @@ pub trait IdempotencyStore: Send + Sync {
 
     /// Frees a reserved key whose request should be retryable (it changed nothing).
     async fn release(&self, user: UserId, key: &str) -> Result<()>;
+
+    /// Forgets every key reserved before `cutoff` (a retry that late is a new
+    /// request); returns how many went. Run periodically by the service.
+    async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64>;
 }

@@ -177,4 +177,11 @@ impl IdempotencyStore for MemoryStore {
         }
         Ok(())
     }
+
+    async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
+        let mut accounts = self.accounts();
+        let before = accounts.keys.len();
+        accounts.keys.retain(|_, record| record.created_at >= cutoff);
+        Ok(u64::try_from(before - accounts.keys.len()).unwrap_or(u64::MAX))
+    }
 }

@@ -607,4 +607,12 @@ impl IdempotencyStore for SqlStore {
             .await
             .map_err(Error::from))
     }
+
+    async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
+        let removed = with_conn!(self, write = true, |c| c
+            .delete_keys_before(cutoff)
+            .await
+            .map_err(Error::from))?;
+        Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+    }
 }

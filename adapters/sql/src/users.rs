@@ -154,6 +154,10 @@ pub(crate) trait UserQueries: Send {
         response: &StoredResponse,
     ) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn delete_pending_key(&mut self, user: UserId, key: &str) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn delete_keys_before(
+        &mut self,
+        cutoff: time::OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, TxError>> + Send;
 }
 
 /// Implements [`UserQueries`] for one connection type.
@@ -301,6 +305,14 @@ macro_rules! impl_user_queries {
                 .execute(self)
                 .await?;
                 Ok(())
+            }
+
+            async fn delete_keys_before(&mut self, cutoff: time::OffsetDateTime) -> Result<usize, TxError> {
+                Ok(
+                    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(DbInstant(cutoff))))
+                        .execute(self)
+                        .await?,
+                )
             }
         }
     };

@@ -200,7 +200,28 @@ async fn concurrent_reservations_let_one_through<S: AccountStore>(store: S) {
     assert_eq!(reserved, 1);
 }
 
+async fn old_idempotency_keys_are_purged<S: AccountStore>(store: S) {
+    let user = UserId::from_uuid(Uuid::now_v7());
+    store.reserve(user, "old", "fp", T0).await.unwrap();
+    store.reserve(user, "new", "fp", T0 + Duration::days(2)).await.unwrap();
+    assert_eq!(store.purge_before(T0 + Duration::days(1)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .reserve(user, "old", "fp-again", T0 + Duration::days(3))
+            .await
+            .unwrap(),
+        Reservation::Reserved,
+        "a purged key is free again"
+    );
+    assert!(matches!(
+        store.reserve(user, "new", "fp", T0 + Duration::days(3)).await.unwrap(),
+        Reservation::Existing(_)
+    ));
+    assert_eq!(store.purge_before(T0).await.unwrap(), 0);
+}
+
 conformance!(
+    old_idempotency_keys_are_purged,
     a_subject_signs_up_once,
     concurrent_sign_ups_of_one_subject_make_one_user,
     roles_and_profiles_change_and_show_in_the_directory,
