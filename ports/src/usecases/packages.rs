@@ -213,9 +213,14 @@ where
     /// Open packages with future sessions, soonest first; a teacher does not
     /// see their own.
     pub async fn open_packages(&self, viewer: Option<UserId>, limit: usize) -> Result<Vec<PackageView>> {
+        // Ask for as many more as the viewer's own packages, which are dropped.
+        let own = match viewer {
+            Some(teacher) => self.store.teacher_packages(teacher).await?.len(),
+            None => 0,
+        };
         let mut found = self
             .store
-            .open_packages(self.clock.now(), limit.saturating_add(1))
+            .open_packages(self.clock.now(), limit.saturating_add(own))
             .await?;
         found.retain(|v| Some(v.package.teacher()) != viewer);
         found.truncate(limit);

@@ -128,6 +128,33 @@ async fn a_package_opens_one_slot_per_session_once<S: Store>(store: S) {
     let listed = w.packages.open_packages(Some(student(1)), 10).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(w.packages.open_packages(Some(TEACHER), 10).await.unwrap().is_empty());
+    // A teacher's own (earlier) packages never crowd others out of their page.
+    let mut evening = details(2, 4);
+    evening.schedule = PackageSchedule::new(
+        date!(2030 - 01 - 20),
+        time!(22:00),
+        Zone::parse("Asia/Seoul").unwrap(),
+        Recurrence::Mwf,
+        4,
+    )
+    .unwrap();
+    w.packages.create(&teacher, TEACHER, evening, None).await.unwrap();
+    let mut later = details(2, 4);
+    later.schedule = PackageSchedule::new(
+        date!(2030 - 01 - 28),
+        time!(19:00),
+        Zone::parse("Asia/Seoul").unwrap(),
+        Recurrence::Mwf,
+        4,
+    )
+    .unwrap();
+    w.packages
+        .create(&Actor::teacher(OTHER_TEACHER), OTHER_TEACHER, later, None)
+        .await
+        .unwrap();
+    let page = w.packages.open_packages(Some(TEACHER), 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].package.teacher(), OTHER_TEACHER);
 }
 
 async fn a_package_colliding_with_the_teachers_slot_is_refused_whole<S: Store>(store: S) {
