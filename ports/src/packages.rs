@@ -133,8 +133,14 @@ pub trait PackageStore: Send + Sync {
     /// A package with its slots.
     async fn package(&self, id: PackageId) -> Result<Option<PackageView>>;
 
-    /// Open packages whose first session is after `after`, soonest first, at most `limit`.
-    async fn open_packages(&self, after: OffsetDateTime, limit: usize) -> Result<Vec<PackageView>>;
+    /// Open packages whose first session is after `after`, soonest first, at
+    /// most `limit`, leaving out those of `except_teacher` (a teacher browsing).
+    async fn open_packages(
+        &self,
+        after: OffsetDateTime,
+        except_teacher: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<PackageView>>;
 
     /// A teacher's packages (any status), soonest first.
     async fn teacher_packages(&self, teacher: UserId) -> Result<Vec<PackageView>>;

@@ -190,15 +190,13 @@ impl PackageStore for MemoryStore {
                 if slots.iter().any(|s| state.slots.contains_key(&s.id())) {
                     return Err(Error::Storage("replacement slots reuse existing ids".into()));
                 }
-                // Checked before the old slots go, so a refusal changes nothing.
-                for slot in &slots {
-                    slot.check_invariants()?;
-                }
+                let slot_ids = slots.iter().map(Slot::id).collect();
+                // Saved (all checked first) before the old slots go, so a
+                // refusal changes nothing; the ids never overlap (checked above).
+                state.save_slots(slots)?;
                 for old in &stored.slots {
                     state.remove_slot(*old);
                 }
-                let slot_ids = slots.iter().map(Slot::id).collect();
-                state.save_slots(slots)?;
                 state.record(&outcome);
                 if let Some(entry) = state.packages.packages.get_mut(&id) {
                     entry.package = package;
@@ -299,13 +297,19 @@ impl PackageStore for MemoryStore {
         Ok(self.lock().package_view(id))
     }
 
-    async fn open_packages(&self, after: OffsetDateTime, limit: usize) -> Result<Vec<PackageView>> {
+    async fn open_packages(
+        &self,
+        after: OffsetDateTime,
+        except_teacher: Option<UserId>,
+        limit: usize,
+    ) -> Result<Vec<PackageView>> {
         let state = self.lock();
         let mut found: Vec<PackageView> = state
             .packages
             .packages
             .values()
             .filter(|p| p.package.status().is_open() && first_start(&p.package) > after)
+            .filter(|p| Some(p.package.teacher()) != except_teacher)
             .filter_map(|p| state.package_view(p.package.id()))
             .collect();
         found.sort_by_key(|v| (first_start(&v.package), v.package.id()));

@@ -43,6 +43,8 @@ pub(crate) trait Locks: Send {
 #[allow(clippy::type_complexity)]
 pub(crate) trait Queries: Locks {
     fn load_slot(&mut self, id: SlotId) -> impl Future<Output = Result<Option<Slot>, TxError>> + Send;
+    /// The slots with these ids (missing ones left out), by start, in one statement.
+    fn load_slots(&mut self, ids: &[SlotId]) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
     fn load_slots_between(
         &mut self,
         teacher: Option<UserId>,
@@ -214,6 +216,24 @@ macro_rules! impl_queries {
                     .load(self)
                     .await?;
                 Ok($crate::conn::slots_with_bookings(rows)?.pop())
+            }
+
+            async fn load_slots(&mut self, ids: &[SlotId]) -> Result<Vec<Slot>, TxError> {
+                use $crate::schema::{bookings, slots};
+                let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+                let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
+                    .left_join(bookings::table)
+                    .filter(slots::id.eq_any(ids))
+                    .order((
+                        slots::starts_at.asc(),
+                        slots::id.asc(),
+                        bookings::created_at.asc(),
+                        bookings::id.asc(),
+                    ))
+                    .select((SlotRow::as_select(), Option::<BookingRow>::as_select()))
+                    .load(self)
+                    .await?;
+                Ok($crate::conn::slots_with_bookings(rows)?)
             }
 
             async fn load_slots_between(
@@ -409,12 +429,11 @@ macro_rules! impl_queries {
                     .distinct()
                     .load(self)
                     .await?;
+                let slot_ids: Vec<SlotId> = slot_ids.into_iter().map(|id| id.0.into()).collect();
                 let mut found = Vec::new();
-                for id in slot_ids {
-                    if let Some(slot) = self.load_slot(id.0.into()).await? {
-                        for booking in slot.bookings().iter().filter(|b| b.student() == student) {
-                            found.push((booking.clone(), slot.clone()));
-                        }
+                for slot in self.load_slots(&slot_ids).await? {
+                    for booking in slot.bookings().iter().filter(|b| b.student() == student) {
+                        found.push((booking.clone(), slot.clone()));
                     }
                 }
                 found.sort_by_key(|(b, s)| (s.window().start(), b.created_at(), b.id()));

@@ -40,7 +40,7 @@ pub(crate) trait PackageQueries: Queries {
     fn package_ids(
         &mut self,
         teacher: Option<UserId>,
-        open_after: Option<OffsetDateTime>,
+        open: Option<(OffsetDateTime, Option<UserId>)>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<PackageId>, TxError>> + Send;
     fn insert_package(
@@ -141,11 +141,14 @@ macro_rules! impl_package_queries {
                     .select(package_sessions::slot_id)
                     .load(self)
                     .await?;
-                let mut slots = Vec::with_capacity(slot_ids.len());
-                for slot in slot_ids {
-                    let loaded = self.load_slot(slot.0.into()).await?;
-                    slots.push(loaded.ok_or_else(|| corrupt("a package session without its slot"))?);
+                // One statement for every session slot, then back in session order.
+                let slot_ids: Vec<SlotId> = slot_ids.into_iter().map(|id| id.0.into()).collect();
+                let mut loaded = self.load_slots(&slot_ids).await?;
+                if loaded.len() != slot_ids.len() {
+                    return Err(corrupt("a package session without its slot").into());
                 }
+                loaded.sort_by_key(|slot| slot_ids.iter().position(|id| *id == slot.id()));
+                let slots = loaded;
                 Ok(Some(PackageView {
                     package: row.into_package()?,
                     slots,
@@ -155,7 +158,7 @@ macro_rules! impl_package_queries {
             async fn package_ids(
                 &mut self,
                 teacher: Option<UserId>,
-                open_after: Option<OffsetDateTime>,
+                open: Option<(OffsetDateTime, Option<UserId>)>,
                 limit: i64,
             ) -> Result<Vec<PackageId>, TxError> {
                 use $crate::schema::packages;
@@ -167,10 +170,13 @@ macro_rules! impl_package_queries {
                 if let Some(teacher) = teacher {
                     query = query.filter(packages::teacher_id.eq(DbId::from(teacher)));
                 }
-                if let Some(after) = open_after {
+                if let Some((after, except_teacher)) = open {
                     query = query
                         .filter(packages::status.eq("open"))
                         .filter(packages::first_start.gt(DbInstant(after)));
+                    if let Some(teacher) = except_teacher {
+                        query = query.filter(packages::teacher_id.ne(DbId::from(teacher)));
+                    }
                 }
                 let ids: Vec<DbId> = query.load(self).await?;
                 Ok(ids.into_iter().map(|id| id.0.into()).collect())
@@ -807,9 +813,14 @@ impl PackageStore for SqlStore {
         with_conn!(self, write = false, |c| c.load_package(id).await.map_err(Error::from))
     }
 
-    async fn open_packages(&self, after: OffsetDateTime, max: usize) -> Result<Vec<PackageView>> {
+    async fn open_packages(
+        &self,
+        after: OffsetDateTime,
+        except_teacher: Option<UserId>,
+        max: usize,
+    ) -> Result<Vec<PackageView>> {
         with_conn!(self, write = false, |c| {
-            let ids = c.package_ids(None, Some(after), limit(max)).await?;
+            let ids = c.package_ids(None, Some((after, except_teacher)), limit(max)).await?;
             packages_by_id(c, ids).await
         })
     }

@@ -213,18 +213,7 @@ where
     /// Open packages with future sessions, soonest first; a teacher does not
     /// see their own.
     pub async fn open_packages(&self, viewer: Option<UserId>, limit: usize) -> Result<Vec<PackageView>> {
-        // Ask for as many more as the viewer's own packages, which are dropped.
-        let own = match viewer {
-            Some(teacher) => self.store.teacher_packages(teacher).await?.len(),
-            None => 0,
-        };
-        let mut found = self
-            .store
-            .open_packages(self.clock.now(), limit.saturating_add(own))
-            .await?;
-        found.retain(|v| Some(v.package.teacher()) != viewer);
-        found.truncate(limit);
-        Ok(found)
+        self.store.open_packages(self.clock.now(), viewer, limit).await
     }
 
     /// A teacher's own packages (the teacher or staff).
