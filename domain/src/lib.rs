@@ -48,7 +48,7 @@ pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
 pub use money::{Currency, Money};
 pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
 pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund};
-pub use policy::{BookingPolicy, CancellationTier, PlatformSettings};
+pub use policy::{BookingPolicy, CancellationTier, MAX_BUFFER, PlatformSettings};
 pub use pricing::{PricingConfig, SessionRates};
 pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};
 pub use refund::{CONSUMPTION_NOTICE, COOLING_OFF, EnrolledSession, RefundBasis, RefundQuote, refund_quote};

@@ -10,9 +10,9 @@
 //! pricing config ([`CoursePackage::price`]), so nobody can type one in.
 
 use crate::{
-    Actor, BookingPolicy, Capacity, Currency, DomainError, DomainResult, LessonWindow, Meeting, Money, Outcome,
-    PackageId, PackageSchedule, PackageSessionId, PlatformSettings, PricingConfig, Role, Slot, SlotDraft, SlotId,
-    UserId, Zone,
+    Actor, BookingPolicy, Capacity, Currency, DomainError, DomainEvent, DomainResult, LessonWindow, Meeting, Money,
+    Outcome, PackageId, PackageSchedule, PackageSessionId, PlatformSettings, PricingConfig, Role, Slot, SlotDraft,
+    SlotId, UserId, Zone,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -169,6 +169,19 @@ impl CoursePackage {
         self.capacity = capacity;
         self.schedule = details.schedule;
         Ok(slots_changed)
+    }
+
+    /// The `package_created` event of this package.
+    pub fn created(&self) -> DomainEvent {
+        DomainEvent::PackageCreated {
+            package: self.id,
+            teacher: self.teacher,
+        }
+    }
+
+    /// The `package_deleted` event of this package.
+    pub fn deleted(&self) -> DomainEvent {
+        DomainEvent::PackageDeleted { package: self.id }
     }
 
     /// Moves the package to `status` (closing it takes it off the public

@@ -7,9 +7,9 @@
 //! be settled by the stub completion, which real payments never can.
 
 use crate::{
-    Actor, BookingId, BookingSource, BookingStatus, ClassType, Currency, DomainError, DomainResult, EnrollmentId,
-    Locale, Money, PaymentId, PricingConfig, Promotion, PromotionId, Purchase, RefundBasis, RefundId, Slot, UserId,
-    best_promotion,
+    Actor, BookingId, BookingSource, BookingStatus, ClassType, Currency, DomainError, DomainEvent, DomainResult,
+    EnrollmentId, Locale, Money, PaymentId, PricingConfig, Promotion, PromotionId, Purchase, RefundBasis, RefundId,
+    Slot, UserId, best_promotion,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -284,10 +284,11 @@ impl Payment {
         })
     }
 
-    /// Settles a stub payment (the stub checkout's completion). Idempotent:
-    /// settling a paid stub payment again changes nothing and answers `false`.
-    /// Real payments are settled only by their provider (`not_a_stub_payment`).
-    pub fn settle_stub(&mut self, now: OffsetDateTime) -> DomainResult<bool> {
+    /// Settles a stub payment (the stub checkout's completion) and answers the
+    /// `payment_settled` event. Idempotent: settling a paid stub payment again
+    /// changes nothing and answers no event. Real payments are settled only by
+    /// their provider (`not_a_stub_payment`).
+    pub fn settle_stub(&mut self, now: OffsetDateTime) -> DomainResult<Option<DomainEvent>> {
         if !self.stub {
             return Err(DomainError::NotAStubPayment);
         }
@@ -296,9 +297,12 @@ impl Payment {
                 self.status = PaymentStatus::Paid;
                 self.paid_at = Some(now);
                 self.provider_reference = Some(format!("stub_{}", self.id));
-                Ok(true)
+                Ok(Some(DomainEvent::PaymentSettled {
+                    payment: self.id,
+                    payer: self.payer,
+                }))
             }
-            PaymentStatus::Paid => Ok(false),
+            PaymentStatus::Paid => Ok(None),
             other => Err(DomainError::InvalidPaymentStatus { status: other.as_str() }),
         }
     }

@@ -4,6 +4,10 @@ use crate::{Buffers, DomainError, DomainResult};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+/// The longest buffer a policy may keep before or after a lesson. Stores
+/// use it to find, without the policy, every slot that could collide.
+pub const MAX_BUFFER: Duration = Duration::hours(4);
+
 /// Named cancellation tiers; each is a window before the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,7 +132,7 @@ impl BookingPolicy {
     pub fn with_buffers(mut self, before: Duration, after: Duration) -> DomainResult<Self> {
         for (field, d) in [("buffer_before", before), ("buffer_after", after)] {
             non_negative(field, d)?;
-            if d > Duration::hours(4) {
+            if d > MAX_BUFFER {
                 return Err(DomainError::invalid(field, "must be at most 4 hours"));
             }
         }

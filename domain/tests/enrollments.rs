@@ -444,7 +444,7 @@ fn stub_settlement_is_idempotent_and_only_for_stub_payments() {
     assert_eq!(stub.status(), PaymentStatus::Paid);
     let before = stub.clone();
     assert!(
-        !stub.settle_stub(NOW + Duration::hours(1)).unwrap(),
+        stub.settle_stub(NOW + Duration::hours(1)).unwrap().is_none(),
         "a second completion changes nothing"
     );
     assert_eq!(stub, before);

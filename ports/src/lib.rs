@@ -10,6 +10,7 @@ mod error;
 mod idempotency;
 mod packages;
 mod store;
+mod unit;
 mod usecases;
 mod users;
 
@@ -17,13 +18,10 @@ pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
 pub use error::{Error, Result};
 pub use idempotency::{IdempotencyRecord, IdempotencyStore, Reservation, StoredResponse};
-pub use packages::{
-    CheckoutDecision, EnrollDecision, EnrollmentView, PackageChange, PackageContext, PackageDecision,
-    PackageOpenDecision, PackageStore, PackageView, PaymentDecision, PricingStore, RefundDecision,
-};
-pub use store::{
-    BookingStore, Committed, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
-    ReviewStore, SlotDecision,
+pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
+pub use store::{BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, ReviewStore};
+pub use unit::{
+    Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, Packages, PaymentSettings, TeacherFeedback};
 pub use users::{ProfileUpdate, User, UserStore};
@@ -38,5 +36,7 @@ pub use idempotency::MockIdempotencyStore;
 pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
 pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};
+#[cfg(any(test, feature = "mock"))]
+pub use unit::MockUnitOfWork;
 #[cfg(any(test, feature = "mock"))]
 pub use users::MockUserStore;

@@ -1,61 +1,24 @@
-//! Store ports. Atomicity lives in the adapter, rules live in the domain: a
-//! command method loads the aggregate under a lock inside its own transaction,
-//! hands it to a pure decision (a closure calling the domain), and, if the
-//! decision succeeds, writes the changed rows, the audit entries and the
-//! outbox rows for the events in that same transaction. If the decision
-//! refuses, nothing is written. No transaction or connection crosses the port.
+//! Store ports: the read side of slots, credits, policies, reviews, reports
+//! and the outbox. Commands do not appear here: every command runs as a unit
+//! of work ([`crate::UnitOfWork`]), which locks and loads the aggregates,
+//! hands them to a pure decision and saves what changed, with the audit and
+//! outbox rows, in one transaction. No transaction or connection crosses a port.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, DomainResult, LessonReport, MakeupCredit,
-    Outcome, Review, Slot, SlotId, TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, Review, Slot,
+    SlotId, TeacherRating, UserId,
 };
 use uuid::Uuid;
 
 use crate::Result;
 
-/// Decides on the teacher's existing slots (in the search range) whether a new one may open.
-pub type OpenDecision = Box<dyn FnOnce(&[Slot]) -> DomainResult<(Slot, Outcome)> + Send>;
-/// Decides a change of one locked slot.
-pub type SlotDecision = Box<dyn FnOnce(&mut Slot) -> DomainResult<Outcome> + Send>;
-/// Decides a credit redemption on the locked credit and slot.
-pub type RedeemDecision = Box<dyn FnOnce(&mut MakeupCredit, &mut Slot) -> DomainResult<Outcome> + Send>;
-
-/// What a committed command left behind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Committed {
-    /// The slot as saved.
-    pub slot: Slot,
-    /// What the command caused (already persisted).
-    pub outcome: Outcome,
-}
-
-/// Slots, their bookings, make-up credits and booking history.
+/// Reads of slots, their bookings, make-up credits and booking history.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait BookingStore: Send + Sync {
-    /// Opens a slot for `teacher`. Serialises against every other `open_slot`
-    /// of the same teacher, passes the teacher's open slots starting before
-    /// `search.1` and ending after `search.0` to `decide`, and inserts the slot
-    /// it returns. Returns the decision's refusal as [`crate::Error::Domain`];
-    /// a store-level overlap guard (an exclusion constraint) must map to
-    /// `slot_overlap` as well.
-    async fn open_slot(
-        &self,
-        teacher: UserId,
-        search: (OffsetDateTime, OffsetDateTime),
-        decide: OpenDecision,
-    ) -> Result<Committed>;
-
-    /// Changes one slot under its lock. `not_found` (entity `slot`) when it does not exist.
-    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed>;
-
-    /// Redeems a credit into a slot with both locked (credit first, then slot,
-    /// always in that order). `not_found` for a missing credit or slot.
-    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed>;
-
     /// A slot with its bookings, whatever its status.
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
 

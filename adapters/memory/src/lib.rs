@@ -8,6 +8,7 @@ mod effects;
 mod packages;
 mod reminders;
 mod store;
+mod unit;
 mod users;
 
 pub use clock::ManualClock;

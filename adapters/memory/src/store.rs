@@ -1,23 +1,21 @@
 //! The in-memory store: every store port over one mutex-guarded state.
 //!
-//! A command takes the lock, runs the decision on a copy of the aggregate and
-//! swaps the copy in only when the decision succeeded and the invariants a SQL
-//! store guards with constraints still hold. That gives the same all-or-nothing,
-//! serialised semantics as the SQL stores' row locks and transactions.
+//! A command (a unit of work, `crate::unit`) takes the lock, runs the
+//! decision on copies of the aggregates and saves the copies only when the
+//! decision succeeded and the invariants a SQL store guards with constraints
+//! still hold. That gives the same all-or-nothing, serialised semantics as the
+//! SQL stores' row locks and transactions.
 
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonReport, MakeupCredit, Meeting, Outcome,
-    Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainEvent, LessonReport, MakeupCredit,
+    Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
-use tutorbook_ports::{
-    BookingStore, Committed, Error, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
-    Result, ReviewStore, SlotDecision,
-};
+use tutorbook_ports::{BookingStore, Error, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore};
 use uuid::Uuid;
 
 /// A thread-safe in-memory implementation of every store port. Clones share
@@ -53,11 +51,11 @@ impl OutboxEntry {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) slots: HashMap<SlotId, Slot>,
-    booking_slots: HashMap<BookingId, SlotId>,
-    credits: HashMap<CreditId, MakeupCredit>,
+    pub(crate) booking_slots: HashMap<BookingId, SlotId>,
+    pub(crate) credits: HashMap<CreditId, MakeupCredit>,
     audit: HashMap<BookingId, Vec<AuditEntry>>,
     outbox: Vec<OutboxEntry>,
-    policies: HashMap<UserId, BookingPolicy>,
+    pub(crate) policies: HashMap<UserId, BookingPolicy>,
     reviews: Vec<Review>,
     reports: HashMap<BookingId, LessonReport>,
     pub(crate) packages: crate::packages::PackageState,
@@ -88,35 +86,13 @@ impl MemoryStore {
 }
 
 impl State {
-    /// Saves a decided change: the slot (after the constraint checks), its new
-    /// bookings' index, credits, audit entries and outbox rows.
-    fn commit(&mut self, slot: Slot, outcome: Outcome) -> Result<Committed> {
-        self.save_slot(slot.clone())?;
-        self.record(&outcome);
-        Ok(Committed { slot, outcome })
-    }
-
-    /// Saves one slot after the checks a SQL store's constraints make, and
-    /// indexes its bookings.
-    pub(crate) fn save_slot(&mut self, slot: Slot) -> Result<()> {
-        slot.check_invariants()?;
-        for booking in slot.bookings() {
-            self.booking_slots.insert(booking.id(), slot.id());
-        }
-        self.slots.insert(slot.id(), slot);
-        Ok(())
-    }
-
-    /// Records what a committed change caused: credits, audit entries and outbox rows.
-    pub(crate) fn record(&mut self, outcome: &Outcome) {
-        for credit in &outcome.credits {
-            self.credits.insert(credit.id(), credit.clone());
-        }
-        for entry in &outcome.audit {
+    /// Records what a committed change caused: audit entries and outbox rows
+    /// stamped with the command's instant.
+    pub(crate) fn record(&mut self, audit: &[AuditEntry], events: &[DomainEvent], occurred_at: OffsetDateTime) {
+        for entry in audit {
             self.audit.entry(entry.booking).or_default().push(entry.clone());
         }
-        let occurred_at = OffsetDateTime::now_utc();
-        for event in &outcome.events {
+        for event in events {
             let message = OutboxMessage {
                 id: Uuid::now_v7(),
                 event: event.clone(),
@@ -125,7 +101,8 @@ impl State {
             };
             self.outbox.push(OutboxEntry {
                 message,
-                available_at: occurred_at,
+                // Claims compare against the store's clock.
+                available_at: OffsetDateTime::now_utc(),
                 delivered: false,
                 failed: false,
                 last_error: None,
@@ -159,45 +136,6 @@ fn starts_in(slot: &Slot, from: OffsetDateTime, to: OffsetDateTime) -> bool {
 
 #[async_trait]
 impl BookingStore for MemoryStore {
-    async fn open_slot(
-        &self,
-        teacher: UserId,
-        search: (OffsetDateTime, OffsetDateTime),
-        decide: OpenDecision,
-    ) -> Result<Committed> {
-        let mut state = self.lock();
-        let existing = state.open_slots_of(teacher, search, &[]);
-        let (slot, outcome) = decide(&existing)?;
-        if slot.teacher() != teacher || state.slots.contains_key(&slot.id()) {
-            return Err(Error::Storage(
-                "open_slot decided a slot for another teacher or an existing id".into(),
-            ));
-        }
-        state.commit(slot, outcome)
-    }
-
-    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed> {
-        let mut state = self.lock();
-        let mut draft = state.slot(slot)?.clone();
-        let outcome = decide(&mut draft)?;
-        state.commit(draft, outcome)
-    }
-
-    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed> {
-        let mut state = self.lock();
-        let mut credit_draft = state
-            .credits
-            .get(&credit)
-            .cloned()
-            .ok_or_else(|| Error::not_found("credit"))?;
-        let mut slot_draft = state.slot(slot)?.clone();
-        let outcome = decide(&mut credit_draft, &mut slot_draft)?;
-        // Save the credit only once the slot passed its checks: all or nothing.
-        let committed = state.commit(slot_draft, outcome)?;
-        state.credits.insert(credit, credit_draft);
-        Ok(committed)
-    }
-
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
         Ok(self.lock().slots.get(&id).cloned())
     }

@@ -7,22 +7,30 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
-    TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, PackageId,
+    PaymentId, Review, Slot, SlotId, TeacherRating, UserId,
 };
 use tutorbook_ports::OutboxMessage;
 use uuid::Uuid;
 
 use crate::error::TxError;
 
-/// Row locks a write transaction takes before it reads what it will decide on.
+/// What really differs between the dialects: row locks. A unit of work
+/// takes them in the order `crate::unit` documents; within one call, rows are
+/// locked in ascending id order. Postgres locks rows (`FOR UPDATE`) and
+/// teachers (advisory locks); SQLite serialises every write transaction on
+/// its one writer connection, so there is nothing left to lock.
 pub(crate) trait Locks: Send {
     /// Serialises slot creation per teacher.
     fn lock_teacher(&mut self, teacher: UserId) -> impl Future<Output = Result<(), TxError>> + Send;
-    /// Locks one slot row.
-    fn lock_slot(&mut self, slot: SlotId) -> impl Future<Output = Result<(), TxError>> + Send;
-    /// Locks one credit row.
-    fn lock_credit(&mut self, credit: CreditId) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks package rows.
+    fn lock_packages(&mut self, ids: &[PackageId]) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks payment rows.
+    fn lock_payments(&mut self, ids: &[PaymentId]) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks credit rows.
+    fn lock_credits(&mut self, ids: &[CreditId]) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks slot rows.
+    fn lock_slots(&mut self, ids: &[SlotId]) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Locks up to `limit` due, undelivered outbox rows that no other
     /// transaction holds, oldest first, and returns their ids.
     fn lock_due_outbox(
@@ -55,8 +63,20 @@ pub(crate) trait Queries: Locks {
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
     fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> impl Future<Output = Result<(), TxError>> + Send;
-    fn save_slot(&mut self, before: &Slot, after: &Slot) -> impl Future<Output = Result<(), TxError>> + Send;
-    fn save_outcome(&mut self, outcome: &Outcome) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Saves a slot's row and its new or changed bookings; `before` is the
+    /// slot as loaded, `None` for a slot inserted in this transaction.
+    fn save_slot(&mut self, before: Option<&Slot>, after: &Slot) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn save_history(
+        &mut self,
+        audit: &[AuditEntry],
+        events: &[DomainEvent],
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn load_credits(&mut self, ids: &[CreditId]) -> impl Future<Output = Result<Vec<MakeupCredit>, TxError>> + Send;
+    fn load_policies(
+        &mut self,
+        teachers: &[UserId],
+    ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
     fn load_credit(&mut self, id: CreditId) -> impl Future<Output = Result<Option<MakeupCredit>, TxError>> + Send;
     fn save_credit(&mut self, credit: &MakeupCredit) -> impl Future<Output = Result<(), TxError>> + Send;
     fn load_policy(&mut self, teacher: UserId) -> impl Future<Output = Result<BookingPolicy, TxError>> + Send;
@@ -291,7 +311,7 @@ macro_rules! impl_queries {
                 Ok(())
             }
 
-            async fn save_slot(&mut self, before: &Slot, after: &Slot) -> Result<(), TxError> {
+            async fn save_slot(&mut self, before: Option<&Slot>, after: &Slot) -> Result<(), TxError> {
                 use $crate::schema::{bookings, slots};
                 let changes = SlotChanges::of(after);
                 diesel::update(slots::table.find(DbId::from(after.id())))
@@ -303,12 +323,12 @@ macro_rules! impl_queries {
                 let mut changed: Vec<&Booking> = after
                     .bookings()
                     .iter()
-                    .filter(|b| before.booking(b.id()) != Some(*b))
+                    .filter(|b| before.and_then(|s| s.booking(b.id())) != Some(*b))
                     .collect();
                 changed.sort_by_key(|b| b.status().is_active());
                 for booking in changed {
                     let row = BookingRow::of(booking);
-                    if before.booking(booking.id()).is_some() {
+                    if before.and_then(|s| s.booking(booking.id())).is_some() {
                         diesel::update(bookings::table.find(row.id))
                             .set((
                                 bookings::status.eq(row.status),
@@ -326,32 +346,68 @@ macro_rules! impl_queries {
                 Ok(())
             }
 
-            async fn save_outcome(&mut self, outcome: &Outcome) -> Result<(), TxError> {
+            async fn save_history(
+                &mut self,
+                audit: &[AuditEntry],
+                events: &[DomainEvent],
+                at: OffsetDateTime,
+            ) -> Result<(), TxError> {
                 use $crate::schema::{booking_audit, outbox};
-                for credit in &outcome.credits {
-                    self.save_credit(credit).await?;
-                }
                 // One statement per row: SQLite has no multi-row DEFAULT insert in diesel.
-                for entry in &outcome.audit {
+                for entry in audit {
                     diesel::insert_into(booking_audit::table)
                         .values(AuditRow::of(entry))
                         .execute(self)
                         .await?;
                 }
-                let occurred_at = $crate::now_micros();
-                for event in &outcome.events {
-                    let row = OutboxRow::of(&OutboxMessage {
-                        id: Uuid::now_v7(),
-                        event: event.clone(),
-                        occurred_at,
-                        attempts: 0,
-                    })?;
+                let (occurred_at, available_at) = ($crate::micros(at), $crate::now_micros());
+                for event in events {
+                    let row = OutboxRow::of(
+                        &OutboxMessage {
+                            id: Uuid::now_v7(),
+                            event: event.clone(),
+                            occurred_at,
+                            attempts: 0,
+                        },
+                        available_at,
+                    )?;
                     diesel::insert_into(outbox::table)
                         .values(row)
                         .execute(self)
                         .await?;
                 }
                 Ok(())
+            }
+
+            async fn load_credits(&mut self, ids: &[CreditId]) -> Result<Vec<MakeupCredit>, TxError> {
+                use $crate::schema::credits;
+                let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+                let rows: Vec<CreditRow> = credits::table
+                    .filter(credits::id.eq_any(ids))
+                    .order(credits::id.asc())
+                    .select(CreditRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(CreditRow::into_credit)
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn load_policies(&mut self, teachers: &[UserId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+                use $crate::schema::teacher_policies;
+                let ids: Vec<DbId> = teachers.iter().copied().map(DbId::from).collect();
+                let rows: Vec<PolicyRow> = teacher_policies::table
+                    .filter(teacher_policies::teacher_id.eq_any(ids))
+                    .select(PolicyRow::as_select())
+                    .load(self)
+                    .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let teacher = UserId::from_uuid(row.teacher_id.0);
+                        Ok((teacher, row.into_policy()?))
+                    })
+                    .collect()
             }
 
             async fn load_credit(&mut self, id: CreditId) -> Result<Option<MakeupCredit>, TxError> {

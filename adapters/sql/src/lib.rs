@@ -15,6 +15,7 @@ mod rows;
 mod schema;
 mod store;
 mod types;
+mod unit;
 mod users;
 
 #[cfg(feature = "postgres")]
@@ -31,6 +32,10 @@ pub use store::SqlStore;
 /// The current instant at the stores' precision (microseconds), for the
 /// outbox timestamps the store stamps itself.
 fn now_micros() -> time::OffsetDateTime {
-    let now = time::OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    micros(time::OffsetDateTime::now_utc())
+}
+
+/// An instant at the stores' precision (microseconds).
+fn micros(at: time::OffsetDateTime) -> time::OffsetDateTime {
+    at.replace_nanosecond(at.nanosecond() / 1_000 * 1_000).unwrap_or(at)
 }

@@ -11,8 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
-    TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, PackageId,
+    PaymentId, Review, Slot, SlotId, TeacherRating, UserId,
 };
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::conn::{Locks, impl_queries};
 use crate::error::TxError;
 use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
-use crate::schema::{credits, outbox, slots};
+use crate::schema::{credits, outbox, packages, payments, slots};
 use crate::types::{DbId, DbInstant};
 
 /// The Postgres schema, embedded in the binary. An embedding service that
@@ -70,20 +70,48 @@ impl Locks for AsyncPgConnection {
         Ok(())
     }
 
-    async fn lock_slot(&mut self, slot: SlotId) -> Result<(), TxError> {
-        slots::table
-            .find(DbId::from(slot))
-            .select(slots::id)
+    async fn lock_packages(&mut self, ids: &[PackageId]) -> Result<(), TxError> {
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+        packages::table
+            .filter(packages::id.eq_any(ids))
+            .order(packages::id.asc())
+            .select(packages::id)
             .for_update()
             .load::<DbId>(self)
             .await?;
         Ok(())
     }
 
-    async fn lock_credit(&mut self, credit: CreditId) -> Result<(), TxError> {
+    async fn lock_payments(&mut self, ids: &[PaymentId]) -> Result<(), TxError> {
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+        payments::table
+            .filter(payments::id.eq_any(ids))
+            .order(payments::id.asc())
+            .select(payments::id)
+            .for_update()
+            .load::<DbId>(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_credits(&mut self, ids: &[CreditId]) -> Result<(), TxError> {
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
         credits::table
-            .find(DbId::from(credit))
+            .filter(credits::id.eq_any(ids))
+            .order(credits::id.asc())
             .select(credits::id)
+            .for_update()
+            .load::<DbId>(self)
+            .await?;
+        Ok(())
+    }
+
+    async fn lock_slots(&mut self, ids: &[SlotId]) -> Result<(), TxError> {
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+        slots::table
+            .filter(slots::id.eq_any(ids))
+            .order(slots::id.asc())
+            .select(slots::id)
             .for_update()
             .load::<DbId>(self)
             .await?;

@@ -334,13 +334,15 @@ pub(crate) struct OutboxRow {
 }
 
 impl OutboxRow {
-    pub fn of(message: &OutboxMessage) -> Result<Self, Error> {
+    /// A new row for `message`, claimable from `available_at` (the store's
+    /// clock, which the claims compare against).
+    pub fn of(message: &OutboxMessage, available_at: time::OffsetDateTime) -> Result<Self, Error> {
         Ok(Self {
             id: message.id.into(),
             kind: message.event.kind().to_owned(),
             payload: serde_json::to_string(&message.event).map_err(|e| Error::Storage(e.to_string()))?,
             occurred_at: message.occurred_at.into(),
-            available_at: message.occurred_at.into(),
+            available_at: available_at.into(),
             attempts: 0,
             delivered_at: None,
             last_error: None,

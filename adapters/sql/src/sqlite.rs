@@ -1,11 +1,8 @@
 //! The SQLite backend, the embedded default: bundled libsqlite3, WAL mode,
-//! foreign keys on, and every write transaction serialised through one async
-//! mutex per store, so a decision always sees the latest committed state
-//! (the equivalent of `BEGIN IMMEDIATE` for the one process that owns the
-//! file). SQLite has no exclusion constraint: the overlap rule is decided
-//! inside that serialised transaction.
-
-use std::sync::Arc;
+//! foreign keys on, read-only reader connections, and every write
+//! transaction serialised on the one writer connection, so a decision always
+//! sees the latest committed state. SQLite has no exclusion constraint: the
+//! overlap rule is decided inside that serialised transaction.
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -15,10 +12,9 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
-use tokio::sync::Mutex;
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, MakeupCredit, Outcome, Review, Slot, SlotId,
-    TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, PackageId,
+    PaymentId, Review, Slot, SlotId, TeacherRating, UserId,
 };
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
@@ -41,44 +37,64 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                        PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
-/// A SQLite database: a pool of connections and the writer lock.
+/// Settings of read connections: any write through them is refused, so a
+/// write that took the read path by mistake fails loudly.
+const READ_ONLY: &str = "PRAGMA query_only = ON;";
+
+/// A SQLite database: a pool of read connections and one write connection.
+/// Every write transaction waits for the one writer, which serialises them
+/// (the equivalent of `BEGIN IMMEDIATE` for the one process that owns the
+/// file); readers run beside it thanks to WAL.
 #[derive(Clone)]
 pub(crate) struct SqliteDb {
-    pub pool: Pool<SqliteConn>,
-    pub writer: Arc<Mutex<()>>,
+    pub readers: Pool<SqliteConn>,
+    pub writer: Pool<SqliteConn>,
 }
 
 impl std::fmt::Debug for SqliteDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteDb").field("pool", &self.pool.status()).finish()
+        f.debug_struct("SqliteDb")
+            .field("readers", &self.readers.status())
+            .field("writer", &self.writer.status())
+            .finish()
     }
 }
 
 impl SqliteDb {
-    /// Opens (creating if needed) the database file at `path` and runs the migrations.
-    pub async fn open(path: &str, max_size: usize) -> Result<Self, Error> {
+    /// Opens (creating if needed) the database file at `path`, runs the
+    /// migrations, and pools up to `max_readers` read connections.
+    pub async fn open(path: &str, max_readers: usize) -> Result<Self, Error> {
         run_sqlite_migrations(path).await?;
-        let mut config = ManagerConfig::<SqliteConn>::default();
-        config.custom_setup = Box::new(|url| {
-            let url = url.to_owned();
-            Box::pin(async move {
-                let mut conn = SqliteConn::establish(&url).await?;
-                conn.batch_execute(PRAGMAS)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
-        let pool = Pool::builder(manager)
-            .max_size(max_size)
-            .build()
-            .map_err(|e| Error::Storage(format!("cannot build the SQLite pool: {e}")))?;
         Ok(Self {
-            pool,
-            writer: Arc::new(Mutex::new(())),
+            readers: pool(path, max_readers, true)?,
+            writer: pool(path, 1, false)?,
         })
     }
+}
+
+/// A pool of up to `size` connections to `path`, read-only when `read_only`.
+fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Error> {
+    let mut config = ManagerConfig::<SqliteConn>::default();
+    config.custom_setup = Box::new(move |url| {
+        let url = url.to_owned();
+        Box::pin(async move {
+            let mut conn = SqliteConn::establish(&url).await?;
+            conn.batch_execute(PRAGMAS)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            if read_only {
+                conn.batch_execute(READ_ONLY)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            }
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|e| Error::Storage(format!("cannot build the SQLite pool: {e}")))
 }
 
 /// Runs the pending migrations on the database file at `path`.
@@ -97,17 +113,26 @@ pub async fn run_sqlite_migrations(path: &str) -> Result<(), Error> {
     .map_err(|e| Error::Storage(format!("migration task failed: {e}")))?
 }
 
-/// Writes are serialised by [`SqliteDb::writer`], so there is nothing left to lock.
+/// Writes are serialised by the one write connection ([`SqliteDb::writer`]),
+/// so there is nothing left to lock.
 impl Locks for SqliteConn {
     async fn lock_teacher(&mut self, _teacher: UserId) -> Result<(), TxError> {
         Ok(())
     }
 
-    async fn lock_slot(&mut self, _slot: SlotId) -> Result<(), TxError> {
+    async fn lock_packages(&mut self, _ids: &[PackageId]) -> Result<(), TxError> {
         Ok(())
     }
 
-    async fn lock_credit(&mut self, _credit: CreditId) -> Result<(), TxError> {
+    async fn lock_payments(&mut self, _ids: &[PaymentId]) -> Result<(), TxError> {
+        Ok(())
+    }
+
+    async fn lock_credits(&mut self, _ids: &[CreditId]) -> Result<(), TxError> {
+        Ok(())
+    }
+
+    async fn lock_slots(&mut self, _ids: &[SlotId]) -> Result<(), TxError> {
         Ok(())
     }
 

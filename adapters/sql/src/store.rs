@@ -1,6 +1,6 @@
-//! [`SqlStore`]: every store port over Postgres or SQLite. Each command runs
-//! in one transaction: lock, load the aggregate, run the domain decision,
-//! write rows, audit and outbox; or write nothing.
+//! [`SqlStore`]: every store port over Postgres or SQLite. Reads run on
+//! read connections (`read!`), every write in a transaction on a write
+//! connection (`write!`); commands are units of work (`crate::unit`).
 
 use std::sync::Arc;
 
@@ -13,15 +13,15 @@ use tutorbook_domain::{
     TeacherRating, UserId,
 };
 use tutorbook_ports::{
-    BookingStore, Committed, Error, OpenDecision, Outbox, OutboxMessage, PolicyStore, RedeemDecision, ReportStore,
-    Result, ReviewStore, SlotDecision,
+    BookingStore, Decision, Error, LockSet, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore, Unit,
+    UnitOfWork,
 };
 use uuid::Uuid;
 
 use tutorbook_ports::effects::{CalendarState, CalendarStore, NewReminder, Reminder, ReminderStatus, ReminderStore};
 
 use crate::conn::{OPEN, Queries, VISIBLE};
-use crate::error::{TxError, map_db_error};
+use crate::error::map_db_error;
 
 /// The SQL store. Cheap to clone: clones share the pool.
 #[derive(Debug, Clone)]
@@ -36,10 +36,12 @@ pub(crate) enum Backend {
     Sqlite(crate::sqlite::SqliteDb),
 }
 
-/// Runs `$body` with `$c` bound to a pooled connection of whichever backend
-/// the store uses. `write` takes SQLite's writer lock for the whole body.
-macro_rules! with_conn {
-    ($self:ident, write = $write:expr, |$c:ident| $body:expr) => {
+/// Runs `$body` with `$c` bound to a pooled read connection, outside any
+/// transaction. On SQLite read connections refuse to write
+/// (`PRAGMA query_only`), so a write sent down this path fails loudly instead
+/// of slipping past the writer.
+macro_rules! read {
+    ($self:ident, |$c:ident| $body:expr) => {
         match &*$self.backend {
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
@@ -49,10 +51,33 @@ macro_rules! with_conn {
             }
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(db) => {
-                let _writer = if $write { Some(db.writer.lock().await) } else { None };
-                let mut conn = db.pool.get().await.map_err(pool_error)?;
+                let mut conn = db.readers.get().await.map_err(pool_error)?;
                 let $c = &mut *conn;
                 $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to a write connection inside one
+/// transaction: committed when the body answers `Ok`, rolled back when it
+/// answers `Err`. On SQLite there is one write connection, so write
+/// transactions run one at a time and every decision sees the latest
+/// committed state (what `BEGIN IMMEDIATE` gives a single process).
+macro_rules! write {
+    ($self:ident, |$c:ident| $body:expr) => {
+        match &*$self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => {
+                let mut conn = pool.get().await.map_err(pool_error)?;
+                let $c = &mut *conn;
+                $crate::store::in_transaction!($c, $body)
+            }
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(db) => {
+                let mut conn = db.writer.get().await.map_err(pool_error)?;
+                let $c = &mut *conn;
+                $crate::store::in_transaction!($c, $body)
             }
         }
     };
@@ -114,155 +139,69 @@ impl SqlStore {
     /// The invariant check query: every slot's `booked_count` equals its
     /// confirmed bookings and fits its capacity. Returns the offending slot ids.
     pub async fn slots_breaking_invariants(&self) -> Result<Vec<String>> {
-        with_conn!(self, write = false, |c| c.broken_slots().await.map_err(Error::from))
+        read!(self, |c| c.broken_slots().await.map_err(Error::from))
     }
 
     /// Answers when the database does (for readiness checks).
     pub async fn ping(&self) -> Result<()> {
-        with_conn!(self, write = false, |c| c.ping().await.map_err(Error::from))
+        read!(self, |c| c.ping().await.map_err(Error::from))
     }
 }
 
-/// Runs `$body` inside a transaction on `$conn`: commit when it returns
-/// `Ok`, roll back when it returns `Err`. (diesel-async's closure-based
+/// Runs `$body` inside a transaction on `$conn`: commit when it answers
+/// `Ok`, roll back when it answers `Err`. (diesel-async's closure-based
 /// `transaction` trips the compiler's higher-ranked `Send` inference in
 /// generic code, rust-lang/rust#100013, so the steps are spelled out; the
 /// transaction manager still tracks depth, so a connection dropped mid-way
 /// is discarded by the pool, not reused.)
 macro_rules! in_transaction {
     ($conn:ident, $body:expr) => {{
-        <C as AsyncConnection>::TransactionManager::begin_transaction($conn)
-            .await
-            .map_err(map_db_error)?;
-        let result: std::result::Result<_, TxError> = $body.await;
+        $crate::store::begin($conn).await?;
+        let result: std::result::Result<_, $crate::error::TxError> = async { $body }.await;
         match result {
             Ok(value) => {
-                <C as AsyncConnection>::TransactionManager::commit_transaction($conn)
-                    .await
-                    .map_err(map_db_error)?;
+                $crate::store::commit($conn).await?;
                 Ok(value)
             }
             Err(error) => {
                 // The refusal or failure is what the caller needs to hear; a
                 // failed rollback leaves the connection broken, and the pool
                 // drops broken connections.
-                let _ = <C as AsyncConnection>::TransactionManager::rollback_transaction($conn).await;
+                let _ = $crate::store::rollback($conn).await;
                 Err(Error::from(error))
             }
         }
     }};
 }
 
-pub(crate) use {in_transaction, with_conn};
+pub(crate) use {in_transaction, read, write};
 
-async fn open_slot_in<C: Queries + AsyncConnection>(
-    c: &mut C,
-    teacher: UserId,
-    search: (OffsetDateTime, OffsetDateTime),
-    decide: OpenDecision,
-) -> Result<Committed> {
-    in_transaction!(c, async {
-        c.lock_teacher(teacher).await?;
-        let existing = c
-            .load_slots_between(Some(teacher), search.0, search.1, OPEN, true, i64::MAX)
-            .await?;
-        let policy = c.load_policy(teacher).await?;
-        let (slot, outcome) = decide(&existing)?;
-        if slot.teacher() != teacher {
-            return Err(Error::Storage("open_slot decided a slot for another teacher".into()).into());
-        }
-        c.insert_slot(&slot, &policy).await?;
-        c.save_outcome(&outcome).await?;
-        Ok(Committed { slot, outcome })
-    })
+pub(crate) async fn begin<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::begin_transaction(c).await.map_err(map_db_error)
 }
 
-async fn change_slot_in<C: Queries + AsyncConnection>(
-    c: &mut C,
-    id: SlotId,
-    decide: SlotDecision,
-) -> Result<Committed> {
-    in_transaction!(c, async {
-        c.lock_slot(id).await?;
-        let before = c.load_slot(id).await?.ok_or_else(|| Error::not_found("slot"))?;
-        let mut after = before.clone();
-        let outcome = decide(&mut after)?;
-        c.save_slot(&before, &after).await?;
-        c.save_outcome(&outcome).await?;
-        Ok(Committed { slot: after, outcome })
-    })
+pub(crate) async fn commit<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::commit_transaction(c).await.map_err(map_db_error)
 }
 
-async fn redeem_in<C: Queries + AsyncConnection>(
-    c: &mut C,
-    credit: CreditId,
-    slot: SlotId,
-    decide: RedeemDecision,
-) -> Result<Committed> {
-    in_transaction!(c, async {
-        // Always credit first, then slot: two redemptions can never deadlock.
-        c.lock_credit(credit).await?;
-        c.lock_slot(slot).await?;
-        let mut credit = c.load_credit(credit).await?.ok_or_else(|| Error::not_found("credit"))?;
-        let before = c.load_slot(slot).await?.ok_or_else(|| Error::not_found("slot"))?;
-        let mut after = before.clone();
-        let outcome = decide(&mut credit, &mut after)?;
-        c.save_slot(&before, &after).await?;
-        c.save_outcome(&outcome).await?;
-        Ok(Committed { slot: after, outcome })
-    })
-}
-
-async fn claim_reminders_in<C: Queries + AsyncConnection>(
-    c: &mut C,
-    now: OffsetDateTime,
-    limit: i64,
-    until: OffsetDateTime,
-) -> Result<Vec<Reminder>> {
-    in_transaction!(c, async { c.reminders_claim(now, limit, until).await })
-}
-
-async fn claim_in<C: Queries + AsyncConnection>(
-    c: &mut C,
-    limit: i64,
-    now: OffsetDateTime,
-    until: OffsetDateTime,
-) -> Result<Vec<OutboxMessage>> {
-    in_transaction!(c, async { c.outbox_claim(limit, now, until).await })
+pub(crate) async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
+    C::TransactionManager::rollback_transaction(c)
+        .await
+        .map_err(map_db_error)
 }
 
 #[async_trait]
 impl BookingStore for SqlStore {
-    async fn open_slot(
-        &self,
-        teacher: UserId,
-        search: (OffsetDateTime, OffsetDateTime),
-        decide: OpenDecision,
-    ) -> Result<Committed> {
-        with_conn!(self, write = true, |c| open_slot_in(c, teacher, search, decide).await)
-    }
-
-    async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed> {
-        with_conn!(self, write = true, |c| change_slot_in(c, slot, decide).await)
-    }
-
-    async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed> {
-        with_conn!(self, write = true, |c| redeem_in(c, credit, slot, decide).await)
-    }
-
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
-        with_conn!(self, write = false, |c| c.load_slot(id).await.map_err(Error::from))
+        read!(self, |c| c.load_slot(id).await.map_err(Error::from))
     }
 
     async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>> {
-        with_conn!(self, write = false, |c| c
-            .slot_id_of_booking(booking)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.slot_id_of_booking(booking).await.map_err(Error::from))
     }
 
     async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>> {
-        with_conn!(self, write = false, |c| c
+        read!(self, |c| c
             .load_slots_between(Some(teacher), from, to, VISIBLE, false, i64::MAX)
             .await
             .map_err(Error::from))
@@ -270,7 +209,7 @@ impl BookingStore for SqlStore {
 
     async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = false, |c| c
+        read!(self, |c| c
             .load_slots_between(None, from, to, OPEN, false, limit)
             .await
             .map_err(Error::from))
@@ -282,94 +221,67 @@ impl BookingStore for SqlStore {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> Result<Vec<(Booking, Slot)>> {
-        with_conn!(self, write = false, |c| c
+        read!(self, |c| c
             .bookings_of_student(student, from, to)
             .await
             .map_err(Error::from))
     }
 
     async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>> {
-        with_conn!(self, write = false, |c| c.load_credit(id).await.map_err(Error::from))
+        read!(self, |c| c.load_credit(id).await.map_err(Error::from))
     }
 
     async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>> {
-        with_conn!(self, write = false, |c| c
-            .credits_of_student(student)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.credits_of_student(student).await.map_err(Error::from))
     }
 
     async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>> {
-        with_conn!(self, write = false, |c| c
-            .booking_history(booking)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.booking_history(booking).await.map_err(Error::from))
     }
 }
 
 #[async_trait]
 impl PolicyStore for SqlStore {
     async fn policy(&self, teacher: UserId) -> Result<BookingPolicy> {
-        with_conn!(self, write = false, |c| c
-            .load_policy(teacher)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.load_policy(teacher).await.map_err(Error::from))
     }
 
     async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .store_policy(teacher, &policy)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.store_policy(teacher, &policy).await)
     }
 }
 
 #[async_trait]
 impl ReviewStore for SqlStore {
     async fn add_review(&self, review: Review) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .insert_review(&review)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.insert_review(&review).await)
     }
 
     async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = false, |c| c
+        read!(self, |c| c
             .reviews_of_teacher(teacher, limit)
             .await
             .map_err(Error::from))
     }
 
     async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating> {
-        with_conn!(self, write = false, |c| c
-            .rating_of_teacher(teacher)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.rating_of_teacher(teacher).await.map_err(Error::from))
     }
 }
 
 #[async_trait]
 impl ReportStore for SqlStore {
     async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>> {
-        with_conn!(self, write = false, |c| c
-            .report_of_booking(booking)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.report_of_booking(booking).await.map_err(Error::from))
     }
 
     async fn save_report(&self, report: LessonReport) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .upsert_report(&report)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.upsert_report(&report).await)
     }
 
     async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>> {
-        with_conn!(self, write = false, |c| c
-            .reports_of_student(student)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.reports_of_student(student).await.map_err(Error::from))
     }
 }
 
@@ -377,58 +289,40 @@ impl ReportStore for SqlStore {
 impl Outbox for SqlStore {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = false, |c| c
-            .outbox_pending(limit)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.outbox_pending(limit).await.map_err(Error::from))
     }
 
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
         let at = crate::now_micros();
-        with_conn!(self, write = true, |c| c
-            .outbox_delivered(ids, at)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.outbox_delivered(ids, at).await)
     }
 
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = crate::now_micros();
-        with_conn!(self, write = true, |c| claim_in(c, limit, now, now + lease).await)
+        write!(self, |c| c.outbox_claim(limit, now, now + lease).await)
     }
 
     async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
         let at = crate::now_micros() + delay;
-        with_conn!(self, write = true, |c| c
-            .outbox_retry(id, error, at)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.outbox_retry(id, error, at).await)
     }
 
     async fn mark_failed(&self, id: Uuid, error: &str) -> Result<()> {
         let at = crate::now_micros();
-        with_conn!(self, write = true, |c| c
-            .outbox_fail(id, error, at)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.outbox_fail(id, error, at).await)
     }
 
     async fn failed(&self, limit: usize) -> Result<Vec<(OutboxMessage, String)>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = false, |c| c
-            .outbox_failed(limit)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.outbox_failed(limit).await.map_err(Error::from))
     }
 }
 
 #[async_trait]
 impl CalendarStore for SqlStore {
     async fn save_calendar(&self, slot: SlotId, state: CalendarState) -> Result<()> {
-        let updated = with_conn!(self, write = true, |c| c
-            .save_calendar(slot, &state)
-            .await
-            .map_err(Error::from))?;
+        let updated = write!(self, |c| c.save_calendar(slot, &state).await)?;
         if updated == 0 {
             return Err(Error::not_found("slot"));
         }
@@ -439,44 +333,28 @@ impl CalendarStore for SqlStore {
 #[async_trait]
 impl ReminderStore for SqlStore {
     async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .reminders_schedule(&reminders)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.reminders_schedule(&reminders).await)
     }
 
     async fn cancel_reminders(&self, slot: SlotId, booking: Option<BookingId>) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .reminders_cancel(slot, booking)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.reminders_cancel(slot, booking).await)
     }
 
     async fn claim_due_reminders(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<Reminder>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = true, |c| claim_reminders_in(c, now, limit, now + lease)
-            .await)
+        write!(self, |c| c.reminders_claim(now, limit, now + lease).await)
     }
 
     async fn retry_reminder(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .reminders_retry(id, error, at)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.reminders_retry(id, error, at).await)
     }
 
     async fn finish_reminder(&self, id: Uuid, status: ReminderStatus, error: Option<String>) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .reminders_finish(id, status.as_str(), error)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.reminders_finish(id, status.as_str(), error).await)
     }
 
     async fn slot_reminders(&self, slot: SlotId) -> Result<Vec<Reminder>> {
-        with_conn!(self, write = false, |c| c
-            .reminders_of_slot(slot)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.reminders_of_slot(slot).await.map_err(Error::from))
     }
 }
 
@@ -491,63 +369,57 @@ use tutorbook_ports::{
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: User) -> Result<User> {
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             // A concurrent sign-up of the same subject inserts nothing here and
             // both read the one stored row.
             c.insert_user_if_new(&user).await?;
-            c.load_user_by_subject(&user.subject)
+            Ok(c.load_user_by_subject(&user.subject)
                 .await?
-                .ok_or_else(|| Error::Storage("user vanished right after its insert".into()))
+                .ok_or_else(|| Error::Storage("user vanished right after its insert".into()))?)
         })
     }
 
     async fn user_by_subject(&self, subject: &str) -> Result<Option<User>> {
-        with_conn!(self, write = false, |c| c
-            .load_user_by_subject(subject)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.load_user_by_subject(subject).await.map_err(Error::from))
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>> {
-        with_conn!(self, write = false, |c| c.load_user(id).await.map_err(Error::from))
+        read!(self, |c| c.load_user(id).await.map_err(Error::from))
     }
 
     async fn users(&self, after: Option<UserId>, limit: usize) -> Result<Vec<User>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        with_conn!(self, write = false, |c| c
-            .load_users(after, limit)
-            .await
-            .map_err(Error::from))
+        read!(self, |c| c.load_users(after, limit).await.map_err(Error::from))
     }
 
     async fn set_role(&self, id: UserId, role: Role) -> Result<User> {
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             if c.store_role(id, role).await? == 0 {
-                return Err(Error::not_found("user"));
+                return Err(Error::not_found("user").into());
             }
-            c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))
+            Ok(c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))?)
         })
     }
 
     async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User> {
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             if c.store_profile(id, &update).await? == 0 {
-                return Err(Error::not_found("user"));
+                return Err(Error::not_found("user").into());
             }
-            c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))
+            Ok(c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))?)
         })
     }
 
     async fn consents(&self, id: UserId) -> Result<Vec<Consent>> {
-        with_conn!(self, write = false, |c| c.load_consents(id).await.map_err(Error::from))
+        read!(self, |c| c.load_consents(id).await.map_err(Error::from))
     }
 
     async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()> {
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             if c.load_user(id).await?.is_none() {
-                return Err(Error::not_found("user"));
+                return Err(Error::not_found("user").into());
             }
-            c.upsert_consent(id, &consent).await.map_err(Error::from)
+            c.upsert_consent(id, &consent).await
         })
     }
 }
@@ -578,7 +450,7 @@ impl IdempotencyStore for SqlStore {
             body: None,
             created_at: crate::types::DbInstant(now),
         };
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             // The insert is the reservation: of two concurrent ones the
             // primary key lets exactly one through.
             if c.insert_key_if_new(&row).await? == 1 {
@@ -593,26 +465,27 @@ impl IdempotencyStore for SqlStore {
     }
 
     async fn complete(&self, user: UserId, key: &str, response: StoredResponse) -> Result<()> {
-        with_conn!(self, write = true, |c| {
+        write!(self, |c| {
             if c.store_key_response(user, key, &response).await? == 0 {
-                return Err(Error::not_found("idempotency_key"));
+                return Err(Error::not_found("idempotency_key").into());
             }
             Ok(())
         })
     }
 
     async fn release(&self, user: UserId, key: &str) -> Result<()> {
-        with_conn!(self, write = true, |c| c
-            .delete_pending_key(user, key)
-            .await
-            .map_err(Error::from))
+        write!(self, |c| c.delete_pending_key(user, key).await)
     }
 
     async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {
-        let removed = with_conn!(self, write = true, |c| c
-            .delete_keys_before(cutoff)
-            .await
-            .map_err(Error::from))?;
+        let removed = write!(self, |c| c.delete_keys_before(cutoff).await)?;
         Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SqlStore {
+    async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit> {
+        write!(self, |c| crate::unit::execute_in(c, locks, now, decide).await)
     }
 }

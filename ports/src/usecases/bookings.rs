@@ -1,14 +1,15 @@
 //! Booking use cases: slots, requests, approvals, cancellations, credits,
-//! attendance and history. Each method reads the policy it needs, builds a
-//! decision from the domain rules and lets the store run it atomically.
+//! attendance and history. Each command draws its ids and `now`, names what
+//! it locks (a [`LockSet`]) and hands one decision over the loaded unit to
+//! the store, which runs it atomically (see [`crate::UnitOfWork`]).
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, LessonWindow,
-    MakeupCredit, Meeting, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
+    Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
+    LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
 };
 
-use crate::{BookingStore, Clock, Committed, Error, IdGen, PolicyStore, Result};
+use crate::{BookingStore, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, execute};
 
 /// What a teacher (or staff for them) sends to open a slot.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ pub struct Bookings<S, C, I> {
 
 impl<S, C, I> Bookings<S, C, I>
 where
-    S: BookingStore + PolicyStore,
+    S: BookingStore + PolicyStore + UnitOfWork,
     C: Clock,
     I: IdGen,
 {
@@ -58,13 +59,13 @@ where
     }
 
     /// Opens a slot; refused when it overlaps another of the teacher's slots
-    /// (buffers included), is in the past, or has a bad capacity.
+    /// (buffers included), is in the past, or has a bad capacity. Locks the
+    /// teacher's schedule.
     pub async fn open_slot(&self, actor: &Actor, input: OpenSlot) -> Result<Slot> {
         let window = LessonWindow::new(input.start, input.end)?;
-        let policy = self.store.policy(input.teacher).await?;
-        let search = Slot::overlap_search_range(&window, &policy);
+        let teacher = input.teacher;
         let draft = SlotDraft {
-            teacher: input.teacher,
+            teacher,
             window,
             zone: input.zone,
             capacity: input.capacity,
@@ -77,56 +78,50 @@ where
             self.settings,
             self.clock.now(),
         );
-        let committed = self
-            .store
-            .open_slot(
-                input.teacher,
-                search,
-                Box::new(move |existing| Slot::open(id, draft, &actor, existing, &policy, &settings, now)),
-            )
-            .await?;
-        Ok(committed.slot)
+        let locks = LockSet::new().schedule_around(teacher, &window);
+        execute(&self.store, locks, now, move |unit| {
+            let policy = unit.policy(teacher);
+            let (slot, outcome) = Slot::open(id, draft, &actor, unit.schedule(teacher), &policy, &settings, now)?;
+            unit.add_slot(slot.clone());
+            unit.record(outcome);
+            Ok(slot)
+        })
+        .await
     }
 
-    /// A student requests a seat: `requested` when the teacher must approve, else `confirmed`.
+    /// A student requests a seat: `requested` when the teacher must approve,
+    /// else `confirmed`. The teacher's policy is read under the slot's lock.
     pub async fn request(&self, actor: &Actor, slot: SlotId) -> Result<Booking> {
-        let teacher = self.slot_teacher(slot).await?;
-        let policy = self.store.policy(teacher).await?;
         let (id, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        let committed = self
-            .store
-            .change_slot(slot, Box::new(move |s| s.request(id, &actor, &policy, now)))
-            .await?;
-        booking_of(&committed)
+        self.on_slot(LockSet::new().slot(slot), now, move |unit| {
+            let policy = unit.policy(unit.slot(slot)?.teacher());
+            let outcome = unit.slot_mut(slot)?.request(id, &actor, &policy, now)?;
+            Ok((slot, outcome))
+        })
+        .await
     }
 
     /// The slot's teacher (or staff) approves a request.
     pub async fn approve(&self, actor: &Actor, booking: BookingId) -> Result<Booking> {
         let (actor, now) = (*actor, self.clock.now());
-        self.change_booking(booking, Box::new(move |s| s.approve(booking, &actor, now)))
+        self.on_booking(booking, now, move |slot, _| slot.approve(booking, &actor, now))
             .await
     }
 
     /// The slot's teacher (or staff) declines a request.
     pub async fn decline(&self, actor: &Actor, booking: BookingId) -> Result<Booking> {
         let (actor, now) = (*actor, self.clock.now());
-        self.change_booking(booking, Box::new(move |s| s.decline(booking, &actor, now)))
+        self.on_booking(booking, now, move |slot, _| slot.decline(booking, &actor, now))
             .await
     }
 
-    /// The booking's student (or staff) cancels it.
+    /// The booking's student (or staff) cancels it, inside the teacher's cancel window.
     pub async fn cancel(&self, actor: &Actor, booking: BookingId) -> Result<Booking> {
-        let slot = self.slot_id_of(booking).await?;
-        let policy = self.store.policy(self.slot_teacher(slot).await?).await?;
         let (actor, now) = (*actor, self.clock.now());
-        let committed = self
-            .store
-            .change_slot(
-                slot,
-                Box::new(move |s| s.cancel_by_student(booking, &actor, &policy, now)),
-            )
-            .await?;
-        booking_of(&committed)
+        self.on_booking(booking, now, move |slot, policy| {
+            slot.cancel_by_student(booking, &actor, policy, now)
+        })
+        .await
     }
 
     /// The slot's teacher (or staff) cancels a confirmed lesson; returns the
@@ -134,66 +129,69 @@ where
     pub async fn teacher_cancel(&self, actor: &Actor, booking: BookingId) -> Result<(Booking, MakeupCredit)> {
         let (actor, now, settings) = (*actor, self.clock.now(), self.settings);
         let credit = CreditId::from_uuid(self.ids.new_id());
-        let slot = self.slot_id_of(booking).await?;
-        let committed = self
-            .store
-            .change_slot(
-                slot,
-                Box::new(move |s| s.cancel_by_teacher(booking, credit, &actor, &settings, now)),
-            )
-            .await?;
-        let credit = committed
-            .outcome
-            .credits
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::Storage("teacher cancellation saved without its credit".into()))?;
-        Ok((booking_of(&committed)?, credit))
+        execute(&self.store, LockSet::new().booking(booking), now, move |unit| {
+            let slot = unit.slot_of_mut(booking)?;
+            let outcome = slot.cancel_by_teacher(booking, credit, &actor, &settings, now)?;
+            let issued = outcome
+                .credits
+                .first()
+                .cloned()
+                .ok_or(DomainError::NotFound { entity: "credit" })?;
+            let cancelled = booked(slot, booking)?;
+            unit.record(outcome);
+            Ok((cancelled, issued))
+        })
+        .await
     }
 
     /// The slot's teacher (or staff) cancels the whole slot; returns the credits issued.
     pub async fn cancel_slot(&self, actor: &Actor, slot: SlotId) -> Result<(Slot, Vec<MakeupCredit>)> {
         let (actor, now, settings) = (*actor, self.clock.now(), self.settings);
-        // Enough fresh ids for every seat, drawn before the store's lock is taken.
-        let seats = self.slot_capacity(slot).await?;
-        let credit_ids: Vec<CreditId> = (0..seats).map(|_| CreditId::from_uuid(self.ids.new_id())).collect();
-        let committed = self
-            .store
-            .change_slot(
-                slot,
-                Box::new(move |s| s.cancel_all(&actor, &credit_ids, &settings, now)),
-            )
-            .await?;
-        Ok((committed.slot, committed.outcome.credits))
+        // Enough fresh ids for any slot, drawn before the store's lock is taken.
+        let credit_ids: Vec<CreditId> = (0..self.settings.max_group_capacity())
+            .map(|_| CreditId::from_uuid(self.ids.new_id()))
+            .collect();
+        execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+            let target = unit.slot_mut(slot)?;
+            let outcome = target.cancel_all(&actor, &credit_ids, &settings, now)?;
+            let cancelled = target.clone();
+            let credits = outcome.credits.clone();
+            unit.record(outcome);
+            Ok((cancelled, credits))
+        })
+        .await
     }
 
     /// The slot's teacher (or staff) deletes an unbooked future slot.
     pub async fn delete_slot(&self, actor: &Actor, slot: SlotId) -> Result<()> {
         let (actor, now) = (*actor, self.clock.now());
-        self.store
-            .change_slot(slot, Box::new(move |s| s.delete(&actor, now)))
-            .await?;
-        Ok(())
+        execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+            let outcome = unit.slot_mut(slot)?.delete(&actor, now)?;
+            unit.record(outcome);
+            Ok(())
+        })
+        .await
     }
 
     /// The slot's teacher (or staff) records attendance after the start.
     pub async fn mark_attendance(&self, actor: &Actor, booking: BookingId, attendance: Attendance) -> Result<Booking> {
         let (actor, now) = (*actor, self.clock.now());
-        self.change_booking(
-            booking,
-            Box::new(move |s| s.mark_attendance(booking, attendance, &actor, now)),
-        )
+        self.on_booking(booking, now, move |slot, _| {
+            slot.mark_attendance(booking, attendance, &actor, now)
+        })
         .await
     }
 
     /// The credit's student redeems it into a slot of the same teacher.
+    /// Locks the credit, then the slot.
     pub async fn redeem_credit(&self, actor: &Actor, credit: CreditId, slot: SlotId) -> Result<Booking> {
         let (id, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        let committed = self
-            .store
-            .redeem_credit(credit, slot, Box::new(move |c, s| c.redeem_into(s, id, &actor, now)))
-            .await?;
-        booking_of(&committed)
+        self.on_slot(LockSet::new().credit(credit).slot(slot), now, move |unit| {
+            let (credit, target) = unit.credit_and_slot_mut(credit, slot)?;
+            let outcome = credit.redeem_into(target, id, &actor, now)?;
+            Ok((slot, outcome))
+        })
+        .await
     }
 
     /// The actor's own make-up credits (staff: anyone's), newest first.
@@ -206,7 +204,11 @@ where
 
     /// A booking's history, for its student, the slot's teacher, or staff.
     pub async fn history(&self, actor: &Actor, booking: BookingId) -> Result<Vec<AuditEntry>> {
-        let slot = self.slot_id_of(booking).await?;
+        let slot = self
+            .store
+            .slot_of_booking(booking)
+            .await?
+            .ok_or_else(|| Error::not_found("booking"))?;
         let slot = self.store.slot(slot).await?.ok_or_else(|| Error::not_found("slot"))?;
         let student = slot
             .booking(booking)
@@ -232,40 +234,45 @@ where
         self.store.set_policy(teacher, policy).await
     }
 
-    async fn change_booking(&self, booking: BookingId, decide: crate::SlotDecision) -> Result<Booking> {
-        let slot = self.slot_id_of(booking).await?;
-        let committed = self.store.change_slot(slot, decide).await?;
-        booking_of(&committed)
+    /// Runs a decision on the slot of `booking` (locked), with its teacher's
+    /// policy, and answers the booking as saved.
+    async fn on_booking<F>(&self, booking: BookingId, now: OffsetDateTime, decide: F) -> Result<Booking>
+    where
+        F: FnOnce(&mut Slot, &BookingPolicy) -> DomainResult<Outcome> + Send + 'static,
+    {
+        execute(&self.store, LockSet::new().booking(booking), now, move |unit| {
+            let slot = unit.slot_id_of(booking)?;
+            let policy = unit.policy(unit.slot(slot)?.teacher());
+            let outcome = decide(unit.slot_mut(slot)?, &policy)?;
+            let answer = booked(unit.slot(slot)?, booking)?;
+            unit.record(outcome);
+            Ok(answer)
+        })
+        .await
     }
 
-    async fn slot_id_of(&self, booking: BookingId) -> Result<SlotId> {
-        self.store
-            .slot_of_booking(booking)
-            .await?
-            .ok_or_else(|| Error::not_found("booking"))
-    }
-
-    async fn slot_teacher(&self, slot: SlotId) -> Result<UserId> {
-        Ok(self.existing_slot(slot).await?.teacher())
-    }
-
-    async fn slot_capacity(&self, slot: SlotId) -> Result<u32> {
-        Ok(self.existing_slot(slot).await?.capacity().get())
-    }
-
-    async fn existing_slot(&self, slot: SlotId) -> Result<Slot> {
-        self.store.slot(slot).await?.ok_or_else(|| Error::not_found("slot"))
+    /// Runs a decision that acts on one slot and answers the booking its
+    /// outcome names.
+    async fn on_slot<F>(&self, locks: LockSet, now: OffsetDateTime, decide: F) -> Result<Booking>
+    where
+        F: FnOnce(&mut Unit) -> DomainResult<(SlotId, Outcome)> + Send + 'static,
+    {
+        execute(&self.store, locks, now, move |unit| {
+            let (slot, outcome) = decide(unit)?;
+            let booking = outcome.booking.ok_or(DomainError::NotFound { entity: "booking" })?;
+            let answer = booked(unit.slot(slot)?, booking)?;
+            unit.record(outcome);
+            Ok(answer)
+        })
+        .await
     }
 }
 
-/// The booking a committed command created or acted on.
-fn booking_of(committed: &Committed) -> Result<Booking> {
-    committed
-        .outcome
-        .booking
-        .and_then(|id| committed.slot.booking(id))
+/// A booking of a slot, as the slot now holds it.
+fn booked(slot: &Slot, booking: BookingId) -> DomainResult<Booking> {
+    slot.booking(booking)
         .cloned()
-        .ok_or_else(|| Error::Storage("committed change lost its booking".into()))
+        .ok_or(DomainError::NotFound { entity: "booking" })
 }
 
 #[cfg(test)]
@@ -274,7 +281,7 @@ mod tests {
     use crate::usecases::testing::*;
     use crate::{MockClock, MockIdGen};
     use time::Duration;
-    use tutorbook_domain::{BookingSource, BookingStatus, CancellationTier, CreditStatus, Outcome, SlotStatus};
+    use tutorbook_domain::{BookingSource, BookingStatus, CancellationTier, CreditStatus, SlotStatus};
 
     type Service = Bookings<MockStore, MockClock, MockIdGen>;
 
@@ -297,35 +304,33 @@ mod tests {
         }
     }
 
-    /// A store whose `open_slot` runs the decision on `existing`.
+    /// A store whose unit of work finds the teacher's `existing` slots and `policy`.
     fn store_opening_against(existing: Vec<Slot>, policy: BookingPolicy) -> MockStore {
         let mut store = MockStore::new();
-        expect_policy(&mut store, TEACHER, policy);
-        store.expect_open_slot().times(1).returning(move |_, _, decide| {
-            let (slot, outcome) = decide(&existing)?;
-            Ok(Committed { slot, outcome })
-        });
+        let world = existing.iter().fold(World::default(), World::slot);
+        expect_unit(&mut store, world.policy(TEACHER, policy));
         store
     }
 
     // ----- open_slot -----
 
     #[tokio::test]
-    async fn open_slot_hands_the_store_the_teacher_and_buffered_search_range() {
+    async fn open_slot_locks_the_teachers_schedule_around_the_window_under_any_buffers() {
         let policy = BookingPolicy::default()
             .with_buffers(Duration::minutes(10), Duration::minutes(5))
             .unwrap();
+        let reach = Duration::hours(8);
+        let expected = LockSet::new().schedule(TEACHER, START - reach, START + Duration::minutes(50) + reach);
+        let world = World::default().policy(TEACHER, policy);
         let mut store = MockStore::new();
-        expect_policy(&mut store, TEACHER, policy);
-        let reach = Duration::minutes(15);
-        let search = (START - reach, START + Duration::minutes(50) + reach);
         store
-            .expect_open_slot()
-            .withf(move |teacher, asked, _| *teacher == TEACHER && *asked == search)
+            .expect_execute()
+            .withf(move |locks, now, _| *locks == expected && *now == NOW)
             .times(1)
-            .returning(|_, _, decide| {
-                let (slot, outcome) = decide(&[])?;
-                Ok(Committed { slot, outcome })
+            .returning(move |locks, _, decide| {
+                let mut unit = Unit::new(world.load(&locks));
+                decide(&mut unit)?;
+                Ok(unit)
             });
 
         let slot = service(store, ids([uuid(1)]))
@@ -339,6 +344,29 @@ mod tests {
         assert_eq!(slot.capacity().get(), 3);
         assert_eq!(slot.created_at(), NOW);
         assert_eq!(slot.status(), SlotStatus::Open);
+    }
+
+    #[tokio::test]
+    async fn open_slot_applies_the_teachers_buffers_loaded_under_the_lock() {
+        // The existing lesson ends at 09:50; a 15-minute buffer after it
+        // refuses a lesson at 10:00, and no buffer allows it.
+        let existing = open_slot(9, TEACHER, 1);
+        let buffered = BookingPolicy::default()
+            .with_buffers(Duration::ZERO, Duration::minutes(15))
+            .unwrap();
+        let later = START + Duration::minutes(60);
+        let err = service(store_opening_against(vec![existing.clone()], buffered), ids([uuid(1)]))
+            .open_slot(&Actor::teacher(TEACHER), input(TEACHER, later, 50, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "slot_overlap");
+        service(
+            store_opening_against(vec![existing], BookingPolicy::default()),
+            ids([uuid(1)]),
+        )
+        .open_slot(&Actor::teacher(TEACHER), input(TEACHER, later, 50, 1))
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -379,8 +407,7 @@ mod tests {
     #[tokio::test]
     async fn open_slot_with_a_bad_window_touches_no_port() {
         let mut store = MockStore::new();
-        store.expect_policy().never();
-        store.expect_open_slot().never();
+        store.expect_execute().never();
         let err = service(store, no_ids())
             .open_slot(&Actor::teacher(TEACHER), input(TEACHER, START, 0, 1))
             .await
@@ -395,9 +422,7 @@ mod tests {
     async fn request_with(policy: BookingPolicy, actor: Actor) -> Result<Booking> {
         let slot = open_slot(1, TEACHER, 1);
         let mut store = MockStore::new();
-        expect_slot_read(&mut store, &slot);
-        expect_policy(&mut store, TEACHER, policy);
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot).policy(TEACHER, policy));
         service(store, ids([uuid(2)])).request(&actor, slot.id()).await
     }
 
@@ -443,10 +468,8 @@ mod tests {
     #[tokio::test]
     async fn request_on_a_missing_slot_is_not_found_and_changes_nothing() {
         let mut store = MockStore::new();
-        store.expect_slot().times(1).returning(|_| Ok(None));
-        store.expect_policy().never();
-        store.expect_change_slot().never();
-        let err = service(store, no_ids())
+        expect_unit(&mut store, World::default());
+        let err = service(store, ids([uuid(2)]))
             .request(&Actor::student(STUDENT), SlotId::from_uuid(uuid(1)))
             .await
             .unwrap_err();
@@ -457,32 +480,16 @@ mod tests {
 
     #[tokio::test]
     async fn storage_failures_map_to_storage_unavailable() {
-        // A failing read before the command.
+        // A failing command.
         let mut store = MockStore::new();
-        store.expect_slot().times(1).returning(|_| Err(storage_down()));
-        store.expect_change_slot().never();
-        let err = service(store, no_ids())
+        store.expect_execute().times(1).returning(|_, _, _| Err(storage_down()));
+        let err = service(store, ids([uuid(2)]))
             .request(&Actor::student(STUDENT), SlotId::from_uuid(uuid(1)))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Storage(_)));
         assert_eq!(err.code(), "storage_unavailable");
         assert_eq!(err.domain(), None);
-
-        // A failing command.
-        let slot = open_slot(1, TEACHER, 1);
-        let mut store = MockStore::new();
-        expect_slot_read(&mut store, &slot);
-        expect_policy(&mut store, TEACHER, BookingPolicy::default());
-        store
-            .expect_change_slot()
-            .times(1)
-            .returning(|_, _| Err(storage_down()));
-        let err = service(store, ids([uuid(2)]))
-            .request(&Actor::student(STUDENT), slot.id())
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), "storage_unavailable");
 
         // A failing policy read.
         let mut store = MockStore::new();
@@ -505,31 +512,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_commit_that_lost_its_booking_or_credit_is_a_storage_error() {
-        let mut slot = open_slot(1, TEACHER, 1);
-        let booking = book(&mut slot, 2, STUDENT, &instant_policy());
-        for teacher_cancel in [false, true] {
-            let mut store = MockStore::new();
-            expect_booking_lookup(&mut store, booking, slot.id());
-            let saved = slot.clone();
-            store.expect_change_slot().times(1).returning(move |_, _| {
-                Ok(Committed {
-                    slot: saved.clone(),
-                    outcome: Outcome::default(),
-                })
-            });
-            let actor = Actor::teacher(TEACHER);
-            let err = if teacher_cancel {
-                service(store, ids([uuid(3)]))
-                    .teacher_cancel(&actor, booking)
-                    .await
-                    .unwrap_err()
-            } else {
-                service(store, no_ids()).approve(&actor, booking).await.unwrap_err()
-            };
-            assert!(matches!(err, Error::Storage(_)), "{err:?}");
-            assert_eq!(err.code(), "storage_unavailable");
-        }
+    async fn a_store_that_loses_the_decisions_answer_is_a_storage_error() {
+        let mut store = MockStore::new();
+        store
+            .expect_execute()
+            .times(1)
+            .returning(|_, _, _| Ok(Unit::new(crate::Loaded::default())));
+        let err = service(store, no_ids())
+            .approve(&Actor::teacher(TEACHER), BookingId::from_uuid(uuid(2)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Storage(_)), "{err:?}");
+        assert_eq!(err.code(), "storage_unavailable");
     }
 
     // ----- approve / decline -----
@@ -539,8 +533,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let approved = service(store, no_ids())
             .approve(&Actor::teacher(TEACHER), booking)
             .await
@@ -555,8 +548,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let err = service(store, no_ids())
             .approve(&Actor::teacher(OTHER_TEACHER), booking)
             .await
@@ -569,8 +561,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let declined = service(store, no_ids())
             .decline(&Actor::staff(STAFF), booking)
             .await
@@ -581,8 +572,7 @@ mod tests {
     #[tokio::test]
     async fn a_command_on_an_unknown_booking_is_not_found_and_changes_nothing() {
         let mut store = MockStore::new();
-        store.expect_slot_of_booking().times(1).returning(|_| Ok(None));
-        store.expect_change_slot().never();
+        expect_unit(&mut store, World::default());
         let err = service(store, no_ids())
             .approve(&Actor::teacher(TEACHER), BookingId::from_uuid(uuid(2)))
             .await
@@ -596,10 +586,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &instant_policy());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_slot_read(&mut store, &slot);
-        expect_policy(&mut store, TEACHER, policy);
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot).policy(TEACHER, policy));
         service(store, no_ids()).cancel(&Actor::student(STUDENT), booking).await
     }
 
@@ -623,8 +610,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &instant_policy());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let (cancelled, credit) = service(store, ids([uuid(3)]))
             .teacher_cancel(&Actor::teacher(TEACHER), booking)
             .await
@@ -644,8 +630,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &BookingPolicy::default());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let err = service(store, ids([uuid(3)]))
             .teacher_cancel(&Actor::teacher(TEACHER), booking)
             .await
@@ -657,14 +642,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn cancel_slot_draws_one_credit_id_per_seat_and_returns_the_issued_credits() {
+    async fn cancel_slot_draws_a_credit_id_per_possible_seat_and_returns_the_issued_credits() {
         let mut slot = open_slot(1, TEACHER, 3);
         book(&mut slot, 2, STUDENT, &instant_policy());
         book(&mut slot, 3, OTHER_STUDENT, &instant_policy());
         let mut store = MockStore::new();
-        expect_slot_read(&mut store, &slot);
-        expect_change(&mut store, &slot);
-        let (cancelled, credits) = service(store, ids([uuid(10), uuid(11), uuid(12)]))
+        expect_unit(&mut store, World::of(&slot));
+        let (cancelled, credits) = service(store, ids([uuid(10), uuid(11), uuid(12), uuid(13)]))
             .cancel_slot(&Actor::teacher(TEACHER), slot.id())
             .await
             .unwrap();
@@ -684,14 +668,14 @@ mod tests {
     async fn delete_slot_runs_on_the_given_slot_and_checks_the_teacher() {
         let slot = open_slot(1, TEACHER, 1);
         let mut store = MockStore::new();
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         service(store, no_ids())
             .delete_slot(&Actor::teacher(TEACHER), slot.id())
             .await
             .unwrap();
 
         let mut store = MockStore::new();
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let err = service(store, no_ids())
             .delete_slot(&Actor::teacher(OTHER_TEACHER), slot.id())
             .await
@@ -706,8 +690,7 @@ mod tests {
         let mut slot = open_slot(1, TEACHER, 1);
         let booking = book(&mut slot, 2, STUDENT, &instant_policy());
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let err = service(store, no_ids())
             .mark_attendance(&Actor::teacher(TEACHER), booking, Attendance::Completed)
             .await
@@ -715,8 +698,7 @@ mod tests {
         assert_eq!(err.code(), "lesson_not_started");
 
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_change(&mut store, &slot);
+        expect_unit(&mut store, World::of(&slot));
         let marked = service_at(LESSON_OVER, store, no_ids())
             .mark_attendance(&Actor::teacher(TEACHER), booking, Attendance::NoShow)
             .await
@@ -741,16 +723,7 @@ mod tests {
 
     fn store_redeeming(credit: MakeupCredit, slot: Slot) -> MockStore {
         let mut store = MockStore::new();
-        let (credit_id, slot_id) = (credit.id(), slot.id());
-        store
-            .expect_redeem_credit()
-            .withf(move |c, s, _| *c == credit_id && *s == slot_id)
-            .times(1)
-            .returning(move |_, _, decide| {
-                let (mut credit, mut slot) = (credit.clone(), slot.clone());
-                let outcome = decide(&mut credit, &mut slot)?;
-                Ok(Committed { slot, outcome })
-            });
+        expect_unit(&mut store, World::of(&slot).credit(&credit));
         store
     }
 

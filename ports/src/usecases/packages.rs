@@ -4,15 +4,14 @@
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    Actor, BookingId, CoursePackage, Currency, DomainError, DomainEvent, Enrollment, EnrollmentId, EnrollmentIds,
-    EnrollmentTerms, Locale, Outcome, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus,
-    Payment, PaymentId, PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot,
-    SlotId, UserId,
+    Actor, BookingId, CoursePackage, Currency, DomainError, Enrollment, EnrollmentId, EnrollmentIds, EnrollmentTerms,
+    Locale, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus, Payment, PaymentId,
+    PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot, SlotId, UserId,
 };
 
 use crate::{
-    BookingStore, Clock, EnrollmentView, Error, IdGen, PackageChange, PackageStore, PackageView, PolicyStore,
-    PricingStore, Result,
+    BookingStore, Clock, EnrollmentView, Error, IdGen, LockSet, PackageStore, PackageView, PolicyStore, PricingStore,
+    Result, UnitOfWork, execute, widest_search_range,
 };
 
 /// How enrollments are paid for.
@@ -51,7 +50,7 @@ pub struct Packages<S, C, I> {
 
 impl<S, C, I> Packages<S, C, I>
 where
-    S: PackageStore + PricingStore + PolicyStore + BookingStore,
+    S: PackageStore + PricingStore + PolicyStore + BookingStore + UnitOfWork,
     C: Clock,
     I: IdGen,
 {
@@ -91,8 +90,11 @@ where
         if !(for_self || actor.is_staff()) {
             return Err(DomainError::Forbidden.into());
         }
-        let policy = self.store.policy(teacher).await?;
-        let search = search_range(&details.schedule, &policy);
+        let (from, to) = search_range(&details.schedule);
+        let mut locks = LockSet::new().schedule(teacher, from, to);
+        if let Some(key) = &creation_key {
+            locks = locks.package_key(teacher, key.clone());
+        }
         let (package_id, now, actor, settings) = (
             PackageId::from_uuid(self.ids.new_id()),
             self.clock.now(),
@@ -100,96 +102,81 @@ where
             self.settings,
         );
         let slot_ids = self.session_ids(&details.schedule);
-        self.store
-            .create_package(
-                teacher,
-                creation_key,
-                search,
-                Box::new(move |teacher_slots| {
-                    let package = CoursePackage::create(package_id, teacher, details, &actor, &settings, now)?;
-                    let (slots, mut outcome) =
-                        package.open_session_slots(&slot_ids, &actor, teacher_slots, &policy, &settings, now)?;
-                    outcome.events.insert(
-                        0,
-                        DomainEvent::PackageCreated {
-                            package: package_id,
-                            teacher,
-                        },
-                    );
-                    Ok((package, slots, outcome))
-                }),
-            )
-            .await
+        let id = execute(&self.store, locks, now, move |unit| {
+            if let Some(earlier) = unit.keyed_package() {
+                return Ok(earlier);
+            }
+            let package = CoursePackage::create(package_id, teacher, details, &actor, &settings, now)?;
+            let policy = unit.policy(teacher);
+            let (slots, outcome) =
+                package.open_session_slots(&slot_ids, &actor, unit.schedule(teacher), &policy, &settings, now)?;
+            unit.publish(package.created());
+            unit.add_package(package, slots, creation_key);
+            unit.record(outcome);
+            Ok(package_id)
+        })
+        .await?;
+        self.existing(id).await
     }
 
     /// Replaces a package's details while nobody ever enrolled; a schedule
     /// (or seat) change regenerates its slots, checked against the teacher's
     /// other slots.
     pub async fn revise(&self, actor: &Actor, id: PackageId, details: PackageDetails) -> Result<PackageView> {
-        let current = self.existing(id).await?;
-        let policy = self.store.policy(current.package.teacher()).await?;
-        let search = search_range(&details.schedule, &policy);
+        let (from, to) = search_range(&details.schedule);
         let slot_ids = self.session_ids(&details.schedule);
         let (actor, settings, now) = (*actor, self.settings, self.clock.now());
-        let revised = self
-            .store
-            .change_package(
-                id,
-                Some(search),
-                Box::new(move |package, context| {
-                    let slots_changed = package.revise(details, &actor, context.enrollments, &settings, now)?;
-                    if !slots_changed {
-                        return Ok(PackageChange::Keep(Outcome::default()));
-                    }
-                    let (slots, outcome) = package.open_session_slots(
-                        &slot_ids,
-                        &actor,
-                        &context.teacher_slots,
-                        &policy,
-                        &settings,
-                        now,
-                    )?;
-                    Ok(PackageChange::ReplaceSlots(slots, outcome))
-                }),
-            )
-            .await?;
-        revised.ok_or_else(|| Error::not_found("package"))
+        let locks = LockSet::new().package_schedule(id, from, to).package(id);
+        execute(&self.store, locks, now, move |unit| {
+            let loaded = unit.package(id)?;
+            let (own, enrolled, teacher) = (
+                loaded.sessions.clone(),
+                count(&loaded.enrolled),
+                loaded.package.teacher(),
+            );
+            let package = unit.package_mut(id)?;
+            if !package.revise(details, &actor, enrolled, &settings, now)? {
+                return Ok(());
+            }
+            let package = package.clone();
+            let others: Vec<Slot> = unit
+                .schedule(teacher)
+                .iter()
+                .filter(|s| !own.contains(&s.id()))
+                .cloned()
+                .collect();
+            let policy = unit.policy(teacher);
+            let (slots, outcome) = package.open_session_slots(&slot_ids, &actor, &others, &policy, &settings, now)?;
+            unit.replace_sessions(id, slots)?;
+            unit.record(outcome);
+            Ok(())
+        })
+        .await?;
+        self.existing(id).await
     }
 
     /// Opens, closes or drafts a package (its teacher or staff).
     pub async fn set_status(&self, actor: &Actor, id: PackageId, status: PackageStatus) -> Result<PackageView> {
         let actor = *actor;
-        let changed = self
-            .store
-            .change_package(
-                id,
-                None,
-                Box::new(move |package, _| {
-                    package.set_status(status, &actor)?;
-                    Ok(PackageChange::Keep(Outcome::default()))
-                }),
-            )
-            .await?;
-        changed.ok_or_else(|| Error::not_found("package"))
+        execute(&self.store, LockSet::new().package(id), self.clock.now(), move |unit| {
+            unit.package_mut(id)?.set_status(status, &actor)
+        })
+        .await?;
+        self.existing(id).await
     }
 
     /// Deletes a package nobody ever enrolled in, with its slots.
     pub async fn delete(&self, actor: &Actor, id: PackageId) -> Result<()> {
         let actor = *actor;
-        self.store
-            .change_package(
-                id,
-                None,
-                Box::new(move |package, context| {
-                    package.ensure_deletable(&actor, context.enrollments)?;
-                    Ok(PackageChange::Delete(Outcome {
-                        events: vec![DomainEvent::PackageDeleted { package: package.id() }],
-                        ..Outcome::default()
-                    }))
-                }),
-            )
-            .await?;
-        Ok(())
+        execute(&self.store, LockSet::new().package(id), self.clock.now(), move |unit| {
+            let loaded = unit.package(id)?;
+            loaded.package.ensure_deletable(&actor, count(&loaded.enrolled))?;
+            let event = loaded.package.deleted();
+            unit.delete_package(id)?;
+            unit.publish(event);
+            Ok(())
+        })
+        .await
     }
 
     /// A package with its sessions: open packages for everyone, others only
@@ -254,14 +241,21 @@ where
             promotions,
             stub_payments: self.payments.stub,
         };
-        let now = self.clock.now();
-        self.store
-            .enroll(
-                package,
-                actor.user,
-                Box::new(move |package, slots, already| Enrollment::enroll(ids, package, slots, already, &terms, now)),
-            )
-            .await
+        let (now, student) = (self.clock.now(), actor.user);
+        let enrollment = ids.enrollment;
+        execute(&self.store, LockSet::new().package(package), now, move |unit| {
+            let loaded = unit.package(package)?;
+            let (course, already) = (loaded.package.clone(), loaded.enrolled.contains(&student));
+            let mut slots = unit.session_slots(package)?;
+            let enrolled = Enrollment::enroll(ids, &course, &mut slots, already, &terms, now)?;
+            unit.put_slots(slots);
+            unit.add_enrollment(enrolled.enrollment);
+            unit.add_payment(enrolled.payment);
+            unit.record(enrolled.outcome);
+            Ok(())
+        })
+        .await?;
+        self.existing_enrollment(enrollment).await
     }
 
     /// The actor's enrollments, newest first.
@@ -296,19 +290,39 @@ where
         // Checked here as well as in the decision: a retry returns the stored
         // refund without running the decision, and must not show it to a
         // stranger. (An enrollment's student never changes.)
-        let student = self.existing_enrollment(id).await?.enrollment.student();
+        let view = self.existing_enrollment(id).await?;
+        let student = view.enrollment.student();
         if !actor.is_or_staff(student) {
             return Err(DomainError::Forbidden.into());
         }
         let (refund_id, actor, now) = (RefundId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        self.store
-            .refund(
-                id,
-                Box::new(move |enrollment, payment, package, slots, credits| {
-                    enrollment.refund(refund_id, payment, slots, credits, session_count(package), &actor, now)
-                }),
-            )
-            .await
+        // The payment first, then the student's credits, then the session
+        // slots (the lock order every command follows).
+        let locks = LockSet::new()
+            .enrollment(id)
+            .credits_of(student)
+            .package(view.enrollment.package());
+        execute(&self.store, locks, now, move |unit| {
+            if let Some(done) = unit.refund_of(id) {
+                return Ok(done.clone());
+            }
+            let mut enrollment = unit.enrollment(id)?.clone();
+            let mut payment = unit.payment_of(id)?.clone();
+            let package = enrollment.package();
+            let total = session_count(&unit.package(package)?.package);
+            let mut slots = unit.session_slots(package)?;
+            let credits = unit.credits_of(student);
+            let (refund, outcome) =
+                enrollment.refund(refund_id, &mut payment, &mut slots, &credits, total, &actor, now)?;
+            unit.put_slots(slots);
+            *unit.enrollment_mut(id)? = enrollment;
+            let paid = payment.id();
+            *unit.payment_mut(paid)? = payment;
+            unit.add_refund(refund.clone());
+            unit.record(outcome);
+            Ok(refund)
+        })
+        .await
     }
 
     /// Checks out one of the actor's confirmed bookings (SPEC 9): a payment at
@@ -318,11 +332,6 @@ where
         if !self.payments.enabled {
             return Err(DomainError::PaymentsNotAvailable.into());
         }
-        let slot = self
-            .store
-            .slot_of_booking(booking)
-            .await?
-            .ok_or_else(|| Error::not_found("booking"))?;
         let pricing = self.store.pricing().await?;
         let promotions = self.store.promotions().await?;
         let (id, actor, now, payments) = (
@@ -331,51 +340,54 @@ where
             self.clock.now(),
             self.payments,
         );
-        self.store
-            .checkout_booking(
+        // The booking's slot is locked, so two checkouts of one booking serialise.
+        let locks = LockSet::new().booking(booking).payments_of_booking(booking);
+        execute(&self.store, locks, now, move |unit| {
+            let slot = unit.slot(unit.slot_id_of(booking)?)?;
+            let existing = unit.booking_payments(booking);
+            let decided = Payment::checkout_booking(
+                id,
                 slot,
                 booking,
-                Box::new(move |slot, existing| {
-                    Payment::checkout_booking(
-                        id,
-                        slot,
-                        booking,
-                        existing,
-                        &actor,
-                        locale,
-                        &pricing,
-                        payments.currency,
-                        &promotions,
-                        payments.stub,
-                        now,
-                    )
-                }),
-            )
-            .await
+                existing,
+                &actor,
+                locale,
+                &pricing,
+                payments.currency,
+                &promotions,
+                payments.stub,
+                now,
+            )?;
+            match decided {
+                Some(payment) => {
+                    unit.add_payment(payment.clone());
+                    Ok(payment)
+                }
+                None => existing
+                    .iter()
+                    .find(|p| p.status() == tutorbook_domain::PaymentStatus::Pending)
+                    .cloned()
+                    .ok_or(DomainError::NotFound { entity: "payment" }),
+            }
+        })
+        .await
     }
 
     /// The stub checkout's completion: settles a stub payment of the payer
     /// (or by staff). Idempotent; real payments are refused.
     pub async fn settle_stub(&self, actor: &Actor, id: PaymentId) -> Result<Payment> {
         let (actor, now) = (*actor, self.clock.now());
-        self.store
-            .change_payment(
-                id,
-                Box::new(move |payment| {
-                    if !actor.is_or_staff(payment.payer()) {
-                        return Err(DomainError::NotFound { entity: "payment" });
-                    }
-                    let mut outcome = Outcome::default();
-                    if payment.settle_stub(now)? {
-                        outcome.events.push(DomainEvent::PaymentSettled {
-                            payment: payment.id(),
-                            payer: payment.payer(),
-                        });
-                    }
-                    Ok(outcome)
-                }),
-            )
-            .await
+        execute(&self.store, LockSet::new().payment(id), now, move |unit| {
+            let payment = unit.payment_mut(id)?;
+            if !actor.is_or_staff(payment.payer()) {
+                return Err(DomainError::NotFound { entity: "payment" });
+            }
+            if let Some(settled) = payment.settle_stub(now)? {
+                unit.publish(settled);
+            }
+            Ok(unit.payment(id)?.clone())
+        })
+        .await
     }
 
     /// The pricing config (public: prices are shown to everyone).
@@ -434,19 +446,21 @@ where
 }
 
 /// The time range in which another slot of the teacher could collide with a session.
-fn search_range(
-    schedule: &PackageSchedule,
-    policy: &tutorbook_domain::BookingPolicy,
-) -> (OffsetDateTime, OffsetDateTime) {
+fn search_range(schedule: &PackageSchedule) -> (OffsetDateTime, OffsetDateTime) {
     let sessions = schedule.sessions();
     match (sessions.first(), sessions.last()) {
         (Some(first), Some(last)) => (
-            Slot::overlap_search_range(first, policy).0,
-            Slot::overlap_search_range(last, policy).1,
+            widest_search_range(first.start(), first.end()).0,
+            widest_search_range(last.start(), last.end()).1,
         ),
         // A schedule always has a session; an empty range finds nothing.
         _ => (OffsetDateTime::UNIX_EPOCH, OffsetDateTime::UNIX_EPOCH),
     }
+}
+
+/// A count that fits the domain's `u32` counters.
+fn count<T>(items: &[T]) -> u32 {
+    u32::try_from(items.len()).unwrap_or(u32::MAX)
 }
 
 fn session_count(package: &CoursePackage) -> u32 {

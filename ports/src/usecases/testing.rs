@@ -12,8 +12,8 @@ use tutorbook_domain::{
 use uuid::Uuid;
 
 use crate::{
-    BookingStore, Committed, Error, MockClock, MockIdGen, OpenDecision, PolicyStore, RedeemDecision, ReportStore,
-    Result, ReviewStore, SlotDecision,
+    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, PolicyStore, ReportStore, Result,
+    ReviewStore, Unit, UnitOfWork,
 };
 
 mockall::mock! {
@@ -21,15 +21,12 @@ mockall::mock! {
     pub Store {}
 
     #[async_trait]
+    impl UnitOfWork for Store {
+        async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit>;
+    }
+
+    #[async_trait]
     impl BookingStore for Store {
-        async fn open_slot(
-            &self,
-            teacher: UserId,
-            search: (OffsetDateTime, OffsetDateTime),
-            decide: OpenDecision,
-        ) -> Result<Committed>;
-        async fn change_slot(&self, slot: SlotId, decide: SlotDecision) -> Result<Committed>;
-        async fn redeem_credit(&self, credit: CreditId, slot: SlotId, decide: RedeemDecision) -> Result<Committed>;
         async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
         async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
         async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>>;
@@ -179,19 +176,78 @@ pub(crate) fn expect_policy(store: &mut MockStore, teacher: UserId, policy: Book
         .returning(move |_| Ok(policy));
 }
 
-/// Expects one `change_slot(slot.id(), ..)` and runs the decision on a copy of
-/// `slot`, the way a real store does.
-pub(crate) fn expect_change(store: &mut MockStore, slot: &Slot) {
-    let (id, current) = (slot.id(), slot.clone());
-    store
-        .expect_change_slot()
-        .withf(move |asked, _| *asked == id)
-        .times(1)
-        .returning(move |_, decide| {
-            let mut draft = current.clone();
-            let outcome = decide(&mut draft)?;
-            Ok(Committed { slot: draft, outcome })
-        });
+/// What a mocked store holds: the unit of work loads from it what a lock
+/// set names, the way a real store does.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct World {
+    slots: Vec<Slot>,
+    policies: Vec<(UserId, BookingPolicy)>,
+    credits: Vec<MakeupCredit>,
+}
+
+impl World {
+    /// A world holding `slot`.
+    pub(crate) fn of(slot: &Slot) -> Self {
+        Self::default().slot(slot)
+    }
+
+    /// Adds a slot.
+    pub(crate) fn slot(mut self, slot: &Slot) -> Self {
+        self.slots.push(slot.clone());
+        self
+    }
+
+    /// Sets a teacher's policy.
+    pub(crate) fn policy(mut self, teacher: UserId, policy: BookingPolicy) -> Self {
+        self.policies.push((teacher, policy));
+        self
+    }
+
+    /// Adds a credit.
+    pub(crate) fn credit(mut self, credit: &MakeupCredit) -> Self {
+        self.credits.push(credit.clone());
+        self
+    }
+
+    /// What a store would load for `locks`.
+    pub(crate) fn load(&self, locks: &LockSet) -> Loaded {
+        let mut loaded = Loaded::default();
+        let mut ids: Vec<SlotId> = locks.slots.clone();
+        for booking in &locks.bookings {
+            if let Some(slot) = self.slots.iter().find(|s| s.booking(*booking).is_some()) {
+                loaded.booking_slots.push((*booking, slot.id()));
+                ids.push(slot.id());
+            }
+        }
+        loaded.slots = self.slots.iter().filter(|s| ids.contains(&s.id())).cloned().collect();
+        for lock in &locks.schedules {
+            let open = self
+                .slots
+                .iter()
+                .filter(|s| s.teacher() == lock.teacher && s.window().start() < lock.to && s.window().end() > lock.from)
+                .cloned()
+                .collect();
+            loaded.schedules.push((lock.teacher, open));
+        }
+        loaded.policies = self.policies.clone();
+        loaded.credits = self
+            .credits
+            .iter()
+            .filter(|c| locks.credits.contains(&c.id()) || locks.student_credits.contains(&c.student()))
+            .cloned()
+            .collect();
+        loaded
+    }
+}
+
+/// Expects one unit of work and runs its decision on what `world` holds for
+/// its lock set, the way a real store does (without saving anything).
+pub(crate) fn expect_unit(store: &mut MockStore, world: World) {
+    store.expect_execute().times(1).returning(move |locks, _, decide| {
+        let mut unit = Unit::new(world.load(&locks));
+        decide(&mut unit)?;
+        Ok(unit)
+    });
 }
 
 /// A store failure.

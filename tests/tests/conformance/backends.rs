@@ -5,13 +5,16 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tutorbook_memory::MemoryStore;
 use tutorbook_ports::effects::{CalendarStore, ReminderStore};
-use tutorbook_ports::{BookingStore, Outbox, PackageStore, PolicyStore, PricingStore, ReportStore, ReviewStore};
+use tutorbook_ports::{
+    BookingStore, Outbox, PackageStore, PolicyStore, PricingStore, ReportStore, ReviewStore, UnitOfWork,
+};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
 /// Everything a conformance scenario needs from a store.
 pub trait Store:
     BookingStore
+    + UnitOfWork
     + PolicyStore
     + ReviewStore
     + ReportStore

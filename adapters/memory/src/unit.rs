@@ -1,0 +1,205 @@
+//! The unit of work in memory: under the one state lock, load what the lock
+//! set names, run the decision on copies, check every changed slot the way a
+//! SQL store's constraints would, and only then write the copies back. A
+//! refusal, or a failed check, leaves the state untouched.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tutorbook_domain::{PaymentTarget, Slot, UserId};
+use tutorbook_ports::{Changes, Decision, Error, Loaded, LoadedPackage, LockSet, Result, Unit, UnitOfWork};
+
+use crate::MemoryStore;
+use crate::packages::StoredPackage;
+use crate::store::State;
+
+#[async_trait]
+impl UnitOfWork for MemoryStore {
+    async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit> {
+        let mut state = self.lock();
+        let mut unit = Unit::new(state.load(&locks));
+        decide(&mut unit)?;
+        let changes = unit.changes();
+        state.check(&changes)?;
+        state.apply(&changes, now);
+        drop(changes);
+        Ok(unit)
+    }
+}
+
+impl State {
+    /// Everything `locks` names that exists (the lock is the state mutex itself).
+    fn load(&self, locks: &LockSet) -> Loaded {
+        let mut loaded = Loaded::default();
+        let mut slot_ids = locks.slots.clone();
+        let mut teachers: Vec<UserId> = Vec::new();
+        for booking in &locks.bookings {
+            if let Some(slot) = self.booking_slots.get(booking) {
+                loaded.booking_slots.push((*booking, *slot));
+                slot_ids.push(*slot);
+            }
+        }
+        let mut schedules: Vec<(UserId, OffsetDateTime, OffsetDateTime)> =
+            locks.schedules.iter().map(|s| (s.teacher, s.from, s.to)).collect();
+        for (package, from, to) in &locks.package_schedules {
+            if let Some(stored) = self.packages.packages.get(package) {
+                schedules.push((stored.package.teacher(), *from, *to));
+            }
+        }
+        for (teacher, from, to) in schedules {
+            loaded
+                .schedules
+                .push((teacher, self.open_slots_of(teacher, (from, to), &[])));
+            teachers.push(teacher);
+        }
+        for id in &locks.packages {
+            if let Some(stored) = self.packages.packages.get(id) {
+                slot_ids.extend(stored.slots.iter().copied());
+                let mut enrolled: Vec<_> = self
+                    .packages
+                    .enrollments
+                    .values()
+                    .filter(|e| e.package() == *id)
+                    .collect();
+                enrolled.sort_by_key(|e| (e.created_at(), e.id()));
+                loaded.packages.push(LoadedPackage {
+                    package: stored.package.clone(),
+                    sessions: stored.slots.clone(),
+                    enrolled: enrolled.iter().map(|e| e.student()).collect(),
+                    creation_key: stored.creation_key.clone(),
+                });
+            }
+        }
+        for id in &locks.enrollments {
+            if let Some(enrollment) = self.packages.enrollments.get(id) {
+                loaded.enrollments.push(enrollment.clone());
+                if let Some(payment) = self
+                    .packages
+                    .enrollment_payments
+                    .get(id)
+                    .and_then(|p| self.packages.payments.get(p))
+                {
+                    loaded.payments.push(payment.clone());
+                }
+                loaded.refunds.extend(self.packages.refunds.get(id).cloned());
+            }
+        }
+        loaded.payments.extend(
+            locks
+                .payments
+                .iter()
+                .filter_map(|id| self.packages.payments.get(id).cloned()),
+        );
+        for student in &locks.student_credits {
+            loaded.credits.extend(self.credits_of(*student));
+        }
+        loaded
+            .credits
+            .extend(locks.credits.iter().filter_map(|id| self.credits.get(id).cloned()));
+        for booking in &locks.booking_payments {
+            loaded
+                .booking_payments
+                .push((*booking, self.booking_payments(*booking)));
+        }
+        if let Some((teacher, key)) = &locks.package_key {
+            loaded.keyed_package = self
+                .packages
+                .packages
+                .values()
+                .find(|p| p.package.teacher() == *teacher && p.creation_key.as_ref() == Some(key))
+                .map(|p| p.package.id());
+        }
+        slot_ids.sort();
+        slot_ids.dedup();
+        loaded.slots = slot_ids.iter().filter_map(|id| self.slots.get(id).cloned()).collect();
+        teachers.extend(loaded.slots.iter().map(Slot::teacher));
+        teachers.extend(loaded.packages.iter().map(|p| p.package.teacher()));
+        teachers.sort();
+        teachers.dedup();
+        loaded.policies = teachers
+            .into_iter()
+            .filter_map(|t| self.policies.get(&t).map(|p| (t, *p)))
+            .collect();
+        loaded
+    }
+
+    /// What a SQL store's constraints would refuse: broken seat counts, two
+    /// active bookings of one student, a reused id.
+    fn check(&self, changes: &Changes<'_>) -> Result<()> {
+        for slot in &changes.new_slots {
+            if self.slots.contains_key(&slot.id()) {
+                return Err(Error::Storage(format!("slot {} already exists", slot.id())));
+            }
+            slot.check_invariants()?;
+        }
+        for (_, slot) in &changes.changed_slots {
+            slot.check_invariants()?;
+        }
+        for package in &changes.new_packages {
+            if self.packages.packages.contains_key(&package.package.id()) {
+                return Err(Error::Storage(format!(
+                    "package {} already exists",
+                    package.package.id()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes checked changes (see [`State::check`]).
+    fn apply(&mut self, changes: &Changes<'_>, now: OffsetDateTime) {
+        for (id, slots) in changes.deleted_packages.iter().chain(&changes.replaced_sessions) {
+            for slot in slots {
+                self.remove_slot(*slot);
+            }
+            if changes.deleted_packages.iter().any(|(deleted, _)| deleted == id) {
+                self.packages.packages.remove(id);
+            }
+        }
+        for package in &changes.new_packages {
+            self.packages.packages.insert(
+                package.package.id(),
+                StoredPackage {
+                    package: package.package.clone(),
+                    slots: package.sessions.clone(),
+                    creation_key: package.creation_key.clone(),
+                },
+            );
+        }
+        for package in &changes.changed_packages {
+            if let Some(stored) = self.packages.packages.get_mut(&package.id()) {
+                stored.package = (*package).clone();
+            }
+        }
+        for (id, sessions) in &changes.new_sessions {
+            if let Some(stored) = self.packages.packages.get_mut(id) {
+                stored.slots = sessions.to_vec();
+            }
+        }
+        for (_, enrollment) in &changes.enrollments {
+            self.packages.enrollments.insert(enrollment.id(), (*enrollment).clone());
+        }
+        for slot in changes
+            .new_slots
+            .iter()
+            .chain(changes.changed_slots.iter().map(|(_, s)| s))
+        {
+            for booking in slot.bookings() {
+                self.booking_slots.insert(booking.id(), slot.id());
+            }
+            self.slots.insert(slot.id(), (*slot).clone());
+        }
+        for (_, payment) in &changes.payments {
+            if let PaymentTarget::Enrollment(enrollment) = payment.target() {
+                self.packages.enrollment_payments.insert(enrollment, payment.id());
+            }
+            self.packages.payments.insert(payment.id(), (*payment).clone());
+        }
+        for refund in &changes.new_refunds {
+            self.packages.refunds.insert(refund.enrollment, (*refund).clone());
+        }
+        for credit in &changes.credits {
+            self.credits.insert(credit.id(), (*credit).clone());
+        }
+        self.record(changes.audit, changes.events, now);
+    }
+}

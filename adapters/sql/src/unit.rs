@@ -1,0 +1,179 @@
+//! The unit of work over SQL: one transaction that resolves what a
+//! [`LockSet`] names, takes the locks in the documented order, loads the
+//! unit, runs the decision and saves [`Unit::changes`] with the audit and
+//! outbox rows. Every command of every port runs through [`execute_in`].
+//!
+//! Lock order (the same for every command, so none can deadlock):
+//! teachers (Postgres advisory locks) → packages → payments → credits →
+//! slots, each kind in ascending id order (`Locks`). Reads that only find out
+//! *what* to lock (a booking's slot, a package's teacher, an enrollment's
+//! payment, a student's credits) come first, unlocked: those links never
+//! change once written. Everything the decision sees is read after the last
+//! lock, so it is one consistent state.
+
+use diesel_async::AsyncConnection;
+use time::OffsetDateTime;
+use tutorbook_domain::{Refund, Slot, SlotId, UserId};
+use tutorbook_ports::{Decision, Error, Loaded, LockSet, ScheduleLock, Unit};
+
+use crate::conn::OPEN;
+use crate::error::TxError;
+use crate::packages::PackageQueries;
+
+/// Runs one unit of work on `c`, which is already inside a transaction.
+pub(crate) async fn execute_in<C: PackageQueries + AsyncConnection>(
+    c: &mut C,
+    locks: LockSet,
+    now: OffsetDateTime,
+    decide: Decision,
+) -> Result<Unit, TxError> {
+    let mut loaded = Loaded::default();
+
+    // 1. What to lock.
+    let mut slot_ids: Vec<SlotId> = locks.slots.clone();
+    for booking in &locks.bookings {
+        if let Some(slot) = c.slot_id_of_booking(*booking).await? {
+            loaded.booking_slots.push((*booking, slot));
+            slot_ids.push(slot);
+        }
+    }
+    let mut schedules: Vec<ScheduleLock> = locks.schedules.clone();
+    for (package, from, to) in &locks.package_schedules {
+        if let Some(parts) = c.load_package_parts(*package).await? {
+            schedules.push(ScheduleLock {
+                teacher: parts.package.teacher(),
+                from: *from,
+                to: *to,
+            });
+        }
+    }
+    let mut payment_ids = locks.payments.clone();
+    for enrollment in &locks.enrollments {
+        if let Some(view) = c.load_enrollment(*enrollment).await? {
+            payment_ids.push(view.payment.id());
+        }
+    }
+    let mut credit_ids = locks.credits.clone();
+    for student in &locks.student_credits {
+        credit_ids.extend(c.credits_of_student(*student).await?.iter().map(|credit| credit.id()));
+    }
+
+    // 2. The locks, in order.
+    let mut teachers: Vec<UserId> = schedules.iter().map(|s| s.teacher).collect();
+    sorted(&mut teachers);
+    for teacher in &teachers {
+        c.lock_teacher(*teacher).await?;
+    }
+    let mut package_ids = locks.packages.clone();
+    sorted(&mut package_ids);
+    c.lock_packages(&package_ids).await?;
+    // A package's sessions change only under its lock: read them now.
+    for id in &package_ids {
+        if let Some(parts) = c.load_package_parts(*id).await? {
+            slot_ids.extend(parts.sessions.iter().copied());
+            teachers.push(parts.package.teacher());
+            loaded.packages.push(parts);
+        }
+    }
+    sorted(&mut payment_ids);
+    c.lock_payments(&payment_ids).await?;
+    sorted(&mut credit_ids);
+    c.lock_credits(&credit_ids).await?;
+    sorted(&mut slot_ids);
+    c.lock_slots(&slot_ids).await?;
+
+    // 3. The unit, read under the locks.
+    loaded.slots = c.load_slots(&slot_ids).await?;
+    for schedule in &schedules {
+        let open = c
+            .load_slots_between(Some(schedule.teacher), schedule.from, schedule.to, OPEN, true, i64::MAX)
+            .await?;
+        loaded.schedules.push((schedule.teacher, open));
+    }
+    teachers.extend(loaded.slots.iter().map(Slot::teacher));
+    sorted(&mut teachers);
+    loaded.policies = c.load_policies(&teachers).await?;
+    loaded.credits = c.load_credits(&credit_ids).await?;
+    for enrollment in &locks.enrollments {
+        if let Some(view) = c.load_enrollment(*enrollment).await? {
+            loaded.enrollments.push(view.enrollment);
+            loaded
+                .refunds
+                .extend(c.refund_by_key(&Refund::key_for(*enrollment)).await?);
+        }
+    }
+    for payment in &payment_ids {
+        loaded.payments.extend(c.load_payment(*payment).await?);
+    }
+    for booking in &locks.booking_payments {
+        loaded
+            .booking_payments
+            .push((*booking, c.payments_of_booking(*booking).await?));
+    }
+    if let Some((teacher, key)) = &locks.package_key {
+        loaded.keyed_package = c.package_by_key(*teacher, key).await?;
+    }
+
+    // 4. The decision.
+    let mut unit = Unit::new(loaded);
+    decide(&mut unit)?;
+
+    // 5. What it changed.
+    save(c, &unit, now).await?;
+    Ok(unit)
+}
+
+/// Writes [`Unit::changes`] top to bottom (the order respects the foreign keys).
+async fn save<C: PackageQueries>(c: &mut C, unit: &Unit, now: OffsetDateTime) -> Result<(), TxError> {
+    let changes = unit.changes();
+    for (package, slots) in &changes.deleted_packages {
+        c.delete_sessions(*package, slots).await?;
+        c.delete_package(*package).await?;
+    }
+    for (package, slots) in &changes.replaced_sessions {
+        c.delete_sessions(*package, slots).await?;
+    }
+    for package in &changes.new_packages {
+        c.insert_package(&package.package, package.creation_key.clone(), now)
+            .await?;
+    }
+    for package in &changes.changed_packages {
+        c.update_package(package).await?;
+    }
+    for (insert, enrollment) in &changes.enrollments {
+        c.save_enrollment(enrollment, *insert).await?;
+    }
+    for slot in &changes.new_slots {
+        c.insert_slot(slot, &unit.policy_for(slot)).await?;
+        if !slot.bookings().is_empty() {
+            c.save_slot(None, slot).await?;
+        }
+    }
+    for (before, after) in &changes.changed_slots {
+        c.save_slot(Some(before), after).await?;
+    }
+    for (package, sessions) in &changes.new_sessions {
+        let slots = sessions
+            .iter()
+            .map(|id| unit.slot(*id))
+            .collect::<Result<Vec<&Slot>, _>>()
+            .map_err(|_| Error::Storage("a package session without its slot".into()))?;
+        c.insert_sessions(*package, &slots).await?;
+    }
+    for (insert, payment) in &changes.payments {
+        c.save_payment(payment, *insert).await?;
+    }
+    for refund in &changes.new_refunds {
+        c.insert_refund(refund).await?;
+    }
+    for credit in &changes.credits {
+        c.save_credit(credit).await?;
+    }
+    c.save_history(changes.audit, changes.events, now).await
+}
+
+/// Sorts and removes duplicates: the order locks are taken in.
+fn sorted<T: Ord>(ids: &mut Vec<T>) {
+    ids.sort();
+    ids.dedup();
+}
