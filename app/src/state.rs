@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tutorbook_domain::PlatformSettings;
-use tutorbook_ports::{Bookings, Feedback, Packages, PaymentSettings, SystemClock, UuidV7};
+use tutorbook_ports::{Bookings, Claim, Feedback, Packages, PaymentSettings, SystemClock, UuidV7};
 use tutorbook_sql::SqlStore;
 
 use crate::auth::Auth;
@@ -45,6 +45,16 @@ impl AppState {
             store,
             auth: Arc::new(auth),
             metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    /// The same state with the command use cases running under `claim`, an
+    /// `Idempotency-Key` (see `http::idempotency`).
+    pub fn keyed(&self, claim: Claim) -> Self {
+        Self {
+            bookings: self.bookings.keyed(Some(claim.clone())),
+            packages: self.packages.keyed(Some(claim)),
+            ..self.clone()
         }
     }
 

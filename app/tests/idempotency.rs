@@ -1,9 +1,11 @@
 //! `Idempotency-Key` over HTTP: replays, refusals of reuse, scoping per user,
-//! released keys, and concurrent retries that run the command once.
+//! a retry after the service stopped between commit and answer, and
+//! concurrent retries that run the command once.
 
 use serde_json::json;
-use tutorbook_domain::UserId;
-use tutorbook_ports::{IdempotencyStore, Reservation};
+use tutorbook_app::http::idempotency::fingerprint;
+use tutorbook_domain::{Actor, SlotId, UserId};
+use tutorbook_ports::{Claim, IdempotencyStore};
 
 mod common;
 
@@ -96,28 +98,59 @@ async fn refusals_replay_but_answers_about_the_caller_release_the_key() {
 }
 
 #[tokio::test]
-async fn a_retry_while_the_first_request_runs_is_told_to_wait() {
+async fn a_retry_after_the_service_stopped_between_commit_and_answer_gets_the_first_booking() {
     let api = common::api().await;
     let (teacher, _) = api.user("t", "teacher").await;
     let (student, student_id) = api.user("s", "student").await;
     let slot = api.open_slot(&teacher, 48, 4).await;
     let path = format!("/api/v1/slots/{slot}/bookings");
-    let fingerprint =
-        tutorbook_app::http::idempotency::fingerprint(&poem::http::Method::POST, &path.parse().unwrap(), b"{}");
-    let user = UserId::from_uuid(student_id.parse().unwrap());
-    let now = time::OffsetDateTime::now_utc();
-    assert_eq!(
-        api.state.store.reserve(user, "busy", &fingerprint, now).await.unwrap(),
-        Reservation::Reserved
-    );
-    api.post_keyed(&format!("/slots/{slot}/bookings"), Some(&student), "busy", json!({}))
+    let claim = Claim {
+        user: UserId::from_uuid(student_id.parse().unwrap()),
+        key: "lost-answer".into(),
+        fingerprint: fingerprint(&poem::http::Method::POST, &path.parse().unwrap(), b"{}"),
+    };
+    // What the first request did before the service stopped: the command
+    // committed under the key, and no response was ever sent or kept.
+    let committed = api
+        .state
+        .keyed(claim.clone())
+        .bookings
+        .request(&Actor::student(claim.user), SlotId::from_uuid(slot.parse().unwrap()))
         .await
-        .refused(409, "idempotency_key_in_flight");
+        .unwrap();
     assert_eq!(
-        api.get("/me/bookings", Some(&student)).await.body["items"],
-        json!([]),
-        "nothing ran"
+        api.state
+            .store
+            .record(claim.user, &claim.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .response,
+        None
     );
+
+    let retry = api
+        .post_keyed(
+            &format!("/slots/{slot}/bookings"),
+            Some(&student),
+            "lost-answer",
+            json!({}),
+        )
+        .await;
+
+    assert_eq!(retry.ok(201)["id"], committed.id().to_string(), "the first booking");
+    let mine = api.get("/me/bookings", Some(&student)).await;
+    assert_eq!(mine.ok(200)["items"].as_array().unwrap().len(), 1, "booked once");
+    let again = api
+        .post_keyed(
+            &format!("/slots/{slot}/bookings"),
+            Some(&student),
+            "lost-answer",
+            json!({}),
+        )
+        .await;
+    assert_eq!((again.status, &again.body), (retry.status, &retry.body));
+    assert_eq!(again.headers.get("idempotency-replayed").unwrap(), "true");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -137,15 +170,11 @@ async fn concurrent_retries_run_the_command_once() {
             })
         })
         .collect();
-    let mut created = 0;
     for task in tasks {
-        match task.await.unwrap() {
-            (201, _) => created += 1,
-            (409, Some(code)) => assert_eq!(code, "idempotency_key_in_flight"),
-            other => panic!("unexpected answer {other:?}"),
-        }
+        // The store decides the copies one after the other: the first books,
+        // the others find its answer.
+        assert_eq!(task.await.unwrap(), (201, None));
     }
-    assert!(created >= 1, "the first request and replays answer 201");
     let mine = api.get("/me/bookings", Some(&student)).await;
     assert_eq!(
         mine.ok(200)["items"].as_array().unwrap().len(),

@@ -101,7 +101,7 @@ pub enum PaymentTarget {
 }
 
 /// A payment, with what has been refunded of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     id: PaymentId,
     target: PaymentTarget,

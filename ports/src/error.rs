@@ -15,6 +15,9 @@ pub enum Error {
     /// may be retried; the store guarantees nothing half-done was kept.
     #[error("storage failure: {0}")]
     Storage(String),
+    /// The `Idempotency-Key` was already used for another request; nothing changed.
+    #[error("this Idempotency-Key was used for another request; use a new key for a new request")]
+    KeyReused,
 }
 
 impl Error {
@@ -23,6 +26,7 @@ impl Error {
         match self {
             Self::Domain(e) => e.code(),
             Self::Storage(_) => "storage_unavailable",
+            Self::KeyReused => "idempotency_key_reused",
         }
     }
 
@@ -30,7 +34,7 @@ impl Error {
     pub fn domain(&self) -> Option<&DomainError> {
         match self {
             Self::Domain(e) => Some(e),
-            Self::Storage(_) => None,
+            Self::Storage(_) | Self::KeyReused => None,
         }
     }
 

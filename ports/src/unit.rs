@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, BookingId, BookingPolicy, CoursePackage, CreditId, DomainError, DomainEvent, DomainResult, Enrollment,
@@ -22,7 +24,7 @@ use tutorbook_domain::{
     Refund, Slot, SlotId, UserId,
 };
 
-use crate::{Error, Result};
+use crate::{Claim, Error, Result};
 
 /// A teacher's schedule to lock and load: every open slot of `teacher`
 /// overlapping `[from, to)`.
@@ -77,6 +79,11 @@ pub struct LockSet {
     pub booking_payments: Vec<BookingId>,
     /// A package a teacher created with this creation key, if any.
     pub package_key: Option<(UserId, String)>,
+    /// The `Idempotency-Key` the command runs under. Taken before any other
+    /// lock: when the key already holds an answer, the store returns it
+    /// without deciding again; otherwise the answer is stored with the key in
+    /// the command's transaction.
+    pub claim: Option<Claim>,
 }
 
 impl LockSet {
@@ -158,6 +165,12 @@ impl LockSet {
         self.package_key = Some((teacher, key));
         self
     }
+
+    /// Runs the command under an `Idempotency-Key`, when there is one.
+    pub fn claim(mut self, claim: Option<Claim>) -> Self {
+        self.claim = claim;
+        self
+    }
 }
 
 /// The range in which another slot of a teacher could collide with
@@ -207,7 +220,10 @@ pub struct Unit {
     audit: Vec<AuditEntry>,
     events: Vec<DomainEvent>,
     booking: Option<BookingId>,
+    claimed: bool,
+    replay: Option<String>,
     answer: Option<Box<dyn Any + Send + Sync>>,
+    answer_json: Option<String>,
 }
 
 impl fmt::Debug for Unit {
@@ -245,11 +261,20 @@ pub struct Loaded {
     pub booking_payments: Vec<(BookingId, Vec<Payment>)>,
     /// The package found by [`LockSet::package_key`].
     pub keyed_package: Option<PackageId>,
+    /// The answer the claim's key already holds: the command ran before, the
+    /// decision is not run again and nothing is written.
+    pub replay: Option<String>,
 }
 
 impl Unit {
-    /// A unit over what a store loaded.
+    /// A unit over what a store loaded for a command without a key.
     pub fn new(loaded: Loaded) -> Self {
+        Self::for_claim(loaded, false)
+    }
+
+    /// A unit over what a store loaded; `claimed` when the command runs under
+    /// an `Idempotency-Key`, whose answer the store must keep.
+    pub fn for_claim(loaded: Loaded, claimed: bool) -> Self {
         let state = State {
             slots: loaded.slots.into_iter().map(|s| (s.id(), s)).collect(),
             credits: loaded.credits.into_iter().map(|c| (c.id(), c)).collect(),
@@ -269,8 +294,22 @@ impl Unit {
             audit: Vec::new(),
             events: Vec::new(),
             booking: None,
+            claimed,
+            replay: loaded.replay,
             answer: None,
+            answer_json: None,
         }
+    }
+
+    /// The stored answer of a command that already ran under the claim's key:
+    /// the store must not run the decision.
+    pub fn replayed(&self) -> Option<&str> {
+        self.replay.as_deref()
+    }
+
+    /// The decision's answer as JSON, for the store to keep with the claim.
+    pub fn answer_json(&self) -> Option<&str> {
+        self.answer_json.as_deref()
     }
 
     // ----- reading -----
@@ -672,11 +711,13 @@ pub trait UnitOfWork: Send + Sync {
     async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit>;
 }
 
-/// Runs `decide` as a unit of work on `store` and returns its answer.
+/// Runs `decide` as a unit of work on `store` and returns its answer. Under
+/// a claim (see [`LockSet::claim`]) the answer is kept as JSON with the key,
+/// and a retry gets it back from there.
 pub async fn execute<S, R, F>(store: &S, locks: LockSet, now: OffsetDateTime, decide: F) -> Result<R>
 where
     S: UnitOfWork + ?Sized,
-    R: Send + Sync + 'static,
+    R: Serialize + DeserializeOwned + Send + Sync + 'static,
     F: FnOnce(&mut Unit) -> DomainResult<R> + Send + 'static,
 {
     let mut unit = store
@@ -685,11 +726,20 @@ where
             now,
             Box::new(move |unit| {
                 let answer = decide(unit)?;
+                if unit.claimed {
+                    // Domain answers always serialise; a store refuses to
+                    // commit a claimed command without its answer.
+                    unit.answer_json = serde_json::to_string(&answer).ok();
+                }
                 unit.set_answer(Box::new(answer));
                 Ok(())
             }),
         )
         .await?;
+    if let Some(stored) = unit.replayed() {
+        return serde_json::from_str(stored)
+            .map_err(|e| Error::Storage(format!("an idempotency key holds an unreadable answer: {e}")));
+    }
     unit.answer
         .take()
         .and_then(|a| a.downcast::<R>().ok())

@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{PaymentTarget, Slot, UserId};
-use tutorbook_ports::{Changes, Decision, Error, Loaded, LoadedPackage, LockSet, Result, Unit, UnitOfWork};
+use tutorbook_ports::{
+    Changes, Decision, Error, IdempotencyRecord, Loaded, LoadedPackage, LockSet, Result, Unit, UnitOfWork,
+};
 
 use crate::MemoryStore;
 use crate::packages::StoredPackage;
@@ -15,13 +17,49 @@ use crate::store::State;
 #[async_trait]
 impl UnitOfWork for MemoryStore {
     async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit> {
+        // The booking state, then the accounts (where the keys live): the
+        // only place both are held, always in this order.
         let mut state = self.lock();
-        let mut unit = Unit::new(state.load(&locks));
+        let mut accounts = self.accounts();
+        if let Some(claim) = &locks.claim
+            && let Some(record) = accounts.keys.get(&(claim.user, claim.key.clone()))
+        {
+            if record.fingerprint != claim.fingerprint {
+                return Err(Error::KeyReused);
+            }
+            if let Some(answer) = &record.answer {
+                let replay = Loaded {
+                    replay: Some(answer.clone()),
+                    ..Loaded::default()
+                };
+                return Ok(Unit::for_claim(replay, true));
+            }
+        }
+        let mut unit = Unit::for_claim(state.load(&locks), locks.claim.is_some());
         decide(&mut unit)?;
+        let answer =
+            match &locks.claim {
+                Some(_) => Some(unit.answer_json().map(str::to_owned).ok_or_else(|| {
+                    Error::Storage("a command under an idempotency key gave no answer to keep".into())
+                })?),
+                None => None,
+            };
         let changes = unit.changes();
         state.check(&changes)?;
         state.apply(&changes, now);
         drop(changes);
+        if let (Some(claim), Some(answer)) = (&locks.claim, answer) {
+            let record = accounts
+                .keys
+                .entry((claim.user, claim.key.clone()))
+                .or_insert_with(|| IdempotencyRecord {
+                    fingerprint: claim.fingerprint.clone(),
+                    answer: None,
+                    response: None,
+                    created_at: now,
+                });
+            record.answer = Some(answer);
+        }
         Ok(unit)
     }
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{Consent, ConsentDocument, Role, UserId};
 use tutorbook_ports::{
-    Contact, Directory, Error, IdempotencyRecord, IdempotencyStore, ProfileUpdate, Reservation, Result, StoredResponse,
-    User, UserStore,
+    Claim, Contact, Directory, Error, IdempotencyRecord, IdempotencyStore, ProfileUpdate, Result, StoredResponse, User,
+    UserStore,
 };
 
 use crate::MemoryStore;
@@ -20,11 +20,11 @@ pub(crate) struct Accounts {
     users: BTreeMap<UserId, User>,
     subjects: HashMap<String, UserId>,
     consents: HashMap<(UserId, ConsentDocument), Consent>,
-    keys: HashMap<(UserId, String), IdempotencyRecord>,
+    pub(crate) keys: HashMap<(UserId, String), IdempotencyRecord>,
 }
 
 impl MemoryStore {
-    fn accounts(&self) -> MutexGuard<'_, Accounts> {
+    pub(crate) fn accounts(&self) -> MutexGuard<'_, Accounts> {
         // Every change below is a single insert or field write: a poisoned
         // lock cannot hide a half-made change.
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
@@ -143,37 +143,23 @@ pub(crate) fn contact_of(user: &User) -> Contact {
 
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
-    async fn reserve(&self, user: UserId, key: &str, fingerprint: &str, now: OffsetDateTime) -> Result<Reservation> {
-        let mut accounts = self.accounts();
-        if let Some(existing) = accounts.keys.get(&(user, key.to_owned())) {
-            return Ok(Reservation::Existing(existing.clone()));
-        }
-        accounts.keys.insert(
-            (user, key.to_owned()),
-            IdempotencyRecord {
-                fingerprint: fingerprint.to_owned(),
-                response: None,
-                created_at: now,
-            },
-        );
-        Ok(Reservation::Reserved)
+    async fn record(&self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {
+        Ok(self.accounts().keys.get(&(user, key.to_owned())).cloned())
     }
 
-    async fn complete(&self, user: UserId, key: &str, response: StoredResponse) -> Result<()> {
+    async fn complete(&self, claim: &Claim, now: OffsetDateTime, response: StoredResponse) -> Result<()> {
         let mut accounts = self.accounts();
         let record = accounts
             .keys
-            .get_mut(&(user, key.to_owned()))
-            .ok_or_else(|| Error::not_found("idempotency_key"))?;
-        record.response = Some(response);
-        Ok(())
-    }
-
-    async fn release(&self, user: UserId, key: &str) -> Result<()> {
-        let mut accounts = self.accounts();
-        let k = (user, key.to_owned());
-        if accounts.keys.get(&k).is_some_and(|r| r.response.is_none()) {
-            accounts.keys.remove(&k);
+            .entry((claim.user, claim.key.clone()))
+            .or_insert_with(|| IdempotencyRecord {
+                fingerprint: claim.fingerprint.clone(),
+                answer: None,
+                response: None,
+                created_at: now,
+            });
+        if record.fingerprint == claim.fingerprint {
+            record.response = Some(response);
         }
         Ok(())
     }

@@ -336,5 +336,6 @@ diesel::table! {
         content_type -> Nullable<Text>,
         body -> Nullable<Binary>,
         created_at -> SqlInstant,
+        answer -> Nullable<Text>,
     }
 }

@@ -363,7 +363,7 @@ impl ReminderStore for SqlStore {
 use crate::users::{KeyRow, UserQueries};
 use tutorbook_domain::{Consent, Role};
 use tutorbook_ports::{
-    Contact, Directory, IdempotencyStore, ProfileUpdate, Reservation, StoredResponse, User, UserStore,
+    Claim, Contact, Directory, IdempotencyRecord, IdempotencyStore, ProfileUpdate, StoredResponse, User, UserStore,
 };
 
 #[async_trait]
@@ -440,41 +440,20 @@ impl Directory for SqlStore {
 
 #[async_trait]
 impl IdempotencyStore for SqlStore {
-    async fn reserve(&self, user: UserId, key: &str, fingerprint: &str, now: OffsetDateTime) -> Result<Reservation> {
-        let row = KeyRow {
-            user_id: user.into(),
-            key: key.to_owned(),
-            fingerprint: fingerprint.to_owned(),
-            status: None,
-            content_type: None,
-            body: None,
-            created_at: crate::types::DbInstant(now),
-        };
-        write!(self, |c| {
-            // The insert is the reservation: of two concurrent ones the
-            // primary key lets exactly one through.
-            if c.insert_key_if_new(&row).await? == 1 {
-                return Ok(Reservation::Reserved);
-            }
-            let existing = c
-                .load_key(user, key)
-                .await?
-                .ok_or_else(|| Error::Storage("idempotency key vanished after a conflicting insert".into()))?;
-            Ok(Reservation::Existing(existing))
-        })
+    async fn record(&self, user: UserId, key: &str) -> Result<Option<IdempotencyRecord>> {
+        read!(self, |c| c.load_key(user, key).await.map_err(Error::from))
     }
 
-    async fn complete(&self, user: UserId, key: &str, response: StoredResponse) -> Result<()> {
+    async fn complete(&self, claim: &Claim, now: OffsetDateTime, response: StoredResponse) -> Result<()> {
+        let row = KeyRow::new(claim, now, None, Some(&response));
         write!(self, |c| {
-            if c.store_key_response(user, key, &response).await? == 0 {
-                return Err(Error::not_found("idempotency_key").into());
+            // A command's transaction may have created the key with its
+            // answer; otherwise (a refusal) the response alone is the record.
+            if c.insert_key_if_new(&row).await? == 0 {
+                c.store_key_response(claim, &response).await?;
             }
             Ok(())
         })
-    }
-
-    async fn release(&self, user: UserId, key: &str) -> Result<()> {
-        write!(self, |c| c.delete_pending_key(user, key).await)
     }
 
     async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64> {

@@ -19,15 +19,35 @@ use tutorbook_ports::{Decision, Error, Loaded, LockSet, ScheduleLock, Unit};
 use crate::conn::OPEN;
 use crate::error::TxError;
 use crate::packages::PackageQueries;
+use crate::users::{KeyRow, UserQueries};
 
 /// Runs one unit of work on `c`, which is already inside a transaction.
-pub(crate) async fn execute_in<C: PackageQueries + AsyncConnection>(
+pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection>(
     c: &mut C,
     locks: LockSet,
     now: OffsetDateTime,
     decide: Decision,
 ) -> Result<Unit, TxError> {
     let mut loaded = Loaded::default();
+
+    // 0. The Idempotency-Key, before any other lock. The insert is the lock:
+    //    a concurrent command with the same key waits for this transaction
+    //    and then finds its answer.
+    if let Some(claim) = &locks.claim
+        && c.insert_key_if_new(&KeyRow::new(claim, now, None, None)).await? == 0
+    {
+        let record = c
+            .load_key(claim.user, &claim.key)
+            .await?
+            .ok_or_else(|| Error::Storage("an idempotency key vanished after a conflicting insert".into()))?;
+        if record.fingerprint != claim.fingerprint {
+            return Err(Error::KeyReused.into());
+        }
+        if let Some(answer) = record.answer {
+            loaded.replay = Some(answer);
+            return Ok(Unit::for_claim(loaded, true));
+        }
+    }
 
     // 1. What to lock.
     let mut slot_ids: Vec<SlotId> = locks.slots.clone();
@@ -115,11 +135,17 @@ pub(crate) async fn execute_in<C: PackageQueries + AsyncConnection>(
     }
 
     // 4. The decision.
-    let mut unit = Unit::new(loaded);
+    let mut unit = Unit::for_claim(loaded, locks.claim.is_some());
     decide(&mut unit)?;
 
-    // 5. What it changed.
+    // 5. What it changed, and the answer with its key.
     save(c, &unit, now).await?;
+    if let Some(claim) = &locks.claim {
+        let answer = unit
+            .answer_json()
+            .ok_or_else(|| Error::Storage("a command under an idempotency key gave no answer to keep".into()))?;
+        c.store_key_answer(claim, answer).await?;
+    }
     Ok(unit)
 }
 

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use diesel::prelude::*;
 use tutorbook_domain::{Consent, ConsentDocument, Locale, Role, UserId, Zone};
-use tutorbook_ports::{Error, IdempotencyRecord, ProfileUpdate, StoredResponse, User};
+use tutorbook_ports::{Claim, Error, IdempotencyRecord, ProfileUpdate, StoredResponse, User};
 
 use crate::error::TxError;
 use crate::rows::corrupt;
@@ -102,9 +102,29 @@ pub(crate) struct KeyRow {
     pub content_type: Option<String>,
     pub body: Option<Vec<u8>>,
     pub created_at: DbInstant,
+    pub answer: Option<String>,
 }
 
 impl KeyRow {
+    /// A new row for `claim` used at `now`, holding `answer` or `response`.
+    pub fn new(
+        claim: &Claim,
+        now: time::OffsetDateTime,
+        answer: Option<String>,
+        response: Option<&StoredResponse>,
+    ) -> Self {
+        Self {
+            user_id: claim.user.into(),
+            key: claim.key.clone(),
+            fingerprint: claim.fingerprint.clone(),
+            status: response.map(|r| i32::from(r.status)),
+            content_type: response.map(|r| r.content_type.clone()),
+            body: response.map(|r| r.body.clone()),
+            created_at: DbInstant(now),
+            answer,
+        }
+    }
+
     pub fn into_record(self) -> Result<IdempotencyRecord, Error> {
         let response = match (self.status, self.content_type, self.body) {
             (Some(status), Some(content_type), Some(body)) => Some(StoredResponse {
@@ -117,6 +137,7 @@ impl KeyRow {
         };
         Ok(IdempotencyRecord {
             fingerprint: self.fingerprint,
+            answer: self.answer,
             response,
             created_at: self.created_at.0,
         })
@@ -147,13 +168,14 @@ pub(crate) trait UserQueries: Send {
         user: UserId,
         key: &str,
     ) -> impl Future<Output = Result<Option<IdempotencyRecord>, TxError>> + Send;
+    /// Adds the response sent to a key used by the same request.
     fn store_key_response(
         &mut self,
-        user: UserId,
-        key: &str,
+        claim: &Claim,
         response: &StoredResponse,
     ) -> impl Future<Output = Result<usize, TxError>> + Send;
-    fn delete_pending_key(&mut self, user: UserId, key: &str) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Sets the command's answer of a key.
+    fn store_key_answer(&mut self, claim: &Claim, answer: &str) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn delete_keys_before(
         &mut self,
         cutoff: time::OffsetDateTime,
@@ -277,34 +299,28 @@ macro_rules! impl_user_queries {
                 Ok(row.map(KeyRow::into_record).transpose()?)
             }
 
-            async fn store_key_response(
-                &mut self,
-                user: UserId,
-                key: &str,
-                response: &StoredResponse,
-            ) -> Result<usize, TxError> {
+            async fn store_key_response(&mut self, claim: &Claim, response: &StoredResponse) -> Result<usize, TxError> {
+                Ok(diesel::update(
+                    idempotency_keys::table
+                        .find((DbId::from(claim.user), claim.key.as_str()))
+                        .filter(idempotency_keys::fingerprint.eq(claim.fingerprint.as_str())),
+                )
+                .set((
+                    idempotency_keys::status.eq(Some(i32::from(response.status))),
+                    idempotency_keys::content_type.eq(Some(response.content_type.as_str())),
+                    idempotency_keys::body.eq(Some(response.body.as_slice())),
+                ))
+                .execute(self)
+                .await?)
+            }
+
+            async fn store_key_answer(&mut self, claim: &Claim, answer: &str) -> Result<usize, TxError> {
                 Ok(
-                    diesel::update(idempotency_keys::table.find((DbId::from(user), key)))
-                        .set((
-                            idempotency_keys::status.eq(Some(i32::from(response.status))),
-                            idempotency_keys::content_type.eq(Some(response.content_type.as_str())),
-                            idempotency_keys::body.eq(Some(response.body.as_slice())),
-                        ))
+                    diesel::update(idempotency_keys::table.find((DbId::from(claim.user), claim.key.as_str())))
+                        .set(idempotency_keys::answer.eq(Some(answer)))
                         .execute(self)
                         .await?,
                 )
-            }
-
-            async fn delete_pending_key(&mut self, user: UserId, key: &str) -> Result<(), TxError> {
-                diesel::delete(
-                    idempotency_keys::table
-                        .filter(idempotency_keys::user_id.eq(DbId::from(user)))
-                        .filter(idempotency_keys::key.eq(key))
-                        .filter(idempotency_keys::status.is_null()),
-                )
-                .execute(self)
-                .await?;
-                Ok(())
             }
 
             async fn delete_keys_before(&mut self, cutoff: time::OffsetDateTime) -> Result<usize, TxError> {

@@ -1,19 +1,26 @@
 //! `Idempotency-Key` on POST: a retry with the same key gets the first
 //! answer back and changes nothing more; the same key with another request
-//! (method, path or body) is refused with `idempotency_key_reused`; a retry
-//! while the first request still runs gets `idempotency_key_in_flight`.
+//! (method, path or body) is refused with `idempotency_key_reused`.
 //!
 //! Keys are scoped to the authenticated user. Anonymous requests, sign-ins
-//! and requests without the header pass through untouched. An answer is kept unless it is
-//! about the caller rather than the command (401, 403: sign in or consent,
-//! then retry with the same key) or a server failure (5xx: nothing changed,
-//! retry), in which cases the key is released.
+//! and requests without the header pass through untouched.
+//!
+//! The operation runs with its use cases keyed (`AppState::keyed`): the
+//! command's answer is stored with the key in the command's own transaction
+//! (decision 0015), so a crash between the commit and the
+//! response leaves the answer behind and the retry gets it. Two concurrent
+//! requests with one key are decided one after the other by the store; the
+//! second gets the first one's answer. After the handler, the response sent
+//! is kept with the key as well, so later replays are byte for byte the
+//! first answer, refusals included. A response about the caller rather than
+//! the command (401, 403: sign in or consent, then retry with the same key)
+//! or a server failure (5xx: nothing changed, retry) is not kept.
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use tutorbook_ports::{IdempotencyStore, Reservation, StoredResponse};
+use tutorbook_ports::{Claim, IdempotencyStore, StoredResponse};
 
 use crate::http::problem::Problem;
 use crate::state::AppState;
@@ -66,60 +73,55 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     let Ok(body) = req.take_body().into_bytes_limit(MAX_BODY).await else {
         return Ok(Problem::new("payload_too_large", "a request body may be at most 1 MiB").into_poem_response());
     };
-    let fingerprint = fingerprint(req.method(), req.uri(), &body);
+    let claim = Claim {
+        user: caller.user.id,
+        key,
+        fingerprint: fingerprint(req.method(), req.uri(), &body),
+    };
     req.set_body(Body::from(body));
-    let user = caller.user.id;
-    match state
-        .store
-        .reserve(user, &key, &fingerprint, OffsetDateTime::now_utc())
-        .await
-    {
-        Err(err) => Ok(Problem::from(err).into_poem_response()),
-        Ok(Reservation::Existing(record)) if record.fingerprint != fingerprint => Ok(Problem::new(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for another request; use a new key for a new request",
-        )
-        .into_poem_response()),
-        Ok(Reservation::Existing(record)) => match record.response {
-            None => Ok(Problem::new(
-                "idempotency_key_in_flight",
-                "the first request with this Idempotency-Key is still running; retry shortly",
-            )
-            .into_poem_response()),
-            Some(stored) => Ok(replay(stored)),
-        },
-        Ok(Reservation::Reserved) => {
-            let response = match next.call(req).await {
-                Ok(r) => r.into_response(),
-                Err(e) => e.into_response(),
-            };
-            let status = response.status();
-            if status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                if let Err(err) = state.store.release(user, &key).await {
-                    tracing::warn!(error = %err, "cannot release an idempotency key");
-                }
-                return Ok(response);
-            }
-            let (parts, body) = response.into_parts();
-            let bytes = body.into_vec().await?;
-            let stored = StoredResponse {
-                status: status.as_u16(),
-                content_type: parts
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("application/octet-stream")
-                    .to_owned(),
-                body: bytes.clone(),
-            };
-            if let Err(err) = state.store.complete(user, &key, stored).await {
-                // The command ran; the answer still goes out. A retry will
-                // see the key in flight rather than run the command again.
-                tracing::error!(error = %err, "cannot store the answer of an idempotency key");
-            }
-            Ok(Response::from_parts(parts, Body::from(bytes)))
+    match state.store.record(claim.user, &claim.key).await {
+        Err(err) => return Ok(Problem::from(err).into_poem_response()),
+        Ok(Some(record)) if record.fingerprint != claim.fingerprint => {
+            return Ok(Problem::from(tutorbook_ports::Error::KeyReused).into_poem_response());
         }
+        Ok(Some(record)) => {
+            if let Some(stored) = record.response {
+                return Ok(replay(stored));
+            }
+            // The command committed its answer but its response was never
+            // kept (the service stopped in between): the handler runs, the
+            // store hands back the stored answer, nothing changes again.
+        }
+        Ok(None) => {}
     }
+    // The operation's use cases run their command under the key.
+    req.extensions_mut().insert(state.keyed(claim.clone()));
+    let response = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    let status = response.status();
+    if status.is_server_error() || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = body.into_vec().await?;
+    let stored = StoredResponse {
+        status: status.as_u16(),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+        body: bytes.clone(),
+    };
+    if let Err(err) = state.store.complete(&claim, OffsetDateTime::now_utc(), stored).await {
+        // The command's own answer is already kept with the key (when it
+        // ran one); a retry rebuilds the response from it.
+        tracing::warn!(error = %err, "cannot keep the response of an idempotency key");
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
 /// SHA-256 over method, path with query, and body.

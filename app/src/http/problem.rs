@@ -91,6 +91,7 @@ impl From<tutorbook_ports::Error> for Problem {
     fn from(err: tutorbook_ports::Error) -> Self {
         match &err {
             tutorbook_ports::Error::Domain(domain) => Self::new(domain.code(), domain.to_string()),
+            tutorbook_ports::Error::KeyReused => Self::new(err.code(), err.to_string()),
             // The store's message may name hosts or tables: log it, answer generically.
             _ => {
                 tracing::error!(error = %err, "storage failure");

@@ -9,7 +9,7 @@ use tutorbook_domain::{
     LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
 };
 
-use crate::{BookingStore, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, execute};
+use crate::{BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, execute};
 
 /// What a teacher (or staff for them) sends to open a slot.
 #[derive(Debug, Clone)]
@@ -35,6 +35,7 @@ pub struct Bookings<S, C, I> {
     clock: C,
     ids: I,
     settings: PlatformSettings,
+    claim: Option<Claim>,
 }
 
 impl<S, C, I> Bookings<S, C, I>
@@ -50,12 +51,29 @@ where
             clock,
             ids,
             settings,
+            claim: None,
         }
     }
 
     /// The store, for read models the use cases don't wrap.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The same use cases, running their commands under `claim` (an
+    /// `Idempotency-Key`): a command's answer is kept with the key in its
+    /// own transaction, and a retry with the key gets that answer back
+    /// without running again. `None` runs commands without a key.
+    pub fn keyed(&self, claim: Option<Claim>) -> Self
+    where
+        Self: Clone,
+    {
+        Self { claim, ..self.clone() }
+    }
+
+    /// A lock set carrying this command's claim.
+    fn locks(&self) -> LockSet {
+        LockSet::new().claim(self.claim.clone())
     }
 
     /// Opens a slot; refused when it overlaps another of the teacher's slots
@@ -78,7 +96,7 @@ where
             self.settings,
             self.clock.now(),
         );
-        let locks = LockSet::new().schedule_around(teacher, &window);
+        let locks = self.locks().schedule_around(teacher, &window);
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(teacher);
             let (slot, outcome) = Slot::open(id, draft, &actor, unit.schedule(teacher), &policy, &settings, now)?;
@@ -93,7 +111,7 @@ where
     /// else `confirmed`. The teacher's policy is read under the slot's lock.
     pub async fn request(&self, actor: &Actor, slot: SlotId) -> Result<Booking> {
         let (id, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        self.on_slot(LockSet::new().slot(slot), now, move |unit| {
+        self.on_slot(self.locks().slot(slot), now, move |unit| {
             let policy = unit.policy(unit.slot(slot)?.teacher());
             let outcome = unit.slot_mut(slot)?.request(id, &actor, &policy, now)?;
             Ok((slot, outcome))
@@ -129,7 +147,7 @@ where
     pub async fn teacher_cancel(&self, actor: &Actor, booking: BookingId) -> Result<(Booking, MakeupCredit)> {
         let (actor, now, settings) = (*actor, self.clock.now(), self.settings);
         let credit = CreditId::from_uuid(self.ids.new_id());
-        execute(&self.store, LockSet::new().booking(booking), now, move |unit| {
+        execute(&self.store, self.locks().booking(booking), now, move |unit| {
             let slot = unit.slot_of_mut(booking)?;
             let outcome = slot.cancel_by_teacher(booking, credit, &actor, &settings, now)?;
             let issued = outcome
@@ -151,7 +169,7 @@ where
         let credit_ids: Vec<CreditId> = (0..self.settings.max_group_capacity())
             .map(|_| CreditId::from_uuid(self.ids.new_id()))
             .collect();
-        execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+        execute(&self.store, self.locks().slot(slot), now, move |unit| {
             let target = unit.slot_mut(slot)?;
             let outcome = target.cancel_all(&actor, &credit_ids, &settings, now)?;
             let cancelled = target.clone();
@@ -165,7 +183,7 @@ where
     /// The slot's teacher (or staff) deletes an unbooked future slot.
     pub async fn delete_slot(&self, actor: &Actor, slot: SlotId) -> Result<()> {
         let (actor, now) = (*actor, self.clock.now());
-        execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+        execute(&self.store, self.locks().slot(slot), now, move |unit| {
             let outcome = unit.slot_mut(slot)?.delete(&actor, now)?;
             unit.record(outcome);
             Ok(())
@@ -186,7 +204,7 @@ where
     /// Locks the credit, then the slot.
     pub async fn redeem_credit(&self, actor: &Actor, credit: CreditId, slot: SlotId) -> Result<Booking> {
         let (id, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        self.on_slot(LockSet::new().credit(credit).slot(slot), now, move |unit| {
+        self.on_slot(self.locks().credit(credit).slot(slot), now, move |unit| {
             let (credit, target) = unit.credit_and_slot_mut(credit, slot)?;
             let outcome = credit.redeem_into(target, id, &actor, now)?;
             Ok((slot, outcome))
@@ -240,7 +258,7 @@ where
     where
         F: FnOnce(&mut Slot, &BookingPolicy) -> DomainResult<Outcome> + Send + 'static,
     {
-        execute(&self.store, LockSet::new().booking(booking), now, move |unit| {
+        execute(&self.store, self.locks().booking(booking), now, move |unit| {
             let slot = unit.slot_id_of(booking)?;
             let policy = unit.policy(unit.slot(slot)?.teacher());
             let outcome = decide(unit.slot_mut(slot)?, &policy)?;

@@ -10,8 +10,8 @@ use tutorbook_domain::{
 };
 
 use crate::{
-    BookingStore, Clock, EnrollmentView, Error, IdGen, LockSet, PackageStore, PackageView, PolicyStore, PricingStore,
-    Result, UnitOfWork, execute, widest_search_range,
+    BookingStore, Claim, Clock, EnrollmentView, Error, IdGen, LockSet, PackageStore, PackageView, PolicyStore,
+    PricingStore, Result, UnitOfWork, execute, widest_search_range,
 };
 
 /// How enrollments are paid for.
@@ -45,6 +45,7 @@ pub struct Packages<S, C, I> {
     clock: C,
     ids: I,
     settings: PlatformSettings,
+    claim: Option<Claim>,
     payments: PaymentSettings,
 }
 
@@ -61,6 +62,7 @@ where
             clock,
             ids,
             settings,
+            claim: None,
             payments,
         }
     }
@@ -73,6 +75,22 @@ where
     /// The store, for read models the use cases don't wrap.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The same use cases, running their commands under `claim` (an
+    /// `Idempotency-Key`): a command's answer is kept with the key in its
+    /// own transaction, and a retry with the key gets that answer back
+    /// without running again. `None` runs commands without a key.
+    pub fn keyed(&self, claim: Option<Claim>) -> Self
+    where
+        Self: Clone,
+    {
+        Self { claim, ..self.clone() }
+    }
+
+    /// A lock set carrying this command's claim.
+    fn locks(&self) -> LockSet {
+        LockSet::new().claim(self.claim.clone())
     }
 
     /// Creates an open package of `teacher` with one slot per session.
@@ -91,7 +109,7 @@ where
             return Err(DomainError::Forbidden.into());
         }
         let (from, to) = search_range(&details.schedule);
-        let mut locks = LockSet::new().schedule(teacher, from, to);
+        let mut locks = self.locks().schedule(teacher, from, to);
         if let Some(key) = &creation_key {
             locks = locks.package_key(teacher, key.clone());
         }
@@ -126,7 +144,7 @@ where
         let (from, to) = search_range(&details.schedule);
         let slot_ids = self.session_ids(&details.schedule);
         let (actor, settings, now) = (*actor, self.settings, self.clock.now());
-        let locks = LockSet::new().package_schedule(id, from, to).package(id);
+        let locks = self.locks().package_schedule(id, from, to).package(id);
         execute(&self.store, locks, now, move |unit| {
             let loaded = unit.package(id)?;
             let (own, enrolled, teacher) = (
@@ -158,7 +176,7 @@ where
     /// Opens, closes or drafts a package (its teacher or staff).
     pub async fn set_status(&self, actor: &Actor, id: PackageId, status: PackageStatus) -> Result<PackageView> {
         let actor = *actor;
-        execute(&self.store, LockSet::new().package(id), self.clock.now(), move |unit| {
+        execute(&self.store, self.locks().package(id), self.clock.now(), move |unit| {
             unit.package_mut(id)?.set_status(status, &actor)
         })
         .await?;
@@ -168,7 +186,7 @@ where
     /// Deletes a package nobody ever enrolled in, with its slots.
     pub async fn delete(&self, actor: &Actor, id: PackageId) -> Result<()> {
         let actor = *actor;
-        execute(&self.store, LockSet::new().package(id), self.clock.now(), move |unit| {
+        execute(&self.store, self.locks().package(id), self.clock.now(), move |unit| {
             let loaded = unit.package(id)?;
             loaded.package.ensure_deletable(&actor, count(&loaded.enrolled))?;
             let event = loaded.package.deleted();
@@ -242,17 +260,19 @@ where
             stub_payments: self.payments.stub,
         };
         let (now, student) = (self.clock.now(), actor.user);
-        let enrollment = ids.enrollment;
-        execute(&self.store, LockSet::new().package(package), now, move |unit| {
+        // The answer is the enrollment's id (a replayed command answers the
+        // first one's), read back with its payment.
+        let enrollment = execute(&self.store, self.locks().package(package), now, move |unit| {
             let loaded = unit.package(package)?;
             let (course, already) = (loaded.package.clone(), loaded.enrolled.contains(&student));
             let mut slots = unit.session_slots(package)?;
             let enrolled = Enrollment::enroll(ids, &course, &mut slots, already, &terms, now)?;
+            let id = enrolled.enrollment.id();
             unit.put_slots(slots);
             unit.add_enrollment(enrolled.enrollment);
             unit.add_payment(enrolled.payment);
             unit.record(enrolled.outcome);
-            Ok(())
+            Ok(id)
         })
         .await?;
         self.existing_enrollment(enrollment).await
@@ -298,7 +318,8 @@ where
         let (refund_id, actor, now) = (RefundId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
         // The payment first, then the student's credits, then the session
         // slots (the lock order every command follows).
-        let locks = LockSet::new()
+        let locks = self
+            .locks()
             .enrollment(id)
             .credits_of(student)
             .package(view.enrollment.package());
@@ -341,7 +362,7 @@ where
             self.payments,
         );
         // The booking's slot is locked, so two checkouts of one booking serialise.
-        let locks = LockSet::new().booking(booking).payments_of_booking(booking);
+        let locks = self.locks().booking(booking).payments_of_booking(booking);
         execute(&self.store, locks, now, move |unit| {
             let slot = unit.slot(unit.slot_id_of(booking)?)?;
             let existing = unit.booking_payments(booking);
@@ -377,7 +398,7 @@ where
     /// (or by staff). Idempotent; real payments are refused.
     pub async fn settle_stub(&self, actor: &Actor, id: PaymentId) -> Result<Payment> {
         let (actor, now) = (*actor, self.clock.now());
-        execute(&self.store, LockSet::new().payment(id), now, move |unit| {
+        execute(&self.store, self.locks().payment(id), now, move |unit| {
             let payment = unit.payment_mut(id)?;
             if !actor.is_or_staff(payment.payer()) {
                 return Err(DomainError::NotFound { entity: "payment" });

@@ -7,6 +7,7 @@ mod bookings;
 mod credits;
 mod effects;
 mod feedback;
+mod idempotency;
 mod outbox;
 mod packages;
 mod races;

@@ -4,7 +4,7 @@
 use time::Duration;
 use tutorbook_domain::{Consent, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
 use tutorbook_memory::MemoryStore;
-use tutorbook_ports::{Directory, IdempotencyStore, ProfileUpdate, Reservation, StoredResponse, User, UserStore};
+use tutorbook_ports::{Claim, Directory, IdempotencyStore, ProfileUpdate, StoredResponse, User, UserStore};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
@@ -143,80 +143,59 @@ async fn the_latest_consent_decision_per_document_counts<S: AccountStore>(store:
     assert_eq!(code(store.record_consent(nobody, consent).await), "not_found");
 }
 
-async fn an_idempotency_key_is_reserved_once_and_replays<S: AccountStore>(store: S) {
+async fn an_idempotency_key_keeps_the_response_sent<S: AccountStore>(store: S) {
     let (alice, bob) = (UserId::from_uuid(Uuid::now_v7()), UserId::from_uuid(Uuid::now_v7()));
+    let claim = |user, fingerprint: &str| Claim {
+        user,
+        key: "k1".into(),
+        fingerprint: fingerprint.into(),
+    };
+    assert_eq!(store.record(alice, "k1").await.unwrap(), None);
+    let answer = StoredResponse {
+        status: 409,
+        content_type: "application/problem+json".into(),
+        body: br#"{"code":"slot_full"}"#.to_vec(),
+    };
+    store.complete(&claim(alice, "fp-a"), T0, answer.clone()).await.unwrap();
+    let kept = store.record(alice, "k1").await.unwrap().expect("kept");
     assert_eq!(
-        store.reserve(alice, "k1", "fp-a", T0).await.unwrap(),
-        Reservation::Reserved
+        (kept.fingerprint.as_str(), kept.answer, kept.response, kept.created_at),
+        ("fp-a", None, Some(answer.clone()), T0)
     );
     // The same key of another user is another key.
-    assert_eq!(
-        store.reserve(bob, "k1", "fp-b", T0).await.unwrap(),
-        Reservation::Reserved
-    );
-    let Reservation::Existing(running) = store.reserve(alice, "k1", "fp-a", T0).await.unwrap() else {
-        panic!("a second reservation finds the first");
-    };
-    assert_eq!((running.fingerprint.as_str(), running.response), ("fp-a", None));
-
-    let answer = StoredResponse {
+    assert_eq!(store.record(bob, "k1").await.unwrap(), None);
+    // Another request under a used key leaves the first one's record alone.
+    let other = StoredResponse {
         status: 201,
-        content_type: "application/json; charset=utf-8".into(),
-        body: br#"{"id":1}"#.to_vec(),
+        content_type: "application/json".into(),
+        body: b"{}".to_vec(),
     };
-    store.complete(alice, "k1", answer.clone()).await.unwrap();
-    // Releasing a completed key keeps it.
-    store.release(alice, "k1").await.unwrap();
-    let Reservation::Existing(done) = store.reserve(alice, "k1", "fp-other", T0).await.unwrap() else {
-        panic!("a completed key stays");
-    };
-    assert_eq!(done.fingerprint, "fp-a");
-    assert_eq!(done.response, Some(answer.clone()));
-    assert_eq!(done.created_at, T0);
-
-    // A released reservation frees the key.
-    store.release(bob, "k1").await.unwrap();
-    assert_eq!(
-        store.reserve(bob, "k1", "fp-b2", T0).await.unwrap(),
-        Reservation::Reserved
-    );
-    assert_eq!(code(store.complete(alice, "missing", answer).await), "not_found");
-}
-
-async fn concurrent_reservations_let_one_through<S: AccountStore>(store: S) {
-    let user = UserId::from_uuid(Uuid::now_v7());
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.reserve(user, "race", "fp", T0).await.unwrap() })
-        })
-        .collect();
-    let mut reserved = 0;
-    for task in tasks {
-        if task.await.unwrap() == Reservation::Reserved {
-            reserved += 1;
-        }
-    }
-    assert_eq!(reserved, 1);
+    store.complete(&claim(alice, "fp-other"), T0, other).await.unwrap();
+    assert_eq!(store.record(alice, "k1").await.unwrap().unwrap().response, Some(answer));
 }
 
 async fn old_idempotency_keys_are_purged<S: AccountStore>(store: S) {
     let user = UserId::from_uuid(Uuid::now_v7());
-    store.reserve(user, "old", "fp", T0).await.unwrap();
-    store.reserve(user, "new", "fp", T0 + Duration::days(2)).await.unwrap();
+    let response = StoredResponse {
+        status: 201,
+        content_type: "application/json".into(),
+        body: b"{}".to_vec(),
+    };
+    for (key, at) in [("old", T0), ("new", T0 + Duration::days(2))] {
+        let claim = Claim {
+            user,
+            key: key.into(),
+            fingerprint: "fp".into(),
+        };
+        store.complete(&claim, at, response.clone()).await.unwrap();
+    }
     assert_eq!(store.purge_before(T0 + Duration::days(1)).await.unwrap(), 1);
     assert_eq!(
-        store
-            .reserve(user, "old", "fp-again", T0 + Duration::days(3))
-            .await
-            .unwrap(),
-        Reservation::Reserved,
+        store.record(user, "old").await.unwrap(),
+        None,
         "a purged key is free again"
     );
-    assert!(matches!(
-        store.reserve(user, "new", "fp", T0 + Duration::days(3)).await.unwrap(),
-        Reservation::Existing(_)
-    ));
+    assert!(store.record(user, "new").await.unwrap().is_some());
     assert_eq!(store.purge_before(T0).await.unwrap(), 0);
 }
 
@@ -227,6 +206,5 @@ conformance!(
     roles_and_profiles_change_and_show_in_the_directory,
     users_page_by_id,
     the_latest_consent_decision_per_document_counts,
-    an_idempotency_key_is_reserved_once_and_replays,
-    concurrent_reservations_let_one_through,
+    an_idempotency_key_keeps_the_response_sent,
 );
