@@ -77,6 +77,11 @@ pub(crate) trait Queries: Locks {
         &mut self,
         teachers: &[UserId],
     ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
+    /// The policies of the teachers of these slots (those who set one).
+    fn load_policies_of_slots(
+        &mut self,
+        slots: &[SlotId],
+    ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
     fn load_credit(&mut self, id: CreditId) -> impl Future<Output = Result<Option<MakeupCredit>, TxError>> + Send;
     fn save_credit(&mut self, credit: &MakeupCredit) -> impl Future<Output = Result<(), TxError>> + Send;
     fn load_policy(&mut self, teacher: UserId) -> impl Future<Output = Result<BookingPolicy, TxError>> + Send;
@@ -239,6 +244,9 @@ macro_rules! impl_queries {
             }
 
             async fn load_slots(&mut self, ids: &[SlotId]) -> Result<Vec<Slot>, TxError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
                 use $crate::schema::{bookings, slots};
                 let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
                 let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
@@ -380,6 +388,9 @@ macro_rules! impl_queries {
             }
 
             async fn load_credits(&mut self, ids: &[CreditId]) -> Result<Vec<MakeupCredit>, TxError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
                 use $crate::schema::credits;
                 let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
                 let rows: Vec<CreditRow> = credits::table
@@ -394,7 +405,35 @@ macro_rules! impl_queries {
                     .collect::<Result<_, _>>()?)
             }
 
+            async fn load_policies_of_slots(
+                &mut self,
+                slots: &[SlotId],
+            ) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+                use $crate::schema::{slots as slot_table, teacher_policies};
+                if slots.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<DbId> = slots.iter().copied().map(DbId::from).collect();
+                let teachers = slot_table::table
+                    .filter(slot_table::id.eq_any(ids))
+                    .select(slot_table::teacher_id);
+                let rows: Vec<PolicyRow> = teacher_policies::table
+                    .filter(teacher_policies::teacher_id.eq_any(teachers))
+                    .select(PolicyRow::as_select())
+                    .load(self)
+                    .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let teacher = UserId::from_uuid(row.teacher_id.0);
+                        Ok((teacher, row.into_policy()?))
+                    })
+                    .collect()
+            }
+
             async fn load_policies(&mut self, teachers: &[UserId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+                if teachers.is_empty() {
+                    return Ok(Vec::new());
+                }
                 use $crate::schema::teacher_policies;
                 let ids: Vec<DbId> = teachers.iter().copied().map(DbId::from).collect();
                 let rows: Vec<PolicyRow> = teacher_policies::table

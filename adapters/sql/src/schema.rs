@@ -293,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_sessions,
     enrollments,
     payments,
+    teacher_policies,
 );
 
 diesel::table! {

@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -75,6 +75,8 @@ impl SqliteDb {
 /// A pool of up to `size` connections to `path`, read-only when `read_only`.
 fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Error> {
     let mut config = ManagerConfig::<SqliteConn>::default();
+    // A local file cannot go away under an open connection: no test query per checkout.
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
         Box::pin(async move {

@@ -78,9 +78,16 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
         credit_ids.extend(c.credits_of_student(*student).await?.iter().map(|credit| credit.id()));
     }
 
-    // 2. The locks, in order.
+    // The teachers' policies, before the row locks so that the locks are
+    // held as briefly as possible. A policy is not locked: a policy change
+    // racing with a booking is decided by whichever commits first, as before.
     let mut teachers: Vec<UserId> = schedules.iter().map(|s| s.teacher).collect();
     sorted(&mut teachers);
+    let named_slots = slot_ids.clone();
+    loaded.policies = c.load_policies(&teachers).await?;
+    loaded.policies.extend(c.load_policies_of_slots(&named_slots).await?);
+
+    // 2. The locks, in order.
     for teacher in &teachers {
         c.lock_teacher(*teacher).await?;
     }
@@ -88,10 +95,11 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
     sorted(&mut package_ids);
     c.lock_packages(&package_ids).await?;
     // A package's sessions change only under its lock: read them now.
+    let mut package_teachers: Vec<UserId> = Vec::new();
     for id in &package_ids {
         if let Some(parts) = c.load_package_parts(*id).await? {
             slot_ids.extend(parts.sessions.iter().copied());
-            teachers.push(parts.package.teacher());
+            package_teachers.push(parts.package.teacher());
             loaded.packages.push(parts);
         }
     }
@@ -110,9 +118,17 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
             .await?;
         loaded.schedules.push((schedule.teacher, open));
     }
-    teachers.extend(loaded.slots.iter().map(Slot::teacher));
-    sorted(&mut teachers);
-    loaded.policies = c.load_policies(&teachers).await?;
+    // The policies not read yet: those of package teachers.
+    teachers.extend(
+        loaded
+            .slots
+            .iter()
+            .filter(|slot| named_slots.contains(&slot.id()))
+            .map(Slot::teacher),
+    );
+    package_teachers.retain(|teacher| !teachers.contains(teacher));
+    sorted(&mut package_teachers);
+    loaded.policies.extend(c.load_policies(&package_teachers).await?);
     loaded.credits = c.load_credits(&credit_ids).await?;
     for enrollment in &locks.enrollments {
         if let Some(view) = c.load_enrollment(*enrollment).await? {
