@@ -62,7 +62,7 @@ impl<E: poem::Endpoint> World<E> {
 }
 
 /// Everyone except `allowed` is refused (anonymous with 401), then `allowed`
-/// gets `ok`. Staff may act on anything (SPEC 1), so staff is never among the
+/// gets `ok`. Staff may act on anything (docs/product.md §1), so staff is never among the
 /// refused: where staff is not listed it simply does not act (the command
 /// would succeed and change the state the next rows test).
 fn only(allowed: &[Who], ok: u16) -> Vec<(Who, u16)> {

@@ -4,7 +4,7 @@
 use crate::UserId;
 use serde::{Deserialize, Serialize};
 
-/// A user's role (SPEC 1): new sign-ups are students, staff promote.
+/// A user's role (docs/product.md §1): new sign-ups are students, staff promote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

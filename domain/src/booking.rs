@@ -4,7 +4,7 @@ use crate::{BookingId, CreditId, EnrollmentId, SlotId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Where a booking is in its life (SPEC 5).
+/// Where a booking is in its life (docs/product.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BookingStatus {

@@ -1,4 +1,4 @@
-//! The consent gate (SPEC 1): which legal documents a user must have accepted,
+//! The consent gate (docs/product.md §1): which legal documents a user must have accepted,
 //! at which version, before the service does anything for them.
 //!
 //! One decision per (user, document) is kept; the latest overwrites the

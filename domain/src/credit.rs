@@ -1,4 +1,4 @@
-//! Make-up credits (SPEC 6): issued when a teacher cancels a confirmed lesson,
+//! Make-up credits (docs/product.md §6): issued when a teacher cancels a confirmed lesson,
 //! redeemable once into another future slot of the same teacher.
 
 use crate::{
@@ -186,7 +186,7 @@ impl MakeupCredit {
     }
 
     /// Voids an unused credit because what it made up for was refunded
-    /// (SPEC 10: the cancelled session is paid back instead); returns whether
+    /// (docs/product.md §10: the cancelled session is paid back instead); returns whether
     /// it changed. A voided credit reads as expired.
     pub(crate) fn void(&mut self) -> bool {
         let active = self.status == CreditStatus::Active;

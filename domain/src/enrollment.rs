@@ -1,4 +1,4 @@
-//! Enrollment in a course package (SPEC 8) and its refund (SPEC 10).
+//! Enrollment in a course package (docs/product.md §8) and its refund (docs/product.md §10).
 //!
 //! Enrolling is all or nothing: the decision works on copies of the session
 //! slots and writes them back only when every seat was taken, so a refusal on
@@ -102,7 +102,7 @@ pub struct Enrolled {
 }
 
 impl Enrollment {
-    /// Enrolls `terms.actor` in `package` (SPEC 8). `session_slots` are the
+    /// Enrolls `terms.actor` in `package` (docs/product.md §8). `session_slots` are the
     /// package's session slots in session order, locked by the store;
     /// `already_enrolled` says whether the student holds an enrollment in it.
     ///
@@ -216,7 +216,7 @@ impl Enrollment {
         }
     }
 
-    /// The refund the student would get if they left at `at` (SPEC 10).
+    /// The refund the student would get if they left at `at` (docs/product.md §10).
     /// `session_slots` are the package's session slots; `payment` is the
     /// enrollment's payment. Only the student or staff may ask.
     pub fn quote(

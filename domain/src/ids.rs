@@ -84,11 +84,11 @@ id_type!(
     ReportId
 );
 id_type!(
-    /// A course package (SPEC 8).
+    /// A course package (docs/product.md §8).
     PackageId
 );
 id_type!(
-    /// A promotion (SPEC 9); the lowest id wins a tie between equally good promotions.
+    /// A promotion (docs/product.md §9); the lowest id wins a tie between equally good promotions.
     PromotionId
 );
 id_type!(
@@ -96,10 +96,10 @@ id_type!(
     EnrollmentId
 );
 id_type!(
-    /// A payment for a booking or an enrollment (SPEC 9).
+    /// A payment for a booking or an enrollment (docs/product.md §9).
     PaymentId
 );
 id_type!(
-    /// A refund of (part of) a payment (SPEC 10).
+    /// A refund of (part of) a payment (docs/product.md §10).
     RefundId
 );

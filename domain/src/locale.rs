@@ -1,4 +1,4 @@
-//! The language a user reads messages in (SPEC 1: `ko` by default, or `en`).
+//! The language a user reads messages in (docs/product.md §1: `ko` by default, or `en`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

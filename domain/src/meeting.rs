@@ -3,7 +3,7 @@
 use crate::{DomainError, DomainResult};
 use serde::{Deserialize, Serialize};
 
-/// Video meeting providers (SPEC 3).
+/// Video meeting providers (docs/product.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingProvider {
@@ -18,7 +18,7 @@ pub enum MeetingProvider {
     Custom,
 }
 
-/// State of the slot's calendar event (SPEC 11).
+/// State of the slot's calendar event (docs/product.md §11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CalendarStatus {

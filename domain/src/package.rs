@@ -1,4 +1,4 @@
-//! Course packages (SPEC 8): a teacher-owned course of fifty-minute sessions
+//! Course packages (docs/product.md §8): a teacher-owned course of fifty-minute sessions
 //! sold as one product.
 //!
 //! The caps are checked whenever the package's details are set (creation and
@@ -93,7 +93,7 @@ pub struct PackageDetails {
     /// One-to-one or group.
     pub class_type: ClassType,
     /// Seats of a group package (2..=max group capacity); ignored for a
-    /// one-to-one package, whose capacity is forced to 1 (SPEC 8).
+    /// one-to-one package, whose capacity is forced to 1 (docs/product.md §8).
     pub capacity: u32,
     /// When the sessions take place.
     pub schedule: PackageSchedule,
@@ -113,7 +113,7 @@ pub struct CoursePackage {
 }
 
 impl CoursePackage {
-    /// Creates an open package of `teacher` (SPEC 8). Only the teacher or
+    /// Creates an open package of `teacher` (docs/product.md §8). Only the teacher or
     /// staff may; the details must satisfy the caps and the first session must
     /// be after `now`. The caller then opens one slot per session.
     pub fn create(
@@ -227,7 +227,7 @@ impl CoursePackage {
         }
     }
 
-    /// Opens one slot per session (SPEC 8), each marked with its package
+    /// Opens one slot per session (docs/product.md §8), each marked with its package
     /// session. `teacher_slots` are the teacher's slots the store found around
     /// the sessions (under the teacher's lock, without this package's own
     /// slots); any collision refuses the whole package with `slot_overlap`.
@@ -271,7 +271,7 @@ impl CoursePackage {
     }
 
     /// The price in `currency`: sessions × the config's per-session rate for
-    /// the package's class type (SPEC 8, 9).
+    /// the package's class type (docs/product.md §8, 9).
     pub fn price(&self, pricing: &PricingConfig, currency: Currency) -> DomainResult<Money> {
         pricing.price(self.class_type, self.schedule.session_count(), currency)
     }

@@ -1,4 +1,4 @@
-//! Payments and refunds (SPEC 9, 10).
+//! Payments and refunds (docs/product.md §9, 10).
 //!
 //! A payment targets exactly one booking or one enrollment (an enum, so "both"
 //! or "neither" cannot be written down). Its provider follows the payer's
@@ -25,7 +25,7 @@ pub enum PaymentProvider {
 }
 
 impl PaymentProvider {
-    /// `ko` → Toss, anything else → Stripe (SPEC 9).
+    /// `ko` → Toss, anything else → Stripe (docs/product.md §9).
     pub fn for_locale(locale: Locale) -> Self {
         match locale {
             Locale::Ko => Self::Toss,
@@ -188,7 +188,7 @@ impl Payment {
         }
     }
 
-    /// Checks out one lesson (SPEC 9): only the booking's own student, only a
+    /// Checks out one lesson (docs/product.md §9): only the booking's own student, only a
     /// confirmed booking made directly (a package seat is paid by its
     /// enrollment, `package_slot`; a credit redemption was paid by the
     /// cancelled lesson, `already_paid`), priced at the platform's per-session rate for the
@@ -411,7 +411,7 @@ pub struct Refund {
 }
 
 impl Refund {
-    /// The idempotency key of an enrollment's refund (SPEC 10).
+    /// The idempotency key of an enrollment's refund (docs/product.md §10).
     pub fn key_for(enrollment: EnrollmentId) -> String {
         format!("enrollment:{enrollment}:refund:v1")
     }

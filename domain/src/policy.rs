@@ -1,4 +1,4 @@
-//! A teacher's booking policy (SPEC 4) and the platform settings the rules need.
+//! A teacher's booking policy (docs/product.md §4) and the platform settings the rules need.
 
 use crate::{Buffers, DomainError, DomainResult};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! The platform's pricing config (SPEC 9): per-session rates by class type,
+//! The platform's pricing config (docs/product.md §9): per-session rates by class type,
 //! one set per currency. Package prices are computed from it, never typed in.
 //!
 //! There is exactly one config for the platform; keeping it a single row that
@@ -50,7 +50,7 @@ pub struct PricingConfig {
 }
 
 impl Default for PricingConfig {
-    /// 40,000 KRW per one-to-one session, 20,000 KRW per group session (SPEC 8).
+    /// 40,000 KRW per one-to-one session, 20,000 KRW per group session (docs/product.md §8).
     fn default() -> Self {
         let won = |minor| Money::new(minor, Currency::KRW).expect("a positive amount");
         Self {

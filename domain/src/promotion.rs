@@ -1,4 +1,4 @@
-//! Promotions (SPEC 9): a percent or fixed discount on single-lesson payments,
+//! Promotions (docs/product.md §9): a percent or fixed discount on single-lesson payments,
 //! package enrollments or both, live during a window while switched on.
 //!
 //! Rounding: a percent discount is rounded *down* to the currency's minor unit,
@@ -171,7 +171,7 @@ impl Promotion {
 }
 
 /// The promotion leaving the lowest amount to pay for `purchase` at `now`,
-/// with that amount (SPEC 9 `best_for`).
+/// with that amount (docs/product.md §9 `best_for`).
 ///
 /// Only promotions that apply (see [`Promotion::applies_to`]; a fixed discount
 /// only in the amount's currency) and actually take something off are

@@ -1,4 +1,4 @@
-//! How much of a package payment goes back to a student who leaves (SPEC 10).
+//! How much of a package payment goes back to a student who leaves (docs/product.md §10).
 //!
 //! Three methods are computed and the student gets the largest:
 //! - `prorata`: paid × remaining / total, with remaining = total − consumed;

@@ -1,4 +1,4 @@
-//! Lesson reports with IELTS bands and a student's progress (SPEC 7).
+//! Lesson reports with IELTS bands and a student's progress (docs/product.md §7).
 
 use crate::{Actor, BookingId, BookingStatus, DomainError, DomainResult, ReportId, Slot, SlotId, UserId};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Reviews of lessons and a teacher's rating (SPEC 7).
+//! Reviews of lessons and a teacher's rating (docs/product.md §7).
 
 use crate::{Actor, BookingId, BookingStatus, DomainError, DomainResult, ReviewId, Slot, SlotId, UserId};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! When a course package's sessions take place (SPEC 8): a start date, a local
+//! When a course package's sessions take place (docs/product.md §8): a start date, a local
 //! start time in an IANA zone, a weekly recurrence and a number of sessions,
 //! turned into UTC lesson windows by a pure function of those inputs.
 //!
@@ -12,17 +12,17 @@ use crate::{DomainError, DomainResult, LessonWindow, Zone};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, PrimitiveDateTime, Time, Weekday};
 
-/// Every package session lasts exactly this long (SPEC 8); it is not an input.
+/// Every package session lasts exactly this long (docs/product.md §8); it is not an input.
 pub const SESSION_LENGTH: Duration = Duration::minutes(50);
 
-/// Most sessions a package may have (SPEC 8).
+/// Most sessions a package may have (docs/product.md §8).
 pub const MAX_SESSIONS: u32 = 29;
 
 /// The last session's local date is less than this many days after the first
-/// one's: every session falls within 30 consecutive calendar days (SPEC 8).
+/// one's: every session falls within 30 consecutive calendar days (docs/product.md §8).
 pub const MAX_SPAN_DAYS: i64 = 30;
 
-/// A package's total teaching time stays under this many hours (SPEC 8).
+/// A package's total teaching time stays under this many hours (docs/product.md §8).
 pub const MAX_TEACHING_HOURS: i64 = 30;
 
 // The 30-hour cap needs no runtime check: sessions have a fixed length and a

@@ -288,7 +288,7 @@ impl Slot {
 
     // ----- commands -----
 
-    /// A student asks for a seat (SPEC 5 "Request"). With approval required the
+    /// A student asks for a seat (docs/product.md §5 "Request"). With approval required the
     /// booking is `requested` and takes no seat; otherwise it is `confirmed`.
     pub fn request(
         &mut self,
@@ -548,7 +548,7 @@ impl Slot {
         }
         // The time was used, so no seat is released (no `SeatReleased`). The
         // booking stops being `confirmed`, so `booked_count` (confirmed bookings,
-        // SPEC 5) drops, but a started slot takes no new bookings anyway.
+        // docs/product.md §5) drops, but a started slot takes no new bookings anyway.
         let (to, reason, event) = match attendance {
             Attendance::Completed => (
                 BookingStatus::Completed,

@@ -9,7 +9,7 @@ use std::fmt;
 use time::{OffsetDateTime, PrimitiveDateTime};
 use time_tz::{OffsetError, PrimitiveDateTimeExt, TimeZone, ToTimezone, Tz, timezones};
 
-/// The zone used when a user has none or an invalid one (SPEC 1).
+/// The zone used when a user has none or an invalid one (docs/product.md §1).
 pub const DEFAULT_ZONE: &str = "Asia/Seoul";
 
 /// A valid IANA time zone.

@@ -1,4 +1,4 @@
-//! Make-up credits (SPEC 6): what redemption checks, what it produces, and
+//! Make-up credits (docs/product.md §6): what redemption checks, what it produces, and
 //! that a refused redemption changes neither the credit nor the slot.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Enrollment (SPEC 8) and refund execution (SPEC 10): all or nothing,
+//! Enrollment (docs/product.md §8) and refund execution (docs/product.md §10): all or nothing,
 //! every refusal with its code and nothing changed, the best promotion
 //! applied, and a refund that releases exactly the seats from `t + 24h` on.
 

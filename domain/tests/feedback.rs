@@ -1,4 +1,4 @@
-//! Reviews, teacher ratings, lesson reports with IELTS bands, and progress (SPEC 7).
+//! Reviews, teacher ratings, lesson reports with IELTS bands, and progress (docs/product.md §7).
 
 mod common;
 

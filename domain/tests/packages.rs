@@ -1,4 +1,4 @@
-//! Course packages (SPEC 8): every cap refused with its own code, DST gaps and
+//! Course packages (docs/product.md §8): every cap refused with its own code, DST gaps and
 //! overlaps named by date, and what a package with students may no longer do.
 
 mod common;

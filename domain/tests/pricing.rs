@@ -1,4 +1,4 @@
-//! The pricing config and promotions (SPEC 9): default rates, per-currency
+//! The pricing config and promotions (docs/product.md §9): default rates, per-currency
 //! lookups, discount rounding in KRW and USD, and how the best promotion is picked.
 
 use time::OffsetDateTime;

@@ -1,4 +1,4 @@
-//! Refund quotes (SPEC 10): the three worked examples of `refund.rs` (one per
+//! Refund quotes (docs/product.md §10): the three worked examples of `refund.rs` (one per
 //! recorded basis), what counts as consumed, and rounding in KRW and USD.
 
 use time::macros::datetime;

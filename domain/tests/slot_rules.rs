@@ -1,4 +1,4 @@
-//! One test per slot rule (SPEC 3 and 5): opening, requesting, approving,
+//! One test per slot rule (docs/product.md §3 and 5): opening, requesting, approving,
 //! declining, cancelling, deleting, attendance, history, and that every
 //! refusal leaves the slot exactly as it was.
 
@@ -1020,7 +1020,7 @@ fn attendance_waits_for_the_start() {
         .mark_attendance(booking, Attendance::Completed, &teacher(), START)
         .unwrap();
     assert_eq!(status_of(&slot, booking), BookingStatus::Completed);
-    // booked_count counts confirmed bookings only (SPEC 5); the started slot stays unbookable.
+    // booked_count counts confirmed bookings only (docs/product.md §5); the started slot stays unbookable.
     assert_eq!(slot.booked_count(), 0);
     assert!(!slot.is_browsable(START));
     assert_refused(&mut slot, "slot_in_past", |s| {

@@ -1,4 +1,4 @@
-//! Google Calendar + Meet for tutorbook's [`Calendar`] port (SPEC 11).
+//! Google Calendar + Meet for tutorbook's [`Calendar`] port (docs/product.md §11).
 //!
 //! One event per slot on the primary calendar of a central Workspace
 //! organizer, written by a service account with domain-wide delegation

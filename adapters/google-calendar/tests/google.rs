@@ -242,7 +242,7 @@ fn directory() -> MemoryDirectory {
     directory
 }
 
-/// SPEC 11's promise end to end: Google answers 500 while a booking is
+/// docs/product.md §11 promise end to end: Google answers 500 while a booking is
 /// confirmed; the booking stands, the slot shows `failed`, and the worker's
 /// next pass creates the event and stores its id and Meet link.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Course packages over HTTP (SPEC 8–10): teachers create, revise, close and
+//! Course packages over HTTP (docs/product.md §8–10): teachers create, revise, close and
 //! delete packages and see their enrollments; students list open packages,
 //! enroll, get a refund quote and ask for the refund; single lessons are
 //! checked out and stub payments completed; staff keep the pricing config and
@@ -658,7 +658,7 @@ impl PackagesApi {
         result.map_or_else(Into::into, |e| EnrollmentResponse::Ok(Json(e)))
     }
 
-    /// What leaving now would pay back (SPEC 10), with every method's amount.
+    /// What leaving now would pay back (docs/product.md §10), with every method's amount.
     #[oai(path = "/enrollments/:id/refund-quote", method = "get", tag = "ApiTags::Packages")]
     async fn quote(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> QuoteResponse {
         let result: Result<_, Problem> = async {

@@ -1,4 +1,4 @@
-//! One calendar event per slot (SPEC 11): the [`Calendar`] port, the store
+//! One calendar event per slot (docs/product.md §11): the [`Calendar`] port, the store
 //! port that records a sync's result on the slot, and the [`CalendarSync`]
 //! handler that reconciles the event with the slot's confirmed roster after
 //! every roster change.

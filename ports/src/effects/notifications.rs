@@ -1,4 +1,4 @@
-//! Emails derived from booking events (SPEC 12): request → teacher;
+//! Emails derived from booking events (docs/product.md §12): request → teacher;
 //! confirmation, decline, teacher cancellation with credit, refund → student.
 
 use async_trait::async_trait;

@@ -1,4 +1,4 @@
-//! Lesson reminders (SPEC 12): planned from booking events into a reminder
+//! Lesson reminders (docs/product.md §12): planned from booking events into a reminder
 //! table, sent when due by a scheduler that several instances may run at
 //! once, cancelled with the booking.
 //!
@@ -173,7 +173,7 @@ pub struct ReminderPlan {
 }
 
 impl Default for ReminderPlan {
-    /// Email 24 hours and 1 hour before (SPEC 12).
+    /// Email 24 hours and 1 hour before (docs/product.md §12).
     fn default() -> Self {
         Self {
             leads: vec![

@@ -1,4 +1,4 @@
-//! Course-package use cases (SPEC 8–10): create, revise, close and delete
+//! Course-package use cases (docs/product.md §8–10): create, revise, close and delete
 //! packages; enroll; quote and execute refunds; settle stub payments; the
 //! platform's pricing and promotions.
 
@@ -18,10 +18,10 @@ use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentSettings {
     /// Whether single lessons can be paid at all; when off, checkout answers
-    /// `payments_not_available` (SPEC 9).
+    /// `payments_not_available` (docs/product.md §9).
     pub enabled: bool,
     /// Without live provider credentials payments are stubs, settled at once
-    /// for enrollments (SPEC 9).
+    /// for enrollments (docs/product.md §9).
     pub stub: bool,
     /// The currency packages are sold in.
     pub currency: Currency,
@@ -238,7 +238,7 @@ where
         self.store.package_enrollments(id).await
     }
 
-    /// The actor enrolls in a package (SPEC 8): all sessions or none, the
+    /// The actor enrolls in a package (docs/product.md §8): all sessions or none, the
     /// best promotion applied, the payment created (and settled in stub mode).
     pub async fn enroll(&self, actor: &Actor, package: PackageId, locale: Locale) -> Result<EnrollmentView> {
         // Enough booking ids for any package: a revision between this read and
@@ -294,7 +294,7 @@ where
         }
     }
 
-    /// What the student would get back if they left now (SPEC 10).
+    /// What the student would get back if they left now (docs/product.md §10).
     pub async fn refund_quote(&self, actor: &Actor, id: EnrollmentId) -> Result<RefundQuote> {
         let view = self.existing_enrollment(id).await?;
         let package = self.existing(view.enrollment.package()).await?;
@@ -305,7 +305,7 @@ where
             .quote(&view.payment, &package.slots, &credits, total, actor, self.clock.now())?)
     }
 
-    /// Executes the refund (SPEC 10), once: a retry returns the first refund.
+    /// Executes the refund (docs/product.md §10), once: a retry returns the first refund.
     pub async fn refund(&self, actor: &Actor, id: EnrollmentId) -> Result<Refund> {
         // Checked here as well as in the decision: a retry returns the stored
         // refund without running the decision, and must not show it to a
@@ -346,7 +346,7 @@ where
         .await
     }
 
-    /// Checks out one of the actor's confirmed bookings (SPEC 9): a payment at
+    /// Checks out one of the actor's confirmed bookings (docs/product.md §9): a payment at
     /// the single-lesson rate with the best single-lesson promotion. A retry
     /// returns the pending payment; a settled booking is `already_paid`.
     pub async fn checkout_booking(&self, actor: &Actor, booking: BookingId, locale: Locale) -> Result<Payment> {

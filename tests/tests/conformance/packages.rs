@@ -1,4 +1,4 @@
-//! Course packages on every store (SPEC 8–10): creation with its slots
+//! Course packages on every store (docs/product.md §8–10): creation with its slots
 //! (idempotent, overlap-checked), revision and deletion while nobody
 //! enrolled, all-or-nothing enrollment with the best promotion, refunds
 //! executed once, and the races the store must win.
