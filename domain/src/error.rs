@@ -188,6 +188,54 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// What kind of refusal this is, for callers that translate refusals
+    /// (an HTTP status, a gRPC code). Decided per variant with no catch-all
+    /// arm: a new refusal does not compile until it has a kind.
+    pub fn kind(&self) -> RefusalKind {
+        match self {
+            Self::InvalidInput { .. }
+            | Self::InvalidTimeRange
+            | Self::InvalidCapacity { .. }
+            | Self::InvalidRating
+            | Self::InvalidBand
+            | Self::DstGap { .. }
+            | Self::DstAmbiguous { .. }
+            | Self::TooManySessions { .. }
+            | Self::PackageSpanTooLong { .. }
+            | Self::UnpricedCurrency { .. } => RefusalKind::Invalid,
+            Self::Forbidden => RefusalKind::Forbidden,
+            Self::NotFound { .. } => RefusalKind::NotFound,
+            Self::SlotOverlap
+            | Self::SlotFull
+            | Self::OwnSlot
+            | Self::SlotInPast
+            | Self::SlotClosed
+            | Self::PackageSlot
+            | Self::DuplicateBooking
+            | Self::MinNotice { .. }
+            | Self::MaxAdvance { .. }
+            | Self::CancellationWindowClosed { .. }
+            | Self::InvalidBookingStatus { .. }
+            | Self::LessonNotStarted
+            | Self::SlotHasBookings
+            | Self::CreditExpired
+            | Self::CreditAlreadyUsed
+            | Self::CreditWrongTeacher
+            | Self::AlreadyReviewed
+            | Self::ReviewTooEarly
+            | Self::PackageHasStudents
+            | Self::OwnPackage
+            | Self::PackageNotOpen
+            | Self::AlreadyEnrolled
+            | Self::PackageSessionUnavailable
+            | Self::AlreadyPaid
+            | Self::NotAStubPayment
+            | Self::InvalidPaymentStatus { .. }
+            | Self::NothingToRefund
+            | Self::PaymentsNotAvailable => RefusalKind::Conflict,
+        }
+    }
+
     /// The stable machine code of this refusal (`slot_full`, `own_slot`, ...).
     pub fn code(&self) -> &'static str {
         match self {
@@ -241,6 +289,19 @@ impl DomainError {
             reason: reason.into(),
         }
     }
+}
+
+/// The kinds of refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalKind {
+    /// The input is malformed or out of range; sending it again cannot succeed.
+    Invalid,
+    /// The actor may not do this.
+    Forbidden,
+    /// The thing does not exist, or is not the actor's to see.
+    NotFound,
+    /// The current state of things refuses it (full, too late, already done).
+    Conflict,
 }
 
 /// Result of a domain decision.

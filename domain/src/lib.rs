@@ -37,7 +37,7 @@ pub use capacity::Capacity;
 pub use consent::{Consent, ConsentDocument, missing_consents};
 pub use credit::{CreditStatus, MakeupCredit};
 pub use enrollment::{Enrolled, Enrollment, EnrollmentIds, EnrollmentStatus, EnrollmentTerms};
-pub use error::{DomainError, DomainResult};
+pub use error::{DomainError, DomainResult, RefusalKind};
 pub use events::{DeclineReason, DomainEvent};
 pub use ids::{
     BookingId, CreditId, EnrollmentId, PackageId, PackageSessionId, PaymentId, PromotionId, RefundId, ReportId,

@@ -2,7 +2,17 @@
 //! that could not do its job.
 
 use thiserror::Error;
-use tutorbook_domain::DomainError;
+use tutorbook_domain::{DomainError, RefusalKind};
+
+/// What kind of failure an [`Error`] is, for callers that translate
+/// failures (an HTTP status): every variant maps with no catch-all arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A refusal of the rules, of that kind.
+    Refused(RefusalKind),
+    /// The store could not do its job; nothing was kept, a retry may succeed.
+    Unavailable,
+}
 
 /// A use case's failure.
 #[derive(Debug, Error)]
@@ -27,6 +37,15 @@ impl Error {
             Self::Domain(e) => e.code(),
             Self::Storage(_) => "storage_unavailable",
             Self::KeyReused => "idempotency_key_reused",
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Domain(e) => ErrorKind::Refused(e.kind()),
+            Self::Storage(_) => ErrorKind::Unavailable,
+            Self::KeyReused => ErrorKind::Refused(RefusalKind::Conflict),
         }
     }
 

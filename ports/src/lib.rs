@@ -16,7 +16,7 @@ mod users;
 
 pub use clock::{Clock, IdGen, SystemClock, UuidV7};
 pub use directory::{Contact, Directory};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse};
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
 pub use store::{BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, ReviewStore};

@@ -49,8 +49,7 @@ impl Caller {
             return Ok(self);
         }
         let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
-        Err(Problem::new(
-            "consent_required",
+        Err(Problem::consent_required(
             format!(
                 "accept the current {} first (PUT /api/v1/me/consents/{{document}})",
                 names.join(", ")
@@ -133,7 +132,7 @@ impl Auth {
         let google = self
             .google
             .as_ref()
-            .ok_or_else(|| Problem::new("sign_in_disabled", "Google sign-in is not configured"))?;
+            .ok_or_else(|| Problem::sign_in_disabled("Google sign-in is not configured"))?;
         let identity: GoogleIdentity = google.verify(id_token).await?;
         let email = identity.email.filter(|_| identity.email_verified == Some(true));
         let display_name = identity
@@ -164,8 +163,7 @@ impl Auth {
         now: OffsetDateTime,
     ) -> Result<(User, Issued), Problem> {
         if !self.dev_login {
-            return Err(Problem::new(
-                "sign_in_disabled",
+            return Err(Problem::sign_in_disabled(
                 "development auto-login is off (TUTORBOOK_DEV_LOGIN)",
             ));
         }

@@ -79,7 +79,7 @@ impl Tokens {
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
             tracing::error!(error = %e, "cannot sign a token");
-            Problem::new("internal", "cannot issue a token")
+            Problem::internal("cannot issue a token")
         })?;
         Ok(Issued { token, expires_at })
     }

@@ -71,7 +71,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     };
 
     let Ok(body) = req.take_body().into_bytes_limit(MAX_BODY).await else {
-        return Ok(Problem::new("payload_too_large", "a request body may be at most 1 MiB").into_poem_response());
+        return Ok(Problem::payload_too_large("a request body may be at most 1 MiB").into_poem_response());
     };
     let claim = Claim {
         user: caller.user.id,

@@ -8,6 +8,8 @@
 
 use poem::http::StatusCode;
 use poem_openapi::Object;
+use tutorbook_domain::RefusalKind;
+use tutorbook_ports::ErrorKind;
 
 /// Content type of every refusal.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -29,12 +31,9 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem with `code`, its status from [`status_of`], and `detail`.
-    pub fn new(code: &str, detail: impl Into<String>) -> Self {
-        Self::with_status(status_of(code), code, detail)
-    }
-
-    /// A problem whose status is not derived from its code (framework errors).
+    /// A problem with `code` and `detail`, its status given by the caller:
+    /// refusals of the rules take theirs from [`status_of`] (through `From`),
+    /// the service's own problems from the constructors below.
     pub fn with_status(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:tutorbook:problem:{code}"),
@@ -47,17 +46,51 @@ impl Problem {
 
     /// `401 unauthorized`: no or bad credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new("unauthorized", detail)
+        Self::with_status(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
     /// `403 forbidden`.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new("forbidden", detail)
+        Self::with_status(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    /// `403 consent_required`: a required document is not accepted yet.
+    pub fn consent_required(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::FORBIDDEN, "consent_required", detail)
+    }
+
+    /// `404 not_found`.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::NOT_FOUND, "not_found", detail)
+    }
+
+    /// `404 sign_in_disabled`: that way of signing in is switched off.
+    pub fn sign_in_disabled(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::NOT_FOUND, "sign_in_disabled", detail)
+    }
+
+    /// `413 payload_too_large`.
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
+    }
+
+    /// `503 identity_provider_unavailable`: Google's keys cannot be fetched.
+    pub fn identity_provider_unavailable(detail: impl Into<String>) -> Self {
+        Self::with_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "identity_provider_unavailable",
+            detail,
+        )
+    }
+
+    /// `500 internal`: a bug; the log has the details.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
     }
 
     /// `400 invalid_input`.
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new("invalid_input", detail)
+        Self::with_status(StatusCode::BAD_REQUEST, "invalid_input", detail)
     }
 
     /// The status as an HTTP status code.
@@ -89,47 +122,36 @@ impl Problem {
 
 impl From<tutorbook_ports::Error> for Problem {
     fn from(err: tutorbook_ports::Error) -> Self {
-        match &err {
-            tutorbook_ports::Error::Domain(domain) => Self::new(domain.code(), domain.to_string()),
-            tutorbook_ports::Error::KeyReused => Self::new(err.code(), err.to_string()),
+        let status = status_of(err.kind());
+        match err.kind() {
             // The store's message may name hosts or tables: log it, answer generically.
-            _ => {
+            ErrorKind::Unavailable => {
                 tracing::error!(error = %err, "storage failure");
-                Self::new(err.code(), "the database is unavailable; retry later")
+                Self::with_status(status, err.code(), "the database is unavailable; retry later")
             }
+            ErrorKind::Refused(_) => Self::with_status(status, err.code(), err.to_string()),
         }
     }
 }
 
 impl From<tutorbook_domain::DomainError> for Problem {
     fn from(err: tutorbook_domain::DomainError) -> Self {
-        Self::new(err.code(), err.to_string())
+        Self::from(tutorbook_ports::Error::from(err))
     }
 }
 
-/// The HTTP status of a refusal code. Codes about the input are 400, about
-/// who is asking 401/403, about a missing thing 404, about the current state
-/// of things (full, too late, already done) 409, storage trouble 503. A code
-/// this table does not know yet is a rule's refusal: 409.
-pub fn status_of(code: &str) -> StatusCode {
-    match code {
-        "invalid_input"
-        | "invalid_time_range"
-        | "invalid_capacity"
-        | "invalid_rating"
-        | "invalid_band"
-        | "dst_gap"
-        | "dst_ambiguous"
-        | "too_many_sessions"
-        | "package_span_too_long"
-        | "unpriced_currency" => StatusCode::BAD_REQUEST,
-        "unauthorized" => StatusCode::UNAUTHORIZED,
-        "forbidden" | "consent_required" => StatusCode::FORBIDDEN,
-        "not_found" | "sign_in_disabled" => StatusCode::NOT_FOUND,
-        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-        "storage_unavailable" | "identity_provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-        "internal" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::CONFLICT,
+/// The HTTP status of a failure, by its kind: the input 400, who is asking
+/// 403, a missing thing 404, the current state of things (full, too late,
+/// already done) 409, storage trouble 503. The match has no catch-all arm,
+/// and neither have the kinds' own (`DomainError::kind`, `Error::kind`): a
+/// new refusal cannot reach a client before someone chose its status.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Refused(RefusalKind::Invalid) => StatusCode::BAD_REQUEST,
+        ErrorKind::Refused(RefusalKind::Forbidden) => StatusCode::FORBIDDEN,
+        ErrorKind::Refused(RefusalKind::NotFound) => StatusCode::NOT_FOUND,
+        ErrorKind::Refused(RefusalKind::Conflict) => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -216,9 +238,9 @@ mod tests {
             assert_eq!(problem.code, err.code());
             assert_eq!(problem.kind, format!("urn:tutorbook:problem:{}", err.code()));
         }
-        assert_eq!(status_of("consent_required"), StatusCode::FORBIDDEN);
-        assert_eq!(status_of("unauthorized"), StatusCode::UNAUTHORIZED);
-        assert_eq!(status_of("idempotency_key_reused"), StatusCode::CONFLICT);
+        assert_eq!(Problem::consent_required("x").status, 403);
+        assert_eq!(Problem::unauthorized("x").status, 401);
+        assert_eq!(Problem::from(tutorbook_ports::Error::KeyReused).status, 409);
     }
 
     #[test]
@@ -230,7 +252,7 @@ mod tests {
 
     #[test]
     fn titles_are_derived_from_codes() {
-        assert_eq!(Problem::new("slot_full", "x").title, "Slot full");
-        assert_eq!(Problem::new("consent_required", "x").title, "Consent required");
+        assert_eq!(Problem::from(DomainError::SlotFull).title, "Slot full");
+        assert_eq!(Problem::consent_required("x").title, "Consent required");
     }
 }

@@ -358,7 +358,7 @@ impl SlotsApi {
                 .slot(SlotId::from_uuid(id.0))
                 .await?
                 .filter(|s| s.status() != tutorbook_domain::SlotStatus::Deleted)
-                .ok_or_else(|| Problem::new("not_found", "slot not found"))?;
+                .ok_or_else(|| Problem::not_found("slot not found"))?;
             Ok(SlotView::of(&slot, viewer.as_ref().map(|c| &c.actor)))
         }
         .await;
