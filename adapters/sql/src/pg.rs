@@ -5,8 +5,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
@@ -38,10 +38,12 @@ pub type PgPool = Pool<AsyncPgConnection>;
 pub fn pg_pool(url: &str, max_size: usize) -> Result<PgPool, Error> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
-    Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config))
-        .max_size(max_size)
-        .build()
-        .map_err(|e| Error::Storage(format!("cannot build the Postgres pool: {e}")))
+    Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+        url, config,
+    ))
+    .max_size(max_size)
+    .build()
+    .map_err(|e| Error::Storage(format!("cannot build the Postgres pool: {e}")))
 }
 
 /// Runs the pending migrations on a dedicated connection to `url`. Safe on

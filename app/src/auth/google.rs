@@ -115,9 +115,7 @@ impl GoogleVerifier {
     async fn fetch(&self) -> Result<JwkSet, Problem> {
         let unavailable = |e: reqwest::Error| {
             tracing::warn!(error = %e, url = %self.config.jwks_url, "cannot fetch Google's signing keys");
-            Problem::identity_provider_unavailable(
-                "Google's signing keys cannot be fetched right now; retry later",
-            )
+            Problem::identity_provider_unavailable("Google's signing keys cannot be fetched right now; retry later")
         };
         self.http
             .get(&self.config.jwks_url)

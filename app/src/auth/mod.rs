@@ -49,12 +49,10 @@ impl Caller {
             return Ok(self);
         }
         let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
-        Err(Problem::consent_required(
-            format!(
-                "accept the current {} first (PUT /api/v1/me/consents/{{document}})",
-                names.join(", ")
-            ),
-        ))
+        Err(Problem::consent_required(format!(
+            "accept the current {} first (PUT /api/v1/me/consents/{{document}})",
+            names.join(", ")
+        )))
     }
 }
 

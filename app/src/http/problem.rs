@@ -76,11 +76,7 @@ impl Problem {
 
     /// `503 identity_provider_unavailable`: Google's keys cannot be fetched.
     pub fn identity_provider_unavailable(detail: impl Into<String>) -> Self {
-        Self::with_status(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "identity_provider_unavailable",
-            detail,
-        )
+        Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "identity_provider_unavailable", detail)
     }
 
     /// `500 internal`: a bug; the log has the details.
