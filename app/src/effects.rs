@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use thiserror::Error;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
@@ -30,10 +30,10 @@ use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
     ReminderPlanner, ReminderScheduler, RetryPolicy,
 };
-use tutorbook_ports::{Directory, IdempotencyStore, SystemClock, UuidV7};
+use tutorbook_ports::{Clock, Directory, IdempotencyStore, UuidV7};
 use tutorbook_resend::ResendMailer;
 
-use crate::state::Store;
+use crate::state::{SharedClock, Store};
 
 /// Google Calendar settings, present only when all three are configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,7 +257,12 @@ impl Effects {
     /// Builds the adapters (Resend or the log mailer; Google Calendar when
     /// configured) and spawns the outbox worker and the reminder scheduler.
     /// `directory` gives the contacts emails and invitations go to.
-    pub async fn start<D>(config: &EffectsConfig, store: Store, directory: D) -> Result<Self, StartError>
+    pub async fn start<D>(
+        config: &EffectsConfig,
+        store: Store,
+        directory: D,
+        clock: SharedClock,
+    ) -> Result<Self, StartError>
     where
         D: Directory + Clone + 'static,
     {
@@ -282,7 +287,7 @@ impl Effects {
             )))
             .with_handler(Arc::new(ReminderPlanner::new(
                 store.clone(),
-                SystemClock,
+                clock.clone(),
                 UuidV7,
                 config.reminders.clone(),
             )));
@@ -300,7 +305,7 @@ impl Effects {
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
         let keys = store.clone();
-        let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, SystemClock, config.retry);
+        let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, clock.clone(), config.retry);
 
         let (stop, stopped) = watch::channel(false);
         let (batch, outbox_every, reminders_every) =
@@ -320,9 +325,9 @@ impl Effects {
         }));
         let ttl = config.idempotency_ttl;
         let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), move || {
-            let keys = keys.clone();
+            let (keys, clock) = (keys.clone(), clock.clone());
             async move {
-                let cutoff = OffsetDateTime::now_utc() - ttl;
+                let cutoff = clock.now() - ttl;
                 match keys.purge_before(cutoff).await {
                     Ok(0) => {}
                     Ok(purged) => tracing::info!(purged, "old idempotency keys purged"),

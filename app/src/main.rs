@@ -47,7 +47,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = match AppState::open(&config.database, config.pool_size, auth).await {
+    let clock: tutorbook_app::state::SharedClock = std::sync::Arc::new(tutorbook_ports::SystemClock);
+    let state = match AppState::open(&config.database, config.pool_size, auth, clock).await {
         Ok(state) => state,
         Err(err) => {
             tracing::error!("tutorbook cannot open its database: {}", chain(&err));
@@ -56,7 +57,7 @@ async fn main() -> ExitCode {
     };
     tracing::info!(store = state.store.backend_name(), "database ready");
     if config.demo_data {
-        match demo::seed(&state, time::OffsetDateTime::now_utc()).await {
+        match demo::seed(&state, state.now()).await {
             Ok(demo::Seeded::Data { slots, packages }) => {
                 tracing::info!(slots, packages, "demo data seeded: two teachers, a student")
             }
@@ -74,7 +75,14 @@ async fn main() -> ExitCode {
         tracing::warn!("tokens are signed with the public development secret (TUTORBOOK_ALLOW_DEV_SECRET)");
     }
     // The user store is the directory: messages go to users' addresses in their locale.
-    let effects = match Effects::start(&effects_config, state.store.clone(), state.store.clone()).await {
+    let effects = match Effects::start(
+        &effects_config,
+        state.store.clone(),
+        state.store.clone(),
+        state.clock.clone(),
+    )
+    .await
+    {
         Ok(effects) => effects,
         Err(err) => {
             tracing::error!("tutorbook cannot start its background jobs: {}", chain(&err));

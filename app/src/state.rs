@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use tutorbook_domain::PlatformSettings;
-use tutorbook_ports::{Bookings, Claim, Feedback, Packages, PaymentSettings, SystemClock, UuidV7};
+use tutorbook_ports::{Bookings, Claim, Clock, Feedback, Packages, PaymentSettings, UuidV7};
 use tutorbook_sql::SqlStore;
 
 use crate::auth::Auth;
@@ -14,7 +15,11 @@ use crate::http::metrics::Metrics;
 /// The store the service runs on: SQLite by default, Postgres with `DATABASE_URL`.
 pub type Store = SqlStore;
 
-/// The use cases, wired to [`Store`], the system clock and UUID v7 ids.
+/// The clock the service reads time from: the system clock in the service,
+/// a manual one in tests. Nothing in `app` reads the wall clock directly.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The use cases, wired to [`Store`], the clock and UUID v7 ids.
 ///
 /// Attached to every request as poem data, so handlers take
 /// `poem::web::Data<&AppState>`. Cheap to clone: the store's pool is shared.
@@ -23,11 +28,13 @@ pub struct AppState {
     /// The store, for read models and health checks.
     pub store: Store,
     /// Slots, bookings, credits, history.
-    pub bookings: Bookings<Store, SystemClock, UuidV7>,
+    pub bookings: Bookings<Store, SharedClock, UuidV7>,
     /// Reviews, ratings, lesson reports, progress.
-    pub feedback: Feedback<Store, SystemClock, UuidV7>,
+    pub feedback: Feedback<Store, SharedClock, UuidV7>,
     /// Course packages, enrollments, payments, refunds, pricing, promotions.
-    pub packages: Packages<Store, SystemClock, UuidV7>,
+    pub packages: Packages<Store, SharedClock, UuidV7>,
+    /// The clock the use cases share.
+    pub clock: SharedClock,
     /// Tokens, sign-in and the caller of each request.
     pub auth: Arc<Auth>,
     /// Request counters for `/metrics`.
@@ -35,17 +42,30 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Wires the use cases to `store` with the platform `settings` and `auth`.
-    pub fn new(store: Store, settings: PlatformSettings, auth: Auth) -> Self {
+    /// Wires the use cases to `store` and `clock` with the platform
+    /// `settings` and `auth`.
+    pub fn new(store: Store, settings: PlatformSettings, auth: Auth, clock: SharedClock) -> Self {
         Self {
-            bookings: Bookings::new(store.clone(), SystemClock, UuidV7, settings),
-            feedback: Feedback::new(store.clone(), SystemClock, UuidV7),
+            bookings: Bookings::new(store.clone(), clock.clone(), UuidV7, settings),
+            feedback: Feedback::new(store.clone(), clock.clone(), UuidV7),
             // No live payment provider is wired yet: payments run in stub mode.
-            packages: Packages::new(store.clone(), SystemClock, UuidV7, settings, PaymentSettings::default()),
+            packages: Packages::new(
+                store.clone(),
+                clock.clone(),
+                UuidV7,
+                settings,
+                PaymentSettings::default(),
+            ),
+            clock,
             store,
             auth: Arc::new(auth),
             metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// Now, by the state's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// The same state with the command use cases running under `claim`, an
@@ -60,7 +80,12 @@ impl AppState {
 
     /// Opens the configured database (creating the SQLite file and its
     /// directory if needed), runs the migrations and wires the use cases.
-    pub async fn open(database: &Database, pool_size: usize, auth: Auth) -> Result<Self, tutorbook_ports::Error> {
+    pub async fn open(
+        database: &Database,
+        pool_size: usize,
+        auth: Auth,
+        clock: SharedClock,
+    ) -> Result<Self, tutorbook_ports::Error> {
         let store = match database {
             Database::Postgres { url } => SqlStore::postgres(url, pool_size).await?,
             Database::Sqlite { path } => {
@@ -75,6 +100,6 @@ impl AppState {
                 SqlStore::sqlite(path, pool_size).await?
             }
         };
-        Ok(Self::new(store, PlatformSettings::default(), auth))
+        Ok(Self::new(store, PlatformSettings::default(), auth, clock))
     }
 }

@@ -10,7 +10,6 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use poem::web::Data;
 use poem::{EndpointExt, Route, get, handler};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use tutorbook_app::config::{AuthConfig, GoogleConfig};
 use tutorbook_app::server::BoundListener;
 
@@ -44,7 +43,7 @@ fn id_token(claims: Value, kid: &str) -> String {
 }
 
 fn google_claims(sub: &str) -> Value {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = common::now().unix_timestamp();
     json!({
         "iss": ISSUER, "aud": CLIENT_ID, "sub": sub, "iat": now, "exp": now + 600,
         "email": "kim@example.com", "email_verified": true, "name": "Kim Min", "locale": "en-US",
@@ -108,7 +107,7 @@ async fn google_sign_in_creates_a_student_and_issues_our_token() {
 async fn google_tokens_with_a_wrong_audience_issuer_expiry_key_or_signature_are_refused() {
     let (url, _) = fake_google().await;
     let api = google_api(url).await;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = common::now().unix_timestamp();
     let mut cases = Vec::new();
     let mut wrong_aud = google_claims("g");
     wrong_aud["aud"] = json!("someone-else");
@@ -234,7 +233,7 @@ async fn host_tokens_create_users_whose_role_follows_the_host() {
     let me = api.get("/me", Some(&demoted)).await;
     assert_eq!((me.ok(200)["role"].clone(), me.str("id")), (json!("student"), id));
     // A host token without a role is refused.
-    let exp = OffsetDateTime::now_utc().unix_timestamp() + 60;
+    let exp = common::now().unix_timestamp() + 60;
     let bad = encode(
         &Header::new(Algorithm::HS256),
         &json!({ "sub": "h-8", "exp": exp }),
@@ -436,7 +435,7 @@ async fn host_tokens_may_be_rs256_checked_with_the_hosts_public_key() {
         ..common::auth_config()
     };
     let api = common::api_on(common::state_with(auth).await);
-    let exp = OffsetDateTime::now_utc().unix_timestamp() + 600;
+    let exp = common::now().unix_timestamp() + 600;
     let sign = |claims: Value| {
         encode(
             &Header::new(Algorithm::RS256),

@@ -265,7 +265,7 @@ async fn changes_are_for_the_people_the_rules_name() {
     )
     .await;
     // Opening slots: teachers for themselves (staff must name the teacher, tested elsewhere).
-    let start = time::OffsetDateTime::now_utc() + time::Duration::days(4);
+    let start = common::now() + time::Duration::days(4);
     let end = start + time::Duration::minutes(50);
     let fmt = &time::format_description::well_known::Rfc3339;
     let body = json!({ "start": start.format(fmt).unwrap(), "end": end.format(fmt).unwrap(), "capacity": 1 });

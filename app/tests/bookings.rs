@@ -12,7 +12,7 @@ fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 fn soon(hours: i64) -> OffsetDateTime {
-    OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + Duration::hours(hours)
+    common::now().replace_nanosecond(0).unwrap() + Duration::hours(hours)
 }
 
 fn slot_body(start: OffsetDateTime, minutes: i64, capacity: u32) -> Value {
@@ -374,14 +374,15 @@ async fn credits_redeem_into_the_same_teachers_slots_once() {
 
 #[tokio::test]
 async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
-    let api = common::api().await;
+    let clock = tutorbook_memory::ManualClock::at(tutorbook_ports::Clock::now(&tutorbook_ports::SystemClock));
+    let api = common::api_at(clock.clone()).await;
     let (teacher, teacher_id) = api.user("t", "teacher").await;
     let (other_teacher, _) = api.user("t2", "teacher").await;
     let (student, student_id) = api.user("s", "student").await;
     let (other, _) = api.user("o", "student").await;
     let (staff, _) = api.user("staff", "staff").await;
-    // A group lesson starting in two seconds (no approval needed).
-    let start = OffsetDateTime::now_utc() + Duration::seconds(2);
+    // A group lesson starting in two minutes (no approval needed).
+    let start = api.state.now() + Duration::minutes(2);
     let slot = api
         .post("/slots", Some(&teacher), slot_body(start, 50, 2))
         .await
@@ -411,7 +412,7 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
     )
     .await
     .refused(409, "review_too_early");
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    clock.advance(Duration::minutes(3));
     api.post(
         &format!("/slots/{}/bookings", slot.as_str().unwrap()),
         Some(&other),

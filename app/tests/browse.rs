@@ -25,7 +25,7 @@ fn ids(body: &Value) -> Vec<String> {
 
 /// 10:00 UTC `days` days from today.
 fn at(days: i64, hour: u8) -> OffsetDateTime {
-    (OffsetDateTime::now_utc().date() + Duration::days(days))
+    (common::now().date() + Duration::days(days))
         .with_hms(hour, 0, 0)
         .expect("valid")
         .assume_utc()

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration as StdDuration;
 
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings};
 use tutorbook_domain::{Actor, Locale, Meeting, Role, UserId, Zone};
 use tutorbook_memory::MemoryDirectory;
@@ -52,9 +52,11 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
         reminder_interval: StdDuration::from_millis(50),
         ..EffectsConfig::default()
     };
-    let effects = Effects::start(&config, state.store.clone(), directory).await.unwrap();
+    let effects = Effects::start(&config, state.store.clone(), directory, state.clock.clone())
+        .await
+        .unwrap();
 
-    let start = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() + Duration::days(3);
+    let start = common::now().replace_nanosecond(0).unwrap() + Duration::days(3);
     let slot = state
         .bookings
         .open_slot(

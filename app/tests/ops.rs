@@ -65,7 +65,7 @@ async fn framework_errors_are_problem_documents() {
 #[tokio::test]
 async fn demo_data_is_seeded_once_into_an_empty_store() {
     let api = common::api().await;
-    let now = time::OffsetDateTime::now_utc();
+    let now = common::now();
     assert_eq!(
         seed(&api.state, now).await.unwrap(),
         Seeded::Data { slots: 22, packages: 1 }

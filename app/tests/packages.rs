@@ -3,14 +3,14 @@
 //! what.
 
 use serde_json::{Value, json};
+use time::Duration;
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
 
 mod common;
 
 /// Four Mon/Wed/Fri sessions at 19:00 Seoul, starting a few days from now.
 fn package_body(capacity: u32) -> Value {
-    let start = (OffsetDateTime::now_utc() + Duration::days(3)).date();
+    let start = (common::now() + Duration::days(3)).date();
     json!({
         "title": "IELTS speaking sprint",
         "description": "Mock interviews",
@@ -358,7 +358,7 @@ async fn staff_keep_pricing_and_promotions() {
     .refused(400, "invalid_input");
     api.put("/pricing", Some(&staff), new_rates).await.ok(200);
 
-    let now = OffsetDateTime::now_utc();
+    let now = common::now();
     let promo = json!({
         "kind": "fixed", "amount": 15_000, "currency": "KRW", "scope": "package",
         "starts_at": (now - Duration::days(1)).format(&Rfc3339).unwrap(),

@@ -1,6 +1,6 @@
 //! The embedded default store keeps its data across restarts.
 
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tutorbook_app::config::{Database, SQLITE_FILE};
 use tutorbook_domain::{Actor, Meeting, UserId, Zone};
 use tutorbook_ports::{BookingStore, OpenSlot};
@@ -15,7 +15,7 @@ async fn slots_survive_a_restart_on_sqlite() {
         path: dir.join("nested").join(SQLITE_FILE),
     };
     let teacher = Actor::teacher(UserId::from_uuid(Uuid::now_v7()));
-    let start = OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + Duration::days(3);
+    let start = common::now().replace_nanosecond(0).expect("valid") + Duration::days(3);
 
     let first = common::open(&database, common::auth_config()).await;
     let slot = first

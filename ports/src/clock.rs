@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 /// The current instant. The rules never read the system clock themselves.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
 }
@@ -16,6 +16,8 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    // The one place that reads the operating system's clock.
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)

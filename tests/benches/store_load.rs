@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use tutorbook_domain::{Actor, Meeting, PlatformSettings, UserId, Zone};
 use tutorbook_memory::MemoryStore;
 use tutorbook_ports::{BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UuidV7};
@@ -31,7 +31,7 @@ fn percentile(sorted: &[StdDuration], p: f64) -> StdDuration {
 
 async fn run<S: BookingStore + PolicyStore + UnitOfWork + Clone + 'static>(name: &str, store: S) {
     let bookings = Bookings::new(store, SystemClock, UuidV7, PlatformSettings::default());
-    let start = OffsetDateTime::now_utc() + Duration::days(2);
+    let start = tutorbook_ports::Clock::now(&SystemClock) + Duration::days(2);
     let mut slots = Vec::new();
     let opened = Instant::now();
     for t in 0..TEACHERS {

@@ -102,7 +102,7 @@ impl State {
             self.outbox.push(OutboxEntry {
                 message,
                 // Claims compare against the store's clock.
-                available_at: OffsetDateTime::now_utc(),
+                available_at: store_now(),
                 delivered: false,
                 failed: false,
                 last_error: None,
@@ -127,6 +127,13 @@ impl State {
     pub(crate) fn slot(&self, id: SlotId) -> Result<&Slot> {
         self.slots.get(&id).ok_or_else(|| Error::not_found("slot"))
     }
+}
+
+/// The store's own clock, which outbox leases compare against (as a SQL
+/// store compares against the database server's time).
+#[allow(clippy::disallowed_methods)]
+fn store_now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
 }
 
 fn starts_in(slot: &Slot, from: OffsetDateTime, to: OffsetDateTime) -> bool {
@@ -297,7 +304,7 @@ impl Outbox for MemoryStore {
     }
 
     async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
-        let now = OffsetDateTime::now_utc();
+        let now = store_now();
         let mut state = self.lock();
         Ok(state
             .outbox
@@ -313,7 +320,7 @@ impl Outbox for MemoryStore {
     }
 
     async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
-        let now = OffsetDateTime::now_utc();
+        let now = store_now();
         let mut state = self.lock();
         if let Some(entry) = state.outbox.iter_mut().find(|e| e.message.id == id && e.is_open()) {
             entry.available_at = now + delay;

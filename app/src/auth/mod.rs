@@ -102,7 +102,12 @@ impl Auth {
     /// The caller a bearer token stands for: one of our tokens, or a host
     /// token (whose user is created on first sight and whose role follows
     /// the token).
-    pub async fn authenticate(&self, users: &impl UserStore, token: &str) -> Result<Caller, Problem> {
+    pub async fn authenticate(
+        &self,
+        users: &impl UserStore,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<Caller, Problem> {
         if let Some(verified) = self.tokens.verify(token) {
             let id = verified?;
             let user = users
@@ -114,7 +119,7 @@ impl Auth {
         if let Some(host) = &self.host
             && let Some(claims) = host.verify(token)
         {
-            return self.host_user(users, claims?).await.map(Caller::of);
+            return self.host_user(users, claims?, now).await.map(Caller::of);
         }
         Err(Problem::unauthorized("the bearer token is not valid"))
     }
@@ -170,7 +175,12 @@ impl Auth {
         Ok((user, issued))
     }
 
-    async fn host_user(&self, users: &impl UserStore, claims: HostClaims) -> Result<User, Problem> {
+    async fn host_user(
+        &self,
+        users: &impl UserStore,
+        claims: HostClaims,
+        now: OffsetDateTime,
+    ) -> Result<User, Problem> {
         let subject = format!("host:{}", claims.sub);
         let user = match users.user_by_subject(&subject).await? {
             Some(user) => user,
@@ -184,7 +194,7 @@ impl Auth {
                         claims.email.clone(),
                         claims.locale.as_deref(),
                         claims.zone.as_deref(),
-                        OffsetDateTime::now_utc(),
+                        now,
                     ))
                     .await?
             }

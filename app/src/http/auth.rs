@@ -40,7 +40,7 @@ pub enum MaybeAuth {
 /// The caller of `auth`, without the consent gate (for the consent
 /// operations themselves).
 pub async fn signed_in(state: &AppState, auth: &BearerAuth) -> Result<Caller, Problem> {
-    state.auth.authenticate(&state.store, &auth.0.token).await
+    state.auth.authenticate(&state.store, &auth.0.token, state.now()).await
 }
 
 /// The caller of `auth`, who must have accepted the required documents.
@@ -129,7 +129,7 @@ impl AuthApi {
     /// token. The first sign-in creates the user as a student.
     #[oai(path = "/auth/google", method = "post", tag = "ApiTags::Auth")]
     async fn google(&self, state: Data<&AppState>, body: Json<GoogleSignIn>) -> GoogleSignInResponse {
-        let now = OffsetDateTime::now_utc();
+        let now = state.now();
         let result: Result<_, Problem> = async {
             let (user, issued) = state.auth.sign_in_google(&state.store, &body.id_token, now).await?;
             session(&state, user, issued).await
@@ -148,10 +148,7 @@ impl AuthApi {
             DevRole::Student => Role::Student,
         };
         let result: Result<_, Problem> = async {
-            let (user, issued) = state
-                .auth
-                .sign_in_dev(&state.store, role, OffsetDateTime::now_utc())
-                .await?;
+            let (user, issued) = state.auth.sign_in_dev(&state.store, role, state.now()).await?;
             session(&state, user, issued).await
         }
         .await;

@@ -324,7 +324,7 @@ impl BookingsApi {
                 .await?;
             Ok(TeacherCancellation {
                 booking: BookingView::from(&booking),
-                credit: CreditView::of(&credit, OffsetDateTime::now_utc()),
+                credit: CreditView::of(&credit, state.now()),
             })
         }
         .await;
@@ -397,8 +397,8 @@ impl BookingsApi {
             if !caller.actor.is_or_staff(student) {
                 return Err(Problem::forbidden("only staff see another student's bookings"));
             }
-            let from = from.0.or_else(|| Some(OffsetDateTime::now_utc() - Duration::days(30)));
-            let (from, to) = time_range(from, to.0, Duration::days(120))?;
+            let from = from.0.or_else(|| Some(state.now() - Duration::days(30)));
+            let (from, to) = time_range(from, to.0, Duration::days(120), state.now())?;
             let found = state.store.student_bookings(student, from, to).await?;
             let items: Vec<BookingWithSlot> = found
                 .iter()

@@ -4,7 +4,6 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use time::OffsetDateTime;
 use tutorbook_domain::{CreditId, SlotId, UserId};
 use uuid::Uuid;
 
@@ -79,7 +78,7 @@ impl CreditsApi {
             Ok(state.bookings.credits(&caller.actor, student).await?)
         }
         .await;
-        let now = OffsetDateTime::now_utc();
+        let now = state.now();
         result.map_or_else(Into::into, |credits| {
             CreditsResponse::Ok(Json(credits.iter().map(|c| CreditView::of(c, now)).collect()))
         })

@@ -19,7 +19,6 @@
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use tutorbook_ports::{Claim, IdempotencyStore, StoredResponse};
 
 use crate::http::problem::Problem;
@@ -62,7 +61,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let caller = match token {
-        Some(token) => state.auth.authenticate(&state.store, &token).await.ok(),
+        Some(token) => state.auth.authenticate(&state.store, &token, state.now()).await.ok(),
         None => None,
     };
     let Some(caller) = caller else {
@@ -116,7 +115,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
             .to_owned(),
         body: bytes.clone(),
     };
-    if let Err(err) = state.store.complete(&claim, OffsetDateTime::now_utc(), stored).await {
+    if let Err(err) = state.store.complete(&claim, state.now(), stored).await {
         // The command's own answer is already kept with the key (when it
         // ran one); a retry rebuilds the response from it.
         tracing::warn!(error = %err, "cannot keep the response of an idempotency key");

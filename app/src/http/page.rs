@@ -63,14 +63,15 @@ pub fn page_after<T>(
     Ok((page, next))
 }
 
-/// A `[from, to)` range: `from` defaults to now, `to` to `from + default`.
+/// A `[from, to)` range: `from` defaults to `now`, `to` to `from + default`.
 /// `invalid_time_range` unless `from < to`; `invalid_input` when longer than [`MAX_RANGE`].
 pub fn time_range(
     from: Option<OffsetDateTime>,
     to: Option<OffsetDateTime>,
     default: Duration,
+    now: OffsetDateTime,
 ) -> Result<(OffsetDateTime, OffsetDateTime), Problem> {
-    let from = from.unwrap_or_else(OffsetDateTime::now_utc);
+    let from = from.unwrap_or(now);
     let to = to.unwrap_or(from + default);
     if to <= from {
         return Err(tutorbook_domain::DomainError::InvalidTimeRange.into());
@@ -120,15 +121,15 @@ mod tests {
 
     #[test]
     fn ranges_must_be_ordered_and_bounded() {
-        let now = OffsetDateTime::now_utc();
+        let now = time::macros::datetime!(2030-01-07 09:00 UTC);
         assert_eq!(
-            time_range(Some(now), Some(now), Duration::DAY).unwrap_err().code,
+            time_range(Some(now), Some(now), Duration::DAY, now).unwrap_err().code,
             "invalid_time_range"
         );
-        let long = time_range(Some(now), Some(now + Duration::days(400)), Duration::DAY);
+        let long = time_range(Some(now), Some(now + Duration::days(400)), Duration::DAY, now);
         assert_eq!(long.unwrap_err().code, "invalid_input");
         assert_eq!(
-            time_range(Some(now), None, Duration::DAY).unwrap(),
+            time_range(Some(now), None, Duration::DAY, now).unwrap(),
             (now, now + Duration::DAY)
         );
     }

@@ -251,7 +251,7 @@ impl SlotsApi {
                 Some(Ok(zone)) => zone,
                 _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
             };
-            let now = OffsetDateTime::now_utc();
+            let now = state.now();
             let slots = state.store.open_slots(now, now + BROWSE_HORIZON, BROWSE_SCAN).await?;
             let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
             for slot in slots.iter().filter(|s| s.is_browsable(now)) {
@@ -396,7 +396,7 @@ impl SlotsApi {
                 .bookings
                 .cancel_slot(&caller.actor, SlotId::from_uuid(id.0))
                 .await?;
-            let now = OffsetDateTime::now_utc();
+            let now = state.now();
             Ok(CancelledSlot {
                 slot: SlotView::of(&slot, Some(&caller.actor)),
                 credits: credits.iter().map(|c| CreditView::of(c, now)).collect(),
@@ -432,7 +432,7 @@ impl SlotsApi {
                 (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
                 _ => return Err(Problem::forbidden("only teachers have slots; staff may name a teacher")),
             };
-            let (from, to) = time_range(from.0, to.0, Duration::days(30))?;
+            let (from, to) = time_range(from.0, to.0, Duration::days(30), state.now())?;
             let slots = state.store.teacher_slots(teacher, from, to).await?;
             let views: Vec<SlotView> = slots.iter().map(|s| SlotView::of(s, Some(&caller.actor))).collect();
             let (items, next_cursor) = page_after(views, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;

@@ -270,12 +270,7 @@ impl UsersApi {
     ) -> DecideConsentResponse {
         let result: Result<_, Problem> = async {
             let caller = signed_in(&state, &auth).await?;
-            let consent = Consent::decide(
-                document.0.into(),
-                &body.version,
-                body.granted,
-                OffsetDateTime::now_utc(),
-            )?;
+            let consent = Consent::decide(document.0.into(), &body.version, body.granted, state.now())?;
             state.store.record_consent(caller.user.id, consent).await?;
             consents_of(&state, caller.user.id).await
         }

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use tutorbook_app::auth::Auth;
 use tutorbook_app::config::{AuthConfig, Database, HostConfig, HostKey, SQLITE_FILE, Secret};
 use tutorbook_app::{AppState, build_app};
+use tutorbook_memory::ManualClock;
+use tutorbook_ports::{Clock, SystemClock};
 
 /// The service's token secret in tests.
 pub const JWT_SECRET: &str = "test-service-secret-test-service-secret";
@@ -47,16 +49,27 @@ pub async fn state_with(auth: AuthConfig) -> AppState {
     .await
 }
 
-/// A state with `auth` on `database`.
+/// A state with `auth` on `database`, on a manual clock standing at the
+/// real time when the test started (tests move it, never sleep).
 pub async fn open(database: &Database, auth: AuthConfig) -> AppState {
-    AppState::open(database, 4, Auth::new(&auth).expect("auth builds"))
-        .await
-        .expect("the test database opens")
+    open_at(database, auth, ManualClock::at(SystemClock.now())).await
+}
+
+/// A state with `auth` on `database` and `clock`.
+pub async fn open_at(database: &Database, auth: AuthConfig, clock: ManualClock) -> AppState {
+    AppState::open(
+        database,
+        4,
+        Auth::new(&auth).expect("auth builds"),
+        std::sync::Arc::new(clock),
+    )
+    .await
+    .expect("the test database opens")
 }
 
 /// A token the test host service mints for `subject` with `role`.
 pub fn host_token(subject: &str, role: &str) -> String {
-    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let exp = SystemClock.now().unix_timestamp() + 3600;
     encode(
         &Header::new(Algorithm::HS256),
         &json!({ "sub": subject, "role": role, "name": subject, "exp": exp }),
@@ -71,9 +84,25 @@ pub struct Api<E: Endpoint> {
     pub state: AppState,
 }
 
+/// The real time, read through the clock adapter, for fixtures relative
+/// to when the test runs.
+pub fn now() -> time::OffsetDateTime {
+    SystemClock.now()
+}
+
 /// A test API over a fresh SQLite state.
 pub async fn api() -> Api<impl Endpoint> {
     api_on(state().await)
+}
+
+/// A test API over a fresh SQLite state whose time is `clock`: a test moves
+/// it instead of sleeping.
+pub async fn api_at(clock: ManualClock) -> Api<impl Endpoint> {
+    let dir = std::env::temp_dir().join(format!("tutorbook-app-test-{}", uuid::Uuid::now_v7().simple()));
+    let database = Database::Sqlite {
+        path: dir.join(SQLITE_FILE),
+    };
+    api_on(open_at(&database, auth_config(), clock).await)
 }
 
 /// A test API over `state`.
@@ -227,8 +256,7 @@ impl<E: Endpoint> Api<E> {
 
     /// Opens a slot `hours` from now for the teacher `token`; returns its id.
     pub async fn open_slot(&self, token: &str, hours: i64, capacity: u32) -> String {
-        let start =
-            time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("valid") + time::Duration::hours(hours);
+        let start = SystemClock.now().replace_nanosecond(0).expect("valid") + time::Duration::hours(hours);
         self.open_slot_at(token, start, capacity).await
     }
 
