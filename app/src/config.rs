@@ -34,6 +34,180 @@ use std::time::Duration;
 use thiserror::Error;
 use tracing_subscriber::filter::{EnvFilter, ParseError};
 
+/// One environment variable the service reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variable {
+    /// Its name.
+    pub name: &'static str,
+    /// What it is when unset, as people read it.
+    pub default: &'static str,
+    /// What it does.
+    pub meaning: &'static str,
+}
+
+/// Every variable the service reads (this module and `crate::effects`),
+/// in the order `tutorbook --help` and the README list them. A test checks
+/// that the README's table is exactly this list and that the code reads no
+/// variable missing here.
+pub const VARIABLES: &[Variable] = &[
+    Variable {
+        name: "TUTORBOOK_BIND",
+        default: "`127.0.0.1:8080`",
+        meaning: "listen address (`IP:PORT`)",
+    },
+    Variable {
+        name: "RUST_LOG",
+        default: "`info`",
+        meaning: "log filter (`tracing` env-filter syntax)",
+    },
+    Variable {
+        name: "DATABASE_URL",
+        default: "(unset)",
+        meaning: "`postgres://...`: run on Postgres instead of SQLite",
+    },
+    Variable {
+        name: "TUTORBOOK_DATA_DIR",
+        default: "`.data`",
+        meaning: "directory of the SQLite file",
+    },
+    Variable {
+        name: "TUTORBOOK_DB_POOL",
+        default: "`16`",
+        meaning: "most pooled database connections",
+    },
+    Variable {
+        name: "TUTORBOOK_ENV",
+        default: "`development`",
+        meaning: "`production` refuses every development switch",
+    },
+    Variable {
+        name: "TUTORBOOK_JWT_SECRET",
+        default: "(required)",
+        meaning: "HS256 key of the service's tokens, 32+ bytes (`openssl rand -base64 48`)",
+    },
+    Variable {
+        name: "TUTORBOOK_ALLOW_DEV_SECRET",
+        default: "`false`",
+        meaning: "development only: sign tokens with the public built-in secret",
+    },
+    Variable {
+        name: "TUTORBOOK_TOKEN_TTL_MINUTES",
+        default: "`720`",
+        meaning: "lifetime of issued tokens",
+    },
+    Variable {
+        name: "TUTORBOOK_GOOGLE_CLIENT_ID",
+        default: "(unset)",
+        meaning: "enables Google sign-in; the ID tokens' audience",
+    },
+    Variable {
+        name: "TUTORBOOK_GOOGLE_JWKS_URL",
+        default: "Google's certs URL",
+        meaning: "where Google's signing keys are fetched (https in production)",
+    },
+    Variable {
+        name: "TUTORBOOK_GOOGLE_ISSUERS",
+        default: "`https://accounts.google.com,accounts.google.com`",
+        meaning: "accepted `iss` values",
+    },
+    Variable {
+        name: "TUTORBOOK_HOST_JWT_SECRET",
+        default: "(unset)",
+        meaning: "trust HS256 tokens minted by a host service (`sub`, `role`, `exp`), 32+ bytes",
+    },
+    Variable {
+        name: "TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE",
+        default: "(unset)",
+        meaning: "or: trust RS256 host tokens, checked with this PEM public key",
+    },
+    Variable {
+        name: "TUTORBOOK_HOST_JWT_ISSUER",
+        default: "(unset)",
+        meaning: "when set, host tokens must carry this `iss`",
+    },
+    Variable {
+        name: "TUTORBOOK_DEV_LOGIN",
+        default: "`false`",
+        meaning: "`?as=teacher` or `?as=student` sign-in; refused in production and beside Google",
+    },
+    Variable {
+        name: "TUTORBOOK_DEMO_DATA",
+        default: "`false`",
+        meaning: "seed demo teachers and next week's slots into an empty store",
+    },
+    Variable {
+        name: "RESEND_API_KEY",
+        default: "(unset)",
+        meaning: "send email through Resend; unset: emails go to the log",
+    },
+    Variable {
+        name: "RESEND_FROM",
+        default: "(unset)",
+        meaning: "sender, required with `RESEND_API_KEY`",
+    },
+    Variable {
+        name: "RESEND_BASE_URL",
+        default: "Resend's API URL",
+        meaning: "where Resend is reached (tests point it at a local fake)",
+    },
+    Variable {
+        name: "GOOGLE_CALENDAR_ENABLED",
+        default: "`false`",
+        meaning: "`true`: one Google Calendar event (with Meet) per booked slot",
+    },
+    Variable {
+        name: "GOOGLE_SERVICE_ACCOUNT_KEY_FILE",
+        default: "(unset)",
+        meaning: "service account JSON key (needed for the calendar)",
+    },
+    Variable {
+        name: "GOOGLE_CALENDAR_ORGANIZER",
+        default: "(unset)",
+        meaning: "Workspace user owning the events (needed for the calendar)",
+    },
+    Variable {
+        name: "TUTORBOOK_OUTBOX_INTERVAL_SECS",
+        default: "`5`",
+        meaning: "pause of the outbox worker when idle",
+    },
+    Variable {
+        name: "TUTORBOOK_REMINDER_INTERVAL_SECS",
+        default: "`30`",
+        meaning: "pause of the reminder scheduler",
+    },
+    Variable {
+        name: "TUTORBOOK_REMINDER_LEADS",
+        default: "`24h,1h`",
+        meaning: "email reminders before each lesson",
+    },
+    Variable {
+        name: "TUTORBOOK_IDEMPOTENCY_TTL_HOURS",
+        default: "`24`",
+        meaning: "how long an `Idempotency-Key` is remembered (purged hourly)",
+    },
+];
+
+/// The README's row for a variable.
+pub fn readme_row(v: &Variable) -> String {
+    format!("| `{}` | {} | {} |", v.name, v.default, v.meaning)
+}
+
+/// What `tutorbook --help` prints: every variable with its default.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "tutorbook: the tutorbook HTTP service.\n\nConfigured only by environment variables; a bad value stops \
+         start-up with the variable's name.\nBooleans are true/false, 1/0 or yes/no.\n\n",
+    );
+    let width = VARIABLES.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    for v in VARIABLES {
+        text.push_str(&format!(
+            "  {:width$}  {} (default: {})\n",
+            v.name, v.meaning, v.default
+        ));
+    }
+    text
+}
+
 /// Environment variable holding the listen address.
 pub const BIND_VAR: &str = "TUTORBOOK_BIND";
 /// Environment variable holding the log filter.
@@ -563,14 +737,23 @@ fn checked_secret(var: &'static str, secret: String) -> Result<Secret, ConfigErr
 }
 
 fn flag(values: &mut std::collections::HashMap<&'static str, String>, var: &'static str) -> Result<bool, ConfigError> {
-    match values.remove(var).map(|v| v.to_ascii_lowercase()).as_deref() {
-        None | Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError::InvalidValue {
+    match values.remove(var) {
+        None => Ok(false),
+        Some(value) => parse_bool(&value).ok_or(ConfigError::InvalidValue {
             var,
-            value: other.to_owned(),
+            value,
             expected: "true or false",
         }),
+    }
+}
+
+/// The one reading of a boolean variable, for every variable the service
+/// reads: `true`/`false`, `1`/`0` or `yes`/`no`, in any case.
+pub fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
     }
 }
 

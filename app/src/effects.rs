@@ -138,9 +138,9 @@ impl EffectsConfig {
         let mut config = Self::default();
 
         let enabled = match get("GOOGLE_CALENDAR_ENABLED")?.as_deref() {
-            None | Some("false" | "0") => false,
-            Some("true" | "1") => true,
-            Some(other) => return Err(invalid("GOOGLE_CALENDAR_ENABLED", other, "expected true or false")),
+            None => false,
+            Some(value) => crate::config::parse_bool(value)
+                .ok_or_else(|| invalid("GOOGLE_CALENDAR_ENABLED", value, "expected true or false"))?,
         };
         let key_file = get("GOOGLE_SERVICE_ACCOUNT_KEY_FILE")?;
         let organizer = get("GOOGLE_CALENDAR_ORGANIZER")?;
@@ -224,15 +224,17 @@ fn leads(value: &str) -> Result<ReminderPlan, EffectsConfigError> {
     let expected = "expected leads such as `24h,1h` or `30m` (1 minute to 7 days each)";
     let mut plan = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (number, unit) = item.split_at(item.len() - 1);
-        let n: i64 = number
-            .parse()
-            .map_err(|_| invalid("TUTORBOOK_REMINDER_LEADS", value, expected))?;
-        let lead = match unit {
-            "h" => Duration::hours(n),
-            "m" => Duration::minutes(n),
-            _ => return Err(invalid("TUTORBOOK_REMINDER_LEADS", value, expected)),
+        // By suffix, not by byte index: `1ч` is refused, not a panic.
+        let parsed = match (item.strip_suffix('h'), item.strip_suffix('m')) {
+            (Some(hours), _) => hours.parse::<i64>().ok().filter(|h| *h <= 24 * 7).map(Duration::hours),
+            (_, Some(minutes)) => minutes
+                .parse::<i64>()
+                .ok()
+                .filter(|m| *m <= 60 * 24 * 7)
+                .map(Duration::minutes),
+            _ => None,
         };
+        let lead = parsed.ok_or_else(|| invalid("TUTORBOOK_REMINDER_LEADS", value, expected))?;
         if lead < Duration::minutes(1) || lead > Duration::days(7) {
             return Err(invalid("TUTORBOOK_REMINDER_LEADS", value, expected));
         }
@@ -434,7 +436,10 @@ mod tests {
         }
         let off = [("GOOGLE_CALENDAR_ENABLED", "false"), all[1], all[2]];
         assert_eq!(EffectsConfig::from_vars(off).unwrap().google, None);
-        assert!(EffectsConfig::from_vars([("GOOGLE_CALENDAR_ENABLED", "yes")]).is_err());
+        // Booleans read the same everywhere: `yes` switches it on, nonsense is refused.
+        let yes = [("GOOGLE_CALENDAR_ENABLED", "YES"), all[1], all[2]];
+        assert!(EffectsConfig::from_vars(yes).unwrap().google.is_some());
+        assert!(EffectsConfig::from_vars([("GOOGLE_CALENDAR_ENABLED", "maybe")]).is_err());
     }
 
     #[test]
@@ -472,7 +477,21 @@ mod tests {
         for bad in ["0", "x", "3601"] {
             assert!(EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_INTERVAL_SECS", bad)]).is_err());
         }
-        for bad in ["24", "0m", "8d", "1w", "-1h", "30s"] {
+        // Non-ASCII units and overflowing numbers are refused with the
+        // variable's name, never a panic.
+        for bad in [
+            "24",
+            "0m",
+            "8d",
+            "1w",
+            "-1h",
+            "30s",
+            "1ч",
+            "ч",
+            "h",
+            "99999999999999999999h",
+            "9223372036854775807m",
+        ] {
             assert!(
                 EffectsConfig::from_vars([("TUTORBOOK_REMINDER_LEADS", bad)]).is_err(),
                 "{bad}"

@@ -10,6 +10,10 @@ use tutorbook_app::{AppState, Config, demo, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        print!("{}", tutorbook_app::config::help_text());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {

@@ -258,3 +258,67 @@ fn auth_host_public_key_comes_from_a_file_and_excludes_the_secret() {
     .unwrap_err();
     assert!(err.to_string().contains("not both"), "{err}");
 }
+
+#[test]
+fn every_boolean_variable_reads_the_same_words() {
+    use tutorbook_app::config::parse_bool;
+    for yes in ["true", "TRUE", "1", "yes", " Yes "] {
+        assert_eq!(parse_bool(yes), Some(true), "{yes}");
+    }
+    for no in ["false", "0", "no", "NO"] {
+        assert_eq!(parse_bool(no), Some(false), "{no}");
+    }
+    for neither in ["", "on", "2", "ja", "ч"] {
+        assert_eq!(parse_bool(neither), None, "{neither}");
+    }
+}
+
+/// The README's configuration table is exactly `config::VARIABLES`, and the
+/// code reads no variable that the list leaves out.
+#[test]
+fn the_readme_lists_every_variable_the_code_reads_with_its_default() {
+    use tutorbook_app::config::{VARIABLES, readme_row};
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("<!-- variables:start")
+        .expect("README has the variables table");
+    let end = readme.find("<!-- variables:end -->").expect("README's table ends");
+    let rows: Vec<&str> = readme[start..end].lines().filter(|l| l.starts_with("| `")).collect();
+    let expected: Vec<String> = VARIABLES.iter().map(readme_row).collect();
+    assert_eq!(
+        rows, expected,
+        "README.md's table differs from tutorbook_app::config::VARIABLES"
+    );
+
+    let sources = [
+        include_str!("../src/config.rs"),
+        include_str!("../src/effects.rs"),
+        include_str!("../src/telemetry.rs"),
+    ];
+    for source in sources {
+        for (i, _) in source.match_indices('"') {
+            let name: String = source[i + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                .collect();
+            let read_here = source[i + 1 + name.len()..].starts_with('"');
+            let looks_like_a_variable = ["TUTORBOOK_", "RESEND_", "GOOGLE_"].iter().any(|p| name.starts_with(p))
+                || name == "DATABASE_URL"
+                || name == "RUST_LOG";
+            if read_here && looks_like_a_variable {
+                assert!(
+                    VARIABLES.iter().any(|v| v.name == name),
+                    "{name} is read by the code but missing from config::VARIABLES"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn help_lists_every_variable() {
+    let help = tutorbook_app::config::help_text();
+    for v in tutorbook_app::config::VARIABLES {
+        assert!(help.contains(v.name), "{}", v.name);
+    }
+}
