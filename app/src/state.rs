@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tutorbook_domain::PlatformSettings;
-use tutorbook_ports::{Bookings, Claim, Clock, Feedback, Packages, PaymentSettings, UuidV7};
+use tutorbook_ports::{Bookings, Claim, Clock, Feedback, Packages, PaymentSettings, Users, UuidV7};
 use tutorbook_sql::SqlStore;
 
 use crate::auth::Auth;
@@ -33,6 +33,8 @@ pub struct AppState {
     pub feedback: Feedback<Store, SharedClock, UuidV7>,
     /// Course packages, enrollments, payments, refunds, pricing, promotions.
     pub packages: Packages<Store, SharedClock, UuidV7>,
+    /// Profiles, consent, users and roles.
+    pub users: Users<Store, SharedClock>,
     /// The clock the use cases share.
     pub clock: SharedClock,
     /// Tokens, sign-in and the caller of each request.
@@ -56,6 +58,7 @@ impl AppState {
                 settings,
                 PaymentSettings::default(),
             ),
+            users: Users::new(store.clone(), clock.clone()),
             clock,
             store,
             auth: Arc::new(auth),

@@ -23,7 +23,10 @@ pub use store::{BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, R
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
-pub use usecases::{Bookings, Feedback, LATEST_REVIEWS, OpenSlot, Packages, PaymentSettings, TeacherFeedback};
+pub use usecases::{
+    Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings,
+    TeacherFeedback, Users,
+};
 pub use users::{ProfileUpdate, User, UserStore};
 
 #[cfg(any(test, feature = "mock"))]

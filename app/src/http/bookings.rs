@@ -8,7 +8,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{Attendance, BookingId, SlotId, UserId};
-use tutorbook_ports::BookingStore;
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented};
@@ -399,7 +398,10 @@ impl BookingsApi {
             }
             let from = from.0.or_else(|| Some(state.now() - Duration::days(30)));
             let (from, to) = time_range(from, to.0, Duration::days(120), state.now())?;
-            let found = state.store.student_bookings(student, from, to).await?;
+            let found = state
+                .bookings
+                .student_bookings(&caller.actor, student, from, to)
+                .await?;
             let items: Vec<BookingWithSlot> = found
                 .iter()
                 .map(|(b, s)| BookingWithSlot {

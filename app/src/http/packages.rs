@@ -11,12 +11,10 @@ use poem_openapi::{Object, OpenApi, Tags};
 use time::OffsetDateTime;
 use tutorbook_domain::{
     Actor, BookingId, ClassType, Currency, Discount, EnrollmentId, Money, PackageDetails, PackageId, PackageSchedule,
-    PackageStatus, PaymentId, Percent, PricingConfig, Promotion, PromotionId, PromotionScope, Recurrence, Role,
-    SessionRates, UserId, Zone,
+    PackageStatus, PaymentId, Percent, PricingConfig, Promotion, PromotionId, PromotionScope, Recurrence, SessionRates,
+    UserId, Zone,
 };
 use uuid::Uuid;
-
-use tutorbook_ports::UserStore;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
 use crate::http::package_views::{
@@ -464,11 +462,7 @@ impl PackagesApi {
             let teacher = package_teacher(&caller.actor, body.0.teacher)?;
             // Staff name the teacher: it must be one, and their zone is the default.
             let zone = if caller.actor.is_staff() {
-                let owner = state.store.user(teacher).await?;
-                owner
-                    .filter(|u| u.role == Role::Teacher)
-                    .ok_or_else(|| Problem::invalid("`teacher` must name a teacher"))?
-                    .zone
+                state.users.teacher(teacher).await?.zone
             } else {
                 caller.user.zone
             };

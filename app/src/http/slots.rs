@@ -251,13 +251,12 @@ impl SlotsApi {
                 Some(Ok(zone)) => zone,
                 _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
             };
-            let now = state.now();
-            let slots = state.store.open_slots(now, now + BROWSE_HORIZON, BROWSE_SCAN).await?;
+            let slots = state
+                .bookings
+                .browsable(viewer.as_ref().map(|v| &v.actor), BROWSE_HORIZON, BROWSE_SCAN)
+                .await?;
             let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
-            for slot in slots.iter().filter(|s| s.is_browsable(now)) {
-                if viewer.as_ref().is_some_and(|v| v.user.id == slot.teacher()) {
-                    continue;
-                }
+            for slot in &slots {
                 by_day
                     .entry(zone.to_local(slot.window().start()).date())
                     .or_default()
@@ -433,7 +432,7 @@ impl SlotsApi {
                 _ => return Err(Problem::forbidden("only teachers have slots; staff may name a teacher")),
             };
             let (from, to) = time_range(from.0, to.0, Duration::days(30), state.now())?;
-            let slots = state.store.teacher_slots(teacher, from, to).await?;
+            let slots = state.bookings.teacher_slots(&caller.actor, teacher, from, to).await?;
             let views: Vec<SlotView> = slots.iter().map(|s| SlotView::of(s, Some(&caller.actor))).collect();
             let (items, next_cursor) = page_after(views, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
             Ok(SlotPage { items, next_cursor })

@@ -7,16 +7,13 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use time::OffsetDateTime;
 use tutorbook_domain::{Consent, ConsentDocument, UserId, Zone};
-use tutorbook_ports::{ProfileUpdate, UserStore};
+use tutorbook_ports::ProfileUpdate;
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented, signed_in};
 use crate::http::problem::{Problem, api_response};
 use crate::http::views::{DocumentDto, LocaleDto, RoleDto, UserView};
 use crate::state::AppState;
-
-/// Most users one page carries.
-const MAX_PAGE: u32 = 200;
 
 #[derive(Debug, Tags)]
 enum ApiTags {
@@ -224,22 +221,12 @@ impl UsersApi {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
             let patch = body.0;
-            let display_name = match patch.display_name {
-                Some(name) => {
-                    let name = name.trim().to_owned();
-                    if name.is_empty() || name.chars().count() > 100 {
-                        return Err(Problem::invalid("display_name must be 1 to 100 characters"));
-                    }
-                    Some(name)
-                }
-                None => None,
-            };
             let update = ProfileUpdate {
-                display_name,
+                display_name: patch.display_name,
                 zone: patch.zone.as_deref().map(|z| Zone::parse_or_default(Some(z))),
                 locale: patch.locale.map(Into::into),
             };
-            Ok(state.store.update_profile(caller.user.id, update).await?)
+            Ok(state.users.update_profile(&caller.actor, update).await?)
         }
         .await;
         result.map_or_else(Into::into, |u| UpdateMeResponse::Ok(Json(UserView::from(&u))))
@@ -251,7 +238,7 @@ impl UsersApi {
     async fn consents(&self, state: Data<&AppState>, auth: BearerAuth) -> ConsentsResponse {
         let result: Result<_, Problem> = async {
             let caller = signed_in(&state, &auth).await?;
-            consents_of(&state, caller.user.id).await
+            Ok(consent_statuses(&state.users.consents(&caller.actor).await?))
         }
         .await;
         result.map_or_else(Into::into, |c| ConsentsResponse::Ok(Json(c)))
@@ -270,9 +257,11 @@ impl UsersApi {
     ) -> DecideConsentResponse {
         let result: Result<_, Problem> = async {
             let caller = signed_in(&state, &auth).await?;
-            let consent = Consent::decide(document.0.into(), &body.version, body.granted, state.now())?;
-            state.store.record_consent(caller.user.id, consent).await?;
-            consents_of(&state, caller.user.id).await
+            let decisions = state
+                .users
+                .decide_consent(&caller.actor, document.0.into(), &body.version, body.granted)
+                .await?;
+            Ok(consent_statuses(&decisions))
         }
         .await;
         result.map_or_else(Into::into, |c| DecideConsentResponse::Ok(Json(c)))
@@ -303,22 +292,14 @@ impl UsersApi {
     ) -> UserPageResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            if !caller.actor.is_staff() {
-                return Err(Problem::forbidden("only staff list users"));
-            }
             let limit = limit.0.unwrap_or(50);
-            if !(1..=MAX_PAGE).contains(&limit) {
-                return Err(Problem::invalid(format!("limit must be 1 to {MAX_PAGE}")));
-            }
             let after = cursor
                 .0
                 .as_deref()
                 .map(|c| Uuid::parse_str(c).map(UserId::from_uuid))
                 .transpose()
                 .map_err(|_| Problem::invalid("cursor is not one this API gave out"))?;
-            let mut users = state.store.users(after, limit as usize + 1).await?;
-            let more = users.len() > limit as usize;
-            users.truncate(limit as usize);
+            let (users, more) = state.users.users(&caller.actor, after, limit as usize).await?;
             Ok(UserPage {
                 next_cursor: more.then(|| users.last().map(|u| u.id.to_string())).flatten(),
                 items: users.iter().map(UserView::from).collect(),
@@ -339,18 +320,18 @@ impl UsersApi {
     ) -> UserResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            if !caller.actor.is_staff() {
-                return Err(Problem::forbidden("only staff change roles"));
-            }
-            Ok(state.store.set_role(UserId::from_uuid(id.0), body.role.into()).await?)
+            Ok(state
+                .users
+                .set_role(&caller.actor, UserId::from_uuid(id.0), body.role.into())
+                .await?)
         }
         .await;
         result.map_or_else(Into::into, |u| UserResponse::Ok(Json(UserView::from(&u))))
     }
 }
 
-async fn consents_of(state: &AppState, user: UserId) -> Result<Consents, Problem> {
-    let decisions = state.store.consents(user).await?;
+/// Every document with the user's decision on it and whether it still blocks them.
+fn consent_statuses(decisions: &[Consent]) -> Consents {
     let documents = ConsentDocument::ALL
         .into_iter()
         .map(|doc| {
@@ -365,13 +346,13 @@ async fn consents_of(state: &AppState, user: UserId) -> Result<Consents, Problem
             }
         })
         .collect();
-    Ok(Consents {
+    Consents {
         documents,
-        pending: tutorbook_domain::missing_consents(&decisions)
+        pending: tutorbook_domain::missing_consents(decisions)
             .into_iter()
             .map(DocumentDto::from)
             .collect(),
-    })
+    }
 }
 
 /// The documents' titles and texts. Placeholders a school replaces with its

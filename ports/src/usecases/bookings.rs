@@ -3,7 +3,7 @@
 //! it locks (a [`LockSet`]) and hands one decision over the loaded unit to
 //! the store, which runs it atomically (see [`crate::UnitOfWork`]).
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
     LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
@@ -210,6 +210,46 @@ where
             Ok((slot, outcome))
         })
         .await
+    }
+
+    /// What browse offers `viewer` (anonymous when `None`): open slots that
+    /// can still be booked, starting in the next `horizon`, by start, at most
+    /// `limit` read; a teacher does not see their own.
+    pub async fn browsable(&self, viewer: Option<&Actor>, horizon: Duration, limit: usize) -> Result<Vec<Slot>> {
+        let now = self.clock.now();
+        let mut slots = self.store.open_slots(now, now + horizon, limit).await?;
+        slots.retain(|s| s.is_browsable(now) && viewer.is_none_or(|v| v.user != s.teacher()));
+        Ok(slots)
+    }
+
+    /// A teacher's slots starting in `[from, to)`, for the teacher or staff.
+    pub async fn teacher_slots(
+        &self,
+        actor: &Actor,
+        teacher: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<Slot>> {
+        let own = actor.role == Role::Teacher && actor.user == teacher;
+        if !(own || actor.is_staff()) {
+            return Err(DomainError::Forbidden.into());
+        }
+        self.store.teacher_slots(teacher, from, to).await
+    }
+
+    /// A student's bookings on slots starting in `[from, to)`, for the
+    /// student or staff.
+    pub async fn student_bookings(
+        &self,
+        actor: &Actor,
+        student: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<(Booking, Slot)>> {
+        if !actor.is_or_staff(student) {
+            return Err(DomainError::Forbidden.into());
+        }
+        self.store.student_bookings(student, from, to).await
     }
 
     /// The actor's own make-up credits (staff: anyone's), newest first.

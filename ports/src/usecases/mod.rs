@@ -4,10 +4,12 @@
 mod bookings;
 mod feedback;
 mod packages;
+mod users;
 
 pub use bookings::{Bookings, OpenSlot};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
 pub use packages::{Packages, PaymentSettings};
+pub use users::{MAX_DISPLAY_NAME, MAX_USERS_PAGE, Users};
 
 #[cfg(test)]
 mod testing;
