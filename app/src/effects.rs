@@ -281,7 +281,7 @@ impl Effects {
                 Arc::new(LogMailer)
             }
         };
-        let mut worker = OutboxWorker::new(store.clone(), config.retry)
+        let mut worker = OutboxWorker::new(store.clone(), clock.clone(), config.retry)
             .with_handler(Arc::new(Notifications::new(
                 store.clone(),
                 directory.clone(),

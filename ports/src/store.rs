@@ -111,18 +111,20 @@ pub trait Outbox: Send + Sync {
     /// Marks messages delivered; unknown ids are ignored (delivery is idempotent).
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()>;
 
-    /// Claims up to `limit` undelivered messages that are due, oldest first,
-    /// for `lease`: until the lease runs out (or the message is marked
-    /// delivered) no other claim returns them, so several workers can share
-    /// the outbox. Concurrent claims never return the same message (Postgres:
-    /// `FOR UPDATE SKIP LOCKED`). A claimer that dies simply lets its lease
-    /// lapse and the message is claimed again.
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>>;
+    /// Claims up to `limit` undelivered messages that are due at `now`,
+    /// oldest first, for `lease`: until `now + lease` (or until the message
+    /// is marked delivered) no other claim returns them, so several workers
+    /// can share the outbox. Concurrent claims never return the same message
+    /// (Postgres: `FOR UPDATE SKIP LOCKED`). A claimer that dies simply lets
+    /// its lease lapse and the message is claimed again. `now` comes from the
+    /// same clock as the commands' (a message is due from its command's
+    /// instant), so tests move time instead of waiting.
+    async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>>;
 
-    /// Hands a claimed message back for another attempt no sooner than
-    /// `delay` from now, keeping `error` as its last error. Unknown or
-    /// already delivered ids are ignored.
-    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()>;
+    /// Hands a claimed message back for another attempt no sooner than `at`,
+    /// keeping `error` as its last error. Unknown or already delivered ids
+    /// are ignored.
+    async fn retry_later(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()>;
 
     /// Gives up on a message: it is never claimed or listed as pending again,
     /// and `error` stays on it for an operator. Unknown or delivered ids are ignored.

@@ -272,10 +272,12 @@ async fn a_booking_confirmed_during_a_google_outage_stands_and_a_later_pass_sync
 
     let now: OffsetDateTime = datetime!(2030-01-06 08:00 UTC);
     let store = MemoryStore::new();
-    let bookings = Bookings::new(store.clone(), ManualClock::at(now), UuidV7, PlatformSettings::default());
+    let clock = ManualClock::at(now);
+    let bookings = Bookings::new(store.clone(), clock.clone(), UuidV7, PlatformSettings::default());
     let sync = CalendarSync::new(store.clone(), directory(), adapter(&google).await);
     let worker = OutboxWorker::new(
         store.clone(),
+        clock,
         RetryPolicy {
             base_delay: Duration::ZERO,
             ..RetryPolicy::default()

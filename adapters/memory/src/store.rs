@@ -101,8 +101,7 @@ impl State {
             };
             self.outbox.push(OutboxEntry {
                 message,
-                // Claims compare against the store's clock.
-                available_at: store_now(),
+                available_at: occurred_at,
                 delivered: false,
                 failed: false,
                 last_error: None,
@@ -127,13 +126,6 @@ impl State {
     pub(crate) fn slot(&self, id: SlotId) -> Result<&Slot> {
         self.slots.get(&id).ok_or_else(|| Error::not_found("slot"))
     }
-}
-
-/// The store's own clock, which outbox leases compare against (as a SQL
-/// store compares against the database server's time).
-#[allow(clippy::disallowed_methods)]
-fn store_now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
 }
 
 fn starts_in(slot: &Slot, from: OffsetDateTime, to: OffsetDateTime) -> bool {
@@ -303,8 +295,7 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
-        let now = store_now();
+    async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
         let mut state = self.lock();
         Ok(state
             .outbox
@@ -319,11 +310,10 @@ impl Outbox for MemoryStore {
             .collect())
     }
 
-    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
-        let now = store_now();
+    async fn retry_later(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()> {
         let mut state = self.lock();
         if let Some(entry) = state.outbox.iter_mut().find(|e| e.message.id == id && e.is_open()) {
-            entry.available_at = now + delay;
+            entry.available_at = at;
             entry.last_error = Some(error.to_owned());
         }
         Ok(())

@@ -368,7 +368,7 @@ macro_rules! impl_queries {
                         .execute(self)
                         .await?;
                 }
-                let (occurred_at, available_at) = ($crate::micros(at), $crate::now_micros());
+                let (occurred_at, available_at) = ($crate::micros(at), $crate::micros(at));
                 for event in events {
                     let row = OutboxRow::of(
                         &OutboxMessage {

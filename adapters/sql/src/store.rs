@@ -297,14 +297,14 @@ impl Outbox for SqlStore {
         write!(self, |c| c.outbox_delivered(ids, at).await)
     }
 
-    async fn claim(&self, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
+    async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let now = crate::now_micros();
+        let now = crate::micros(now);
         write!(self, |c| c.outbox_claim(limit, now, now + lease).await)
     }
 
-    async fn retry_later(&self, id: Uuid, error: &str, delay: Duration) -> Result<()> {
-        let at = crate::now_micros() + delay;
+    async fn retry_later(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()> {
+        let at = crate::micros(at);
         write!(self, |c| c.outbox_retry(id, error, at).await)
     }
 

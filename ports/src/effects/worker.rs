@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::effects::EffectError;
-use crate::{Outbox, OutboxMessage, Result};
+use crate::{Clock, Outbox, OutboxMessage, Result};
 
 /// Something done for an outbox message: send the emails it calls for, sync
 /// its slot's calendar event, plan its reminders. Ignores events it has no
@@ -83,15 +83,17 @@ pub struct PassReport {
     pub failed: usize,
 }
 
-/// The delivery worker over an outbox `O`.
+/// The delivery worker over an outbox `O`, on a clock `C` (the one the
+/// commands use: a message is due from its command's instant).
 #[derive(Clone)]
-pub struct OutboxWorker<O> {
+pub struct OutboxWorker<O, C> {
     outbox: O,
+    clock: C,
     handlers: Vec<Arc<dyn EffectHandler>>,
     policy: RetryPolicy,
 }
 
-impl<O> std::fmt::Debug for OutboxWorker<O> {
+impl<O, C> std::fmt::Debug for OutboxWorker<O, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<_> = self.handlers.iter().map(|h| h.name()).collect();
         f.debug_struct("OutboxWorker")
@@ -101,11 +103,12 @@ impl<O> std::fmt::Debug for OutboxWorker<O> {
     }
 }
 
-impl<O: Outbox> OutboxWorker<O> {
+impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
     /// A worker with no handlers yet.
-    pub fn new(outbox: O, policy: RetryPolicy) -> Self {
+    pub fn new(outbox: O, clock: C, policy: RetryPolicy) -> Self {
         Self {
             outbox,
+            clock,
             handlers: Vec::new(),
             policy,
         }
@@ -122,13 +125,14 @@ impl<O: Outbox> OutboxWorker<O> {
     /// (last error kept) when an error is permanent or the attempts are used
     /// up. Returns the store's error only when claiming itself failed.
     pub async fn run_once(&self) -> Result<PassReport> {
-        let messages = self.outbox.claim(self.policy.batch, self.policy.lease).await?;
+        let now = self.clock.now();
+        let messages = self.outbox.claim(now, self.policy.batch, self.policy.lease).await?;
         let mut report = PassReport {
             claimed: messages.len(),
             ..PassReport::default()
         };
         for message in &messages {
-            match self.settle(message).await {
+            match self.settle(message, now).await {
                 Ok(Settled::Delivered) => report.delivered += 1,
                 Ok(Settled::Retried) => report.retried += 1,
                 Ok(Settled::Failed) => report.failed += 1,
@@ -154,7 +158,7 @@ impl<O: Outbox> OutboxWorker<O> {
         }
     }
 
-    async fn settle(&self, message: &OutboxMessage) -> Result<Settled> {
+    async fn settle(&self, message: &OutboxMessage, now: OffsetDateTime) -> Result<Settled> {
         let mut errors = Vec::new();
         let mut permanent = false;
         for handler in &self.handlers {
@@ -177,7 +181,7 @@ impl<O: Outbox> OutboxWorker<O> {
             let delay = self.policy.delay_after(message.attempts);
             tracing::warn!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
                 retry_in_s = delay.whole_seconds(), "outbox message will be retried");
-            self.outbox.retry_later(message.id, &error, delay).await?;
+            self.outbox.retry_later(message.id, &error, now + delay).await?;
             Ok(Settled::Retried)
         }
     }
@@ -192,7 +196,7 @@ enum Settled {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MockOutbox;
+    use crate::{MockClock, MockOutbox};
     use time::OffsetDateTime;
     use tutorbook_domain::{DomainEvent, SlotId};
     use uuid::Uuid;
@@ -226,13 +230,19 @@ mod tests {
         let mut outbox = MockOutbox::new();
         outbox
             .expect_claim()
+            .withf(|now, _, _| *now == NOW)
             .times(1)
-            .returning(move |_, _| Ok(vec![message(attempts)]));
+            .returning(move |_, _, _| Ok(vec![message(attempts)]));
         outbox
     }
 
-    fn worker(outbox: MockOutbox, outcome: Result<(), EffectError>) -> OutboxWorker<MockOutbox> {
-        OutboxWorker::new(outbox, RetryPolicy::default()).with_handler(Arc::new(Fixed(outcome)))
+    /// The worker's clock.
+    const NOW: OffsetDateTime = time::macros::datetime!(2030-01-07 09:00 UTC);
+
+    fn worker(outbox: MockOutbox, outcome: Result<(), EffectError>) -> OutboxWorker<MockOutbox, MockClock> {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        OutboxWorker::new(outbox, clock, RetryPolicy::default()).with_handler(Arc::new(Fixed(outcome)))
     }
 
     #[tokio::test]
@@ -240,8 +250,8 @@ mod tests {
         let mut outbox = outbox_claiming(3);
         outbox
             .expect_retry_later()
-            .withf(|id, error, delay| {
-                *id == Uuid::from_u128(7) && error == "fixed: timeout" && *delay == Duration::minutes(2)
+            .withf(|id, error, at| {
+                *id == Uuid::from_u128(7) && error == "fixed: timeout" && *at == NOW + Duration::minutes(2)
             })
             .times(1)
             .returning(|_, _, _| Ok(()));

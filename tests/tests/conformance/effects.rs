@@ -63,7 +63,7 @@ async fn retries_back_off_then_give_up_keeping_the_error<S: Store>(store: S) {
     w.open(TEACHER, at(1, 10), 1).await;
     let [message] = w
         .store
-        .claim(10, Duration::minutes(5))
+        .claim(w.clock_now(), 10, Duration::minutes(5))
         .await
         .unwrap()
         .try_into()
@@ -72,12 +72,12 @@ async fn retries_back_off_then_give_up_keeping_the_error<S: Store>(store: S) {
 
     // Retried without delay: claimable again at once, one more attempt counted.
     w.store
-        .retry_later(message.id, "smtp timeout", Duration::ZERO)
+        .retry_later(message.id, "smtp timeout", w.clock_now() + Duration::ZERO)
         .await
         .unwrap();
     let [again] = w
         .store
-        .claim(10, Duration::minutes(5))
+        .claim(w.clock_now(), 10, Duration::minutes(5))
         .await
         .unwrap()
         .try_into()
@@ -86,10 +86,16 @@ async fn retries_back_off_then_give_up_keeping_the_error<S: Store>(store: S) {
 
     // Retried after an hour: not claimable now, still pending.
     w.store
-        .retry_later(message.id, "smtp timeout", Duration::hours(1))
+        .retry_later(message.id, "smtp timeout", w.clock_now() + Duration::hours(1))
         .await
         .unwrap();
-    assert!(w.store.claim(10, Duration::ZERO).await.unwrap().is_empty());
+    assert!(
+        w.store
+            .claim(w.clock_now(), 10, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(w.pending().await.len(), 1);
 
     // Given up: neither pending nor claimable, listed with its error; later calls change nothing.
@@ -98,8 +104,17 @@ async fn retries_back_off_then_give_up_keeping_the_error<S: Store>(store: S) {
         .await
         .unwrap();
     assert!(w.pending().await.is_empty());
-    w.store.retry_later(message.id, "late", Duration::ZERO).await.unwrap();
-    assert!(w.store.claim(10, Duration::ZERO).await.unwrap().is_empty());
+    w.store
+        .retry_later(message.id, "late", w.clock_now() + Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        w.store
+            .claim(w.clock_now(), 10, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let failed = w.store.failed(10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0.id, message.id);
@@ -114,22 +129,20 @@ async fn a_worker_dying_between_claim_and_done_sends_exactly_one_email<S: Store>
     let w = World::new(store);
     let slot = w.open(TEACHER, at(1, 10), 1).await;
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
-        w.store.clone(),
-        directory(),
-        mailer.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), directory(), mailer.clone()),
+    ));
     worker.drain().await.unwrap(); // slot_opened: no email
     w.request(student(1), &slot).await;
 
     let lease = Duration::milliseconds(300);
-    let claimed = w.store.claim(10, lease).await.unwrap();
+    let claimed = w.store.claim(w.clock_now(), 10, lease).await.unwrap();
     assert_eq!(claimed.len(), 1);
     drop(claimed); // the worker died here
 
     assert_eq!(worker.run_once().await.unwrap().claimed, 0, "leased to the dead worker");
     assert!(mailer.sent().is_empty());
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    w.clock.advance(Duration::milliseconds(400)); // the lease lapses
     let pass = worker.run_once().await.unwrap();
     assert_eq!((pass.claimed, pass.delivered), (1, 1));
     assert_eq!(worker.drain().await.unwrap().claimed, 0);
@@ -147,11 +160,9 @@ async fn email_failures_are_retried_then_failed<S: Store>(store: S) {
     let w = World::new(store);
     let slot = w.open(TEACHER, at(1, 10), 2).await; // group: confirmed at once
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
-        w.store.clone(),
-        directory(),
-        mailer.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), directory(), mailer.clone()),
+    ));
     worker.drain().await.unwrap();
 
     w.confirmed(student(1), &slot).await;
@@ -183,11 +194,9 @@ async fn a_calendar_outage_fails_the_sync_and_a_later_pass_repairs_it<S: Store>(
     let w = World::new(store);
     let slot = w.open(TEACHER, at(1, 10), 2).await;
     let calendar = MemoryCalendar::new();
-    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(CalendarSync::new(
-        w.store.clone(),
-        directory(),
-        calendar.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
+        CalendarSync::new(w.store.clone(), directory(), calendar.clone()),
+    ));
     worker.drain().await.unwrap();
     assert_eq!(
         w.reload(&slot).await.meeting().calendar_status(),
@@ -248,9 +257,9 @@ async fn concurrent_workers_send_each_email_once<S: Store>(store: S) {
         }
     }
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), RetryPolicy { batch: 3, ..eager() }).with_handler(Arc::new(
-        Notifications::new(w.store.clone(), directory(), mailer.clone()),
-    ));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), RetryPolicy { batch: 3, ..eager() }).with_handler(
+        Arc::new(Notifications::new(w.store.clone(), directory(), mailer.clone())),
+    );
     let results = race(4, move |_| {
         let worker = worker.clone();
         async move { worker.drain().await }
@@ -281,11 +290,8 @@ async fn a_recipient_without_an_address_is_skipped<S: Store>(store: S) {
     let slot = w.open(TEACHER, at(1, 10), 1).await;
     w.request(student(1), &slot).await;
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
-        w.store.clone(),
-        directory,
-        mailer.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager())
+        .with_handler(Arc::new(Notifications::new(w.store.clone(), directory, mailer.clone())));
     let report = worker.drain().await.unwrap();
     assert_eq!((report.delivered, report.retried, report.failed), (2, 0, 0));
     assert!(mailer.sent().is_empty());
@@ -376,11 +382,9 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
         .await
         .unwrap();
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), eager()).with_handler(Arc::new(Notifications::new(
-        w.store.clone(),
-        directory(),
-        mailer.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), directory(), mailer.clone()),
+    ));
     worker.drain().await.unwrap();
 
     let sent: Vec<(String, String)> = mailer.sent().into_iter().map(|e| (e.to, e.subject)).collect();

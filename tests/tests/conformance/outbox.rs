@@ -103,10 +103,10 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
     let all: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
     assert_eq!(all.len(), 12);
 
-    let store = w.store.clone();
+    let (store, now) = (w.store.clone(), w.clock_now());
     let claims = race(8, move |_| {
         let store = store.clone();
-        async move { store.claim(2, Duration::minutes(5)).await }
+        async move { store.claim(now, 2, Duration::minutes(5)).await }
     })
     .await;
     let mut claimed: Vec<Uuid> = claims
@@ -121,16 +121,20 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
     expected.sort();
     assert_eq!(claimed, expected, "eight workers of two cover all twelve messages");
     assert!(
-        w.store.claim(100, Duration::minutes(5)).await.unwrap().is_empty(),
+        w.store
+            .claim(w.clock_now(), 100, Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_empty(),
         "leased"
     );
 
     // A lapsed lease (a worker that died) hands the message out again.
     w.open(TEACHER, at(9, 10), 2).await;
-    let first = w.store.claim(10, Duration::ZERO).await.unwrap();
+    let first = w.store.claim(w.clock_now(), 10, Duration::ZERO).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].event.kind(), "slot_opened");
-    let again = w.store.claim(10, Duration::minutes(5)).await.unwrap();
+    let again = w.store.claim(w.clock_now(), 10, Duration::minutes(5)).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, first[0].id, "reclaimed after the lease lapsed");
     assert_eq!(
@@ -141,7 +145,11 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
     w.store.mark_delivered(&[again[0].id]).await.unwrap();
     w.store.mark_delivered(&all).await.unwrap();
     assert!(
-        w.store.claim(10, Duration::ZERO).await.unwrap().is_empty(),
+        w.store
+            .claim(w.clock_now(), 10, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty(),
         "delivered stays delivered"
     );
 }

@@ -659,11 +659,9 @@ async fn a_refund_emails_the_student_in_their_language<S: Store>(store: S) {
         .await
         .unwrap();
     let mailer = MemoryMailer::new();
-    let worker = OutboxWorker::new(w.store.clone(), RetryPolicy::default()).with_handler(Arc::new(Notifications::new(
-        w.store.clone(),
-        crate::effects::directory(),
-        mailer.clone(),
-    )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), RetryPolicy::default()).with_handler(Arc::new(
+        Notifications::new(w.store.clone(), crate::effects::directory(), mailer.clone()),
+    ));
     worker.drain().await.expect("the outbox drains");
     let refunds: Vec<_> = mailer
         .sent()

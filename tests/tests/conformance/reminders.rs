@@ -34,7 +34,7 @@ async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 2).await;
     let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner.clone()));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner.clone()));
     let mailer = MemoryMailer::new();
     let scheduler = ReminderScheduler::new(
         w.store.clone(),
@@ -126,7 +126,7 @@ async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 1).await;
     let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     let mailer = MemoryMailer::new();
     let scheduler = ReminderScheduler::new(
         w.store.clone(),
@@ -164,7 +164,7 @@ async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(
 async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
     let w = World::new(store);
     let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     for n in 1..=3 {
         let slot = w.open(TEACHER, START + Duration::hours(2 * n as i64), 1).await;
         w.confirmed(student(n), &slot).await;
@@ -201,7 +201,7 @@ async fn booking_again_after_a_cancellation_revives_the_reminders<S: Store>(stor
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 1).await;
     let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), policy()).with_handler(Arc::new(planner));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     let first = w.confirmed(student(1), &slot).await;
     worker.drain().await.unwrap();
     w.bookings
