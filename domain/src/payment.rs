@@ -380,6 +380,12 @@ impl Payment {
     pub fn checkout_url(&self) -> Option<&str> {
         self.checkout_url.as_deref()
     }
+    /// Whether `viewer` sees the checkout link and the promotion applied:
+    /// the payer and staff only (a teacher sees their students' payments
+    /// without them).
+    pub fn shows_checkout_to(&self, viewer: &Actor) -> bool {
+        viewer.is_or_staff(self.payer)
+    }
     /// When it was created.
     pub fn created_at(&self) -> OffsetDateTime {
         self.created_at

@@ -243,6 +243,23 @@ impl Slot {
         &self.meeting
     }
 
+    /// Whether `viewer` sees the slot's roster (every booking): its teacher
+    /// and staff. Everyone else sees only the seat count.
+    pub fn shows_roster_to(&self, viewer: Option<&Actor>) -> bool {
+        viewer.is_some_and(|a| a.is_or_staff(self.teacher))
+    }
+
+    /// Whether `viewer` sees the meeting link: the people in the lesson (its
+    /// teacher, staff, and students holding a seat), nobody else.
+    pub fn shows_meeting_to(&self, viewer: Option<&Actor>) -> bool {
+        self.shows_roster_to(viewer)
+            || viewer.is_some_and(|a| {
+                self.bookings
+                    .iter()
+                    .any(|b| b.student == a.user && b.status.holds_seat())
+            })
+    }
+
     /// Open, cancelled or deleted.
     pub fn status(&self) -> SlotStatus {
         self.status

@@ -1252,3 +1252,38 @@ fn slot_status_text_round_trips() {
     }
     assert_eq!(SlotStatus::parse("closed"), None);
 }
+
+// ----- who sees what (docs/product.md §3) -----
+
+#[test]
+fn the_meeting_link_is_for_the_people_in_the_lesson_and_the_roster_for_its_teacher() {
+    let mut slot = common::slot(3);
+    slot.request(
+        common::booking_id(1),
+        &common::student(1),
+        &common::instant_policy(),
+        common::NOW,
+    )
+    .unwrap();
+    // A request waiting for approval holds no seat.
+    slot.request(
+        common::booking_id(2),
+        &common::student(2),
+        &common::approval_policy(),
+        common::NOW,
+    )
+    .unwrap();
+    let cases = [
+        (None, false, false),
+        (Some(common::teacher()), true, true),
+        (Some(common::staff()), true, true),
+        (Some(common::other_teacher()), false, false),
+        (Some(common::student(1)), true, false),
+        (Some(common::student(2)), false, false),
+        (Some(common::student(3)), false, false),
+    ];
+    for (viewer, meeting, roster) in cases {
+        assert_eq!(slot.shows_meeting_to(viewer.as_ref()), meeting, "{viewer:?}");
+        assert_eq!(slot.shows_roster_to(viewer.as_ref()), roster, "{viewer:?}");
+    }
+}

@@ -18,6 +18,7 @@
 pub mod auth;
 mod bookings;
 mod credits;
+pub mod enums;
 mod feedback;
 mod health;
 pub mod idempotency;

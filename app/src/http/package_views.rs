@@ -9,6 +9,11 @@ use tutorbook_domain::{
     RefundQuote,
 };
 use tutorbook_ports::{EnrollmentView, PackageView};
+
+use crate::http::enums::{
+    ClassTypeDto, DiscountKindDto, EnrollmentStatusDto, PackageStatusDto, PaymentProviderDto, PaymentStatusDto,
+    PromotionScopeDto, RecurrenceDto, RefundBasisDto, SlotStatusDto,
+};
 use uuid::Uuid;
 
 /// An amount of money.
@@ -40,8 +45,8 @@ pub struct SessionDto {
     pub end: OffsetDateTime,
     /// Seats taken.
     pub booked_count: u32,
-    /// `open` or `cancelled`.
-    pub status: String,
+    /// Whether the session's slot is bookable.
+    pub status: SlotStatusDto,
 }
 
 /// A course package.
@@ -55,20 +60,20 @@ pub struct PackageDto {
     pub title: String,
     /// Description.
     pub description: String,
-    /// `one_on_one` or `group`.
-    pub class_type: String,
+    /// 1:1 or group.
+    pub class_type: ClassTypeDto,
     /// Seats per session.
     pub capacity: u32,
-    /// `draft`, `open` or `closed`.
-    pub status: String,
+    /// Whether it is on sale.
+    pub status: PackageStatusDto,
     /// First possible session date, `YYYY-MM-DD`.
     pub start_date: String,
     /// Local start time, `HH:MM`.
     pub start_time: String,
     /// IANA zone of the local times.
     pub zone: String,
-    /// `weekdays`, `weekends`, `mwf` or `tts`.
-    pub recurrence: String,
+    /// The days it meets.
+    pub recurrence: RecurrenceDto,
     /// The price in the platform currency (sessions × rate), when a rate is configured.
     pub price: Option<MoneyDto>,
     /// The sessions, in order.
@@ -85,9 +90,9 @@ impl PackageDto {
             teacher: p.teacher().as_uuid(),
             title: p.title().to_owned(),
             description: p.description().to_owned(),
-            class_type: p.class_type().as_str().to_owned(),
+            class_type: p.class_type().into(),
             capacity: p.capacity().get(),
-            status: p.status().as_str().to_owned(),
+            status: p.status().into(),
             start_date: schedule
                 .start_date()
                 .format(format_description!("[year]-[month]-[day]"))
@@ -97,7 +102,7 @@ impl PackageDto {
                 .format(format_description!("[hour]:[minute]"))
                 .unwrap_or_default(),
             zone: schedule.zone().name().to_owned(),
-            recurrence: schedule.recurrence().as_str().to_owned(),
+            recurrence: schedule.recurrence().into(),
             price: p.price(pricing, currency).ok().map(MoneyDto::from),
             sessions: view
                 .slots
@@ -107,7 +112,7 @@ impl PackageDto {
                     start: s.window().start(),
                     end: s.window().end(),
                     booked_count: s.booked_count(),
-                    status: s.status().as_str().to_owned(),
+                    status: s.status().into(),
                 })
                 .collect(),
         }
@@ -123,10 +128,10 @@ pub struct PaymentDto {
     pub booking: Option<Uuid>,
     /// The enrollment paid for.
     pub enrollment: Option<Uuid>,
-    /// `toss` or `stripe`.
-    pub provider: String,
-    /// `pending`, `paid`, `failed`, `refunded` or `partially_refunded`.
-    pub status: String,
+    /// Who collects it.
+    pub provider: PaymentProviderDto,
+    /// Where it stands.
+    pub status: PaymentStatusDto,
     /// Price before the promotion.
     pub base_amount: MoneyDto,
     /// What is charged.
@@ -153,8 +158,8 @@ impl From<&tutorbook_domain::Payment> for PaymentDto {
             id: p.id().as_uuid(),
             booking,
             enrollment,
-            provider: p.provider().as_str().to_owned(),
-            status: p.status().as_str().to_owned(),
+            provider: p.provider().into(),
+            status: p.status().into(),
             base_amount: p.base_amount().into(),
             amount: p.amount().into(),
             refunded: p.refunded().into(),
@@ -175,8 +180,8 @@ pub struct EnrollmentDto {
     pub package: Uuid,
     /// The student.
     pub student: Uuid,
-    /// `pending`, `active`, `refunded` or `partially_refunded`.
-    pub status: String,
+    /// Where it stands.
+    pub status: EnrollmentStatusDto,
     /// When the student enrolled.
     pub created_at: OffsetDateTime,
     /// When it was refunded.
@@ -192,7 +197,7 @@ impl From<&EnrollmentView> for EnrollmentDto {
             id: e.id().as_uuid(),
             package: e.package().as_uuid(),
             student: e.student().as_uuid(),
-            status: e.status().as_str().to_owned(),
+            status: e.status().into(),
             created_at: e.created_at(),
             cancelled_at: e.cancelled_at(),
             payment: Box::new(PaymentDto::from(&v.payment)),
@@ -206,7 +211,7 @@ impl EnrollmentDto {
     /// link or promotion.
     pub fn for_viewer(v: &EnrollmentView, viewer: &Actor) -> Self {
         let mut dto = Self::from(v);
-        if !viewer.is_or_staff(v.enrollment.student()) {
+        if !v.payment.shows_checkout_to(viewer) {
             dto.payment.checkout_url = None;
             dto.payment.promotion = None;
         }
@@ -219,8 +224,8 @@ impl EnrollmentDto {
 pub struct QuoteDto {
     /// The refund: the largest of the three methods.
     pub amount: MoneyDto,
-    /// `prorata`, `academy_table` or `ecommerce`: the rule recorded as the reason.
-    pub basis: String,
+    /// The rule recorded as the reason.
+    pub basis: RefundBasisDto,
     /// Sessions consumed (taken, missed, or starting within 24 hours).
     pub consumed: u32,
     /// Sessions of the package.
@@ -237,7 +242,7 @@ impl From<&RefundQuote> for QuoteDto {
     fn from(q: &RefundQuote) -> Self {
         Self {
             amount: q.amount().into(),
-            basis: q.basis().as_str().to_owned(),
+            basis: q.basis().into(),
             consumed: q.consumed(),
             total: q.total(),
             prorata: q.amount_by(RefundBasis::Prorata).into(),
@@ -259,7 +264,7 @@ pub struct RefundDto {
     /// What went back.
     pub amount: MoneyDto,
     /// The method recorded as the reason.
-    pub basis: String,
+    pub basis: RefundBasisDto,
     /// Its idempotency key, `enrollment:{id}:refund:v1`.
     pub key: String,
     /// When it was executed.
@@ -273,7 +278,7 @@ impl From<&Refund> for RefundDto {
             payment: r.payment.as_uuid(),
             enrollment: r.enrollment.as_uuid(),
             amount: r.amount.into(),
-            basis: r.basis.as_str().to_owned(),
+            basis: r.basis.into(),
             key: r.key.clone(),
             created_at: r.created_at,
         }
@@ -319,14 +324,14 @@ impl From<&PricingConfig> for PricingDto {
 pub struct PromotionDto {
     /// Its id.
     pub id: Uuid,
-    /// `percent` or `fixed`.
-    pub kind: String,
+    /// How it takes money off.
+    pub kind: DiscountKindDto,
     /// For `percent`.
     pub percent: Option<u8>,
     /// For `fixed`.
     pub amount: Option<MoneyDto>,
-    /// `all`, `single` or `package`.
-    pub scope: String,
+    /// What it applies to.
+    pub scope: PromotionScopeDto,
     /// First instant it applies.
     pub starts_at: OffsetDateTime,
     /// First instant it no longer applies.
@@ -338,15 +343,15 @@ pub struct PromotionDto {
 impl From<&Promotion> for PromotionDto {
     fn from(p: &Promotion) -> Self {
         let (kind, percent, amount) = match p.discount() {
-            Discount::Percent(share) => ("percent", Some(share.get()), None),
-            Discount::Fixed(off) => ("fixed", None, Some(off.into())),
+            Discount::Percent(share) => (DiscountKindDto::Percent, Some(share.get()), None),
+            Discount::Fixed(off) => (DiscountKindDto::Fixed, None, Some(off.into())),
         };
         Self {
             id: p.id().as_uuid(),
-            kind: kind.to_owned(),
+            kind,
             percent,
             amount,
-            scope: p.scope().as_str().to_owned(),
+            scope: p.scope().into(),
             starts_at: p.starts_at(),
             ends_at: p.ends_at(),
             active: p.is_active(),

@@ -17,6 +17,7 @@ use tutorbook_domain::{
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
+use crate::http::enums::{ClassTypeDto, PackageStatusDto, RecurrenceDto};
 use crate::http::package_views::{
     EnrollmentDto, PackageDto, PaymentDto, PricingDto, PromotionDto, QuoteDto, RefundDto,
 };
@@ -41,8 +42,8 @@ pub struct PackageInput {
     /// Up to 4,000 characters.
     #[oai(default)]
     pub description: String,
-    /// `one_on_one` or `group`.
-    pub class_type: String,
+    /// 1:1 or group.
+    pub class_type: ClassTypeDto,
     /// Seats of a group package (2–4); ignored for one-to-one.
     #[oai(default = "one_seat")]
     pub capacity: u32,
@@ -52,8 +53,8 @@ pub struct PackageInput {
     pub start_time: String,
     /// IANA zone of the local times (defaults to the caller's zone).
     pub zone: Option<String>,
-    /// `weekdays`, `weekends`, `mwf` or `tts`.
-    pub recurrence: String,
+    /// The days it meets.
+    pub recurrence: RecurrenceDto,
     /// 1–29 sessions.
     pub session_count: u32,
 }
@@ -65,8 +66,8 @@ fn one_seat() -> u32 {
 /// A new status for a package.
 #[derive(Debug, Clone, Object)]
 pub struct StatusInput {
-    /// `draft`, `open` or `closed`.
-    pub status: String,
+    /// Draft, open or closed.
+    pub status: PackageStatusDto,
 }
 
 /// The per-session rates of one currency.
@@ -114,10 +115,8 @@ fn switched_on() -> bool {
 }
 
 fn parse_details(input: PackageInput, fallback_zone: Zone) -> Result<PackageDetails, Problem> {
-    let class_type = ClassType::parse(&input.class_type)
-        .ok_or_else(|| Problem::invalid("class_type must be one_on_one or group"))?;
-    let recurrence = Recurrence::parse(&input.recurrence)
-        .ok_or_else(|| Problem::invalid("recurrence must be weekdays, weekends, mwf or tts"))?;
+    let class_type: ClassType = input.class_type.into();
+    let recurrence: Recurrence = input.recurrence.into();
     let date = time::Date::parse(
         &input.start_date,
         time::macros::format_description!("[year]-[month]-[day]"),
@@ -543,8 +542,7 @@ impl PackagesApi {
     ) -> PackageResponse {
         let result: Result<_, Problem> = async {
             let caller = consented(&state, &auth).await?;
-            let status = PackageStatus::parse(&body.0.status)
-                .ok_or_else(|| Problem::invalid("status must be draft, open or closed"))?;
+            let status: PackageStatus = body.0.status.into();
             let view = state
                 .packages
                 .set_status(&caller.actor, PackageId::from_uuid(id.0), status)

@@ -7,6 +7,8 @@ use tutorbook_domain::{
     Actor, AuditEntry, Band, Booking, ConsentDocument, LessonReport, Locale, MakeupCredit, Review, Role, Slot,
 };
 use tutorbook_ports::User;
+
+use crate::http::enums::{BookingStatusDto, CreditStatusDto, SlotStatusDto};
 use uuid::Uuid;
 
 /// A user's role.
@@ -147,9 +149,8 @@ pub struct BookingView {
     pub slot: Uuid,
     /// The student.
     pub student: Uuid,
-    /// `requested`, `confirmed`, `waitlisted`, `declined`, `cancelled`,
-    /// `teacher_cancelled`, `expired`, `completed` or `no_show`.
-    pub status: String,
+    /// Where the booking stands.
+    pub status: BookingStatusDto,
     /// The make-up credit it was booked with, if any.
     pub credit: Option<Uuid>,
     /// Created.
@@ -164,7 +165,7 @@ impl From<&Booking> for BookingView {
             id: b.id().as_uuid(),
             slot: b.slot().as_uuid(),
             student: b.student().as_uuid(),
-            status: b.status().as_str().to_owned(),
+            status: b.status().into(),
             credit: match b.source() {
                 tutorbook_domain::BookingSource::Credit(c) => Some(c.as_uuid()),
                 _ => None,
@@ -193,8 +194,8 @@ pub struct SlotView {
     pub capacity: u32,
     /// Seats taken.
     pub booked_count: u32,
-    /// `open`, `cancelled` or `deleted`.
-    pub status: String,
+    /// Whether it is bookable.
+    pub status: SlotStatusDto,
     /// Meeting link, for the people in the lesson.
     #[oai(skip_serializing_if_is_none)]
     pub meeting_url: Option<String>,
@@ -206,12 +207,6 @@ pub struct SlotView {
 impl SlotView {
     /// The slot as `viewer` may see it.
     pub fn of(slot: &Slot, viewer: Option<&Actor>) -> Self {
-        let runs_it = viewer.is_some_and(|a| a.is_or_staff(slot.teacher()));
-        let attends = viewer.is_some_and(|a| {
-            slot.bookings()
-                .iter()
-                .any(|b| b.student() == a.user && b.status().holds_seat())
-        });
         Self {
             id: slot.id().as_uuid(),
             teacher: slot.teacher().as_uuid(),
@@ -220,11 +215,14 @@ impl SlotView {
             zone: slot.zone().name().to_owned(),
             capacity: slot.capacity().get(),
             booked_count: slot.booked_count(),
-            status: slot.status().as_str().to_owned(),
-            meeting_url: (runs_it || attends)
+            status: slot.status().into(),
+            meeting_url: slot
+                .shows_meeting_to(viewer)
                 .then(|| slot.meeting().url().map(str::to_owned))
                 .flatten(),
-            bookings: runs_it.then(|| slot.bookings().iter().map(BookingView::from).collect()),
+            bookings: slot
+                .shows_roster_to(viewer)
+                .then(|| slot.bookings().iter().map(BookingView::from).collect()),
         }
     }
 }
@@ -240,8 +238,8 @@ pub struct CreditView {
     pub teacher: Uuid,
     /// The cancelled booking it replaces.
     pub source_booking: Uuid,
-    /// `active`, `redeemed` or `expired` (as of now).
-    pub status: String,
+    /// Its state, as of now.
+    pub status: CreditStatusDto,
     /// Issued.
     pub issued_at: OffsetDateTime,
     /// Expires.
@@ -258,7 +256,7 @@ impl CreditView {
             student: c.student().as_uuid(),
             teacher: c.teacher().as_uuid(),
             source_booking: c.source_booking().as_uuid(),
-            status: c.status_at(now).as_str().to_owned(),
+            status: c.status_at(now).into(),
             issued_at: c.issued_at(),
             expires_at: c.expires_at(),
             redeemed_booking: c.redeemed_booking().map(|b| b.as_uuid()),
@@ -274,9 +272,9 @@ pub struct AuditView {
     /// When.
     pub at: OffsetDateTime,
     /// Status before; absent when the booking was created.
-    pub from: Option<String>,
+    pub from: Option<BookingStatusDto>,
     /// Status after.
-    pub to: String,
+    pub to: BookingStatusDto,
     /// Why, in a stable word (`requested`, `approved`, `slot_filled`, ...).
     pub reason: String,
 }
@@ -286,8 +284,8 @@ impl From<&AuditEntry> for AuditView {
         Self {
             actor: e.actor.map(|a| a.as_uuid()),
             at: e.at,
-            from: e.from.map(|s| s.as_str().to_owned()),
-            to: e.to.as_str().to_owned(),
+            from: e.from.map(Into::into),
+            to: e.to.into(),
             reason: e.reason.clone(),
         }
     }
