@@ -32,6 +32,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use thiserror::Error;
+
+use crate::effects::{EffectsConfig, EffectsConfigError};
 use tracing_subscriber::filter::{EnvFilter, ParseError};
 
 /// One environment variable the service reads.
@@ -393,12 +395,20 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Seed demo data into an empty store at start-up.
     pub demo_data: bool,
+    /// The effect loops: email, calendar, reminders, housekeeping.
+    pub effects: EffectsConfig,
+    /// The calendar was switched on without its key file and organizer
+    /// (worth a warning: it stays off).
+    pub calendar_half_configured: bool,
 }
 
 /// Why the configuration could not be loaded. Messages name the variable,
 /// the offending value and what would be accepted.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// A variable of the effect loops does not parse.
+    #[error(transparent)]
+    Effects(#[from] EffectsConfigError),
     /// A variable holds bytes that are not UTF-8.
     #[error("{var} is not valid UTF-8")]
     NotUnicode {
@@ -497,6 +507,8 @@ impl Default for Config {
             pool_size: DEFAULT_POOL,
             auth: AuthConfig::default(),
             demo_data: false,
+            effects: EffectsConfig::default(),
+            calendar_half_configured: false,
         }
     }
 }
@@ -534,9 +546,13 @@ impl Config {
             DEV_LOGIN_VAR,
             DEMO_DATA_VAR,
         ];
+        let vars: Vec<(std::ffi::OsString, std::ffi::OsString)> = vars
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+            .collect();
         let mut values: std::collections::HashMap<&'static str, String> = std::collections::HashMap::new();
-        for (key, value) in vars {
-            let (key, value) = (key.as_ref(), value.as_ref());
+        for (key, value) in &vars {
+            let (key, value) = (key.as_os_str(), value.as_os_str());
             if let Some(var) = KNOWN.iter().find(|k| key == **k)
                 && let Some(value) = non_empty(var, value)?
             {
@@ -588,6 +604,9 @@ impl Config {
         }
         config.demo_data = flag(&mut values, DEMO_DATA_VAR)?;
         config.auth = auth_config(&mut values)?;
+        // The effect loops' variables, from the same read of the environment.
+        config.calendar_half_configured = EffectsConfig::google_half_configured(vars.iter().cloned());
+        config.effects = EffectsConfig::from_vars(vars)?;
         Ok(config)
     }
 }

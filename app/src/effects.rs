@@ -110,12 +110,9 @@ pub enum EffectsConfigError {
 }
 
 impl EffectsConfig {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, EffectsConfigError> {
-        Self::from_vars(std::env::vars_os())
-    }
-
-    /// Reads the configuration from `(name, value)` pairs (unknown names ignored).
+    /// Reads the effect loops' part of the configuration from `(name, value)`
+    /// pairs (unknown names ignored). The service reads it through
+    /// `Config::from_env`, the one read of the environment.
     pub fn from_vars<I, K, V>(vars: I) -> Result<Self, EffectsConfigError>
     where
         I: IntoIterator<Item = (K, V)>,

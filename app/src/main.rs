@@ -5,7 +5,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use tutorbook_app::auth::Auth;
-use tutorbook_app::effects::{Effects, EffectsConfig};
+use tutorbook_app::effects::Effects;
 use tutorbook_app::{AppState, Config, demo, telemetry};
 
 #[tokio::main]
@@ -21,18 +21,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let effects_config = match EffectsConfig::from_env() {
-        Ok(config) => config,
-        Err(err) => {
-            eprintln!("tutorbook: invalid configuration: {err}");
-            return ExitCode::from(2);
-        }
-    };
     if let Err(err) = telemetry::init(&config.log_filter) {
         eprintln!("tutorbook: cannot set up logging: {err}");
         return ExitCode::from(2);
     }
-    if EffectsConfig::google_half_configured(std::env::vars_os()) {
+    if config.calendar_half_configured {
         tracing::warn!(
             "GOOGLE_CALENDAR_ENABLED is set without GOOGLE_SERVICE_ACCOUNT_KEY_FILE and GOOGLE_CALENDAR_ORGANIZER: \
              calendar sync stays off"
@@ -80,7 +73,7 @@ async fn main() -> ExitCode {
     }
     // The user store is the directory: messages go to users' addresses in their locale.
     let effects = match Effects::start(
-        &effects_config,
+        &config.effects,
         state.store.clone(),
         state.store.clone(),
         state.clock.clone(),

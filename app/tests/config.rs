@@ -322,3 +322,25 @@ fn help_lists_every_variable() {
         assert!(help.contains(v.name), "{}", v.name);
     }
 }
+
+#[test]
+fn one_read_of_the_environment_covers_the_effect_loops_too() {
+    let config = Config::from_vars([
+        ("TUTORBOOK_ALLOW_DEV_SECRET", "true"),
+        ("TUTORBOOK_OUTBOX_INTERVAL_SECS", "7"),
+        ("GOOGLE_CALENDAR_ENABLED", "yes"),
+    ])
+    .unwrap();
+    assert_eq!(config.effects.outbox_interval, std::time::Duration::from_secs(7));
+    assert!(
+        config.calendar_half_configured,
+        "enabled without key file and organizer"
+    );
+    let err = Config::from_vars([
+        ("TUTORBOOK_ALLOW_DEV_SECRET", "true"),
+        ("TUTORBOOK_REMINDER_LEADS", "1ч"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("TUTORBOOK_REMINDER_LEADS"), "{err}");
+}
