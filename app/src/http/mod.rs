@@ -54,6 +54,8 @@ pub type Api = (
     feedback::FeedbackApi,
     policy::PolicyApi,
     packages::PackagesApi,
+    packages::EnrollmentsApi,
+    packages::PaymentsApi,
 );
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
@@ -70,6 +72,8 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             feedback::FeedbackApi,
             policy::PolicyApi,
             packages::PackagesApi,
+            packages::EnrollmentsApi,
+            packages::PaymentsApi,
         ),
         "tutorbook",
         env!("CARGO_PKG_VERSION"),
