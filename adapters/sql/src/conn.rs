@@ -220,6 +220,16 @@ pub(crate) fn slots_with_bookings(
         .collect()
 }
 
+/// Policy rows as (teacher, policy) pairs.
+pub(crate) fn teachers_policies(rows: Vec<crate::rows::PolicyRow>) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+    rows.into_iter()
+        .map(|row| {
+            let teacher = UserId::from_uuid(row.teacher_id.0);
+            Ok((teacher, row.into_policy()?))
+        })
+        .collect()
+}
+
 /// Slot statuses that read models show.
 pub(crate) const VISIBLE: &[&str] = &["open", "cancelled"];
 /// Only open slots.
@@ -422,12 +432,7 @@ macro_rules! impl_queries {
                     .select(PolicyRow::as_select())
                     .load(self)
                     .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        let teacher = UserId::from_uuid(row.teacher_id.0);
-                        Ok((teacher, row.into_policy()?))
-                    })
-                    .collect()
+                $crate::conn::teachers_policies(rows)
             }
 
             async fn load_policies(&mut self, teachers: &[UserId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
@@ -441,12 +446,7 @@ macro_rules! impl_queries {
                     .select(PolicyRow::as_select())
                     .load(self)
                     .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        let teacher = UserId::from_uuid(row.teacher_id.0);
-                        Ok((teacher, row.into_policy()?))
-                    })
-                    .collect()
+                $crate::conn::teachers_policies(rows)
             }
 
             async fn load_credit(&mut self, id: CreditId) -> Result<Option<MakeupCredit>, TxError> {
