@@ -345,7 +345,7 @@ impl Unit {
     }
 
     /// Copies of loaded slots, in the order asked.
-    pub fn slots_cloned(&self, ids: &[SlotId]) -> DomainResult<Vec<Slot>> {
+    fn slots_cloned(&self, ids: &[SlotId]) -> DomainResult<Vec<Slot>> {
         ids.iter().map(|id| self.slot(*id).cloned()).collect()
     }
 
@@ -364,14 +364,6 @@ impl Unit {
     /// A locked schedule's open slots (empty when not locked).
     pub fn schedule(&self, teacher: UserId) -> &[Slot] {
         self.schedules.get(&teacher).map_or(&[], Vec::as_slice)
-    }
-
-    /// A loaded credit; `not_found` (entity `credit`).
-    pub fn credit_mut(&mut self, id: CreditId) -> DomainResult<&mut MakeupCredit> {
-        self.current
-            .credits
-            .get_mut(&id)
-            .ok_or(DomainError::NotFound { entity: "credit" })
     }
 
     /// A loaded credit and a loaded slot, both to change (a redemption).
@@ -642,12 +634,6 @@ impl Unit {
         changes.audit = &self.audit;
         changes.events = &self.events;
         changes
-    }
-
-    /// The policy a new slot's row is saved with (its buffers guard the
-    /// teacher's schedule in the database).
-    pub fn policy_for(&self, slot: &Slot) -> BookingPolicy {
-        self.policy(slot.teacher())
     }
 }
 

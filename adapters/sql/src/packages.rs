@@ -26,6 +26,8 @@ pub(crate) trait PackageQueries: Queries {
         &mut self,
         id: PackageId,
     ) -> impl Future<Output = Result<Option<LoadedPackage>, TxError>> + Send;
+    /// A package's teacher (it never changes), read without a lock.
+    fn package_teacher(&mut self, id: PackageId) -> impl Future<Output = Result<Option<UserId>, TxError>> + Send;
     fn package_by_key(
         &mut self,
         teacher: UserId,
@@ -133,6 +135,17 @@ macro_rules! impl_package_queries {
                         enrolled: enrolled.into_iter().map(|id| UserId::from_uuid(id.0)).collect(),
                         creation_key,
                     }))
+                }
+
+                async fn package_teacher(&mut self, id: PackageId) -> Result<Option<UserId>, TxError> {
+                    use $crate::schema::packages;
+                    let teacher: Option<DbId> = packages::table
+                        .find(DbId::from(id))
+                        .select(packages::teacher_id)
+                        .first(self)
+                        .await
+                        .optional()?;
+                    Ok(teacher.map(|t| UserId::from_uuid(t.0)))
                 }
 
                 async fn package_by_key(&mut self, teacher: UserId, key: &str) -> Result<Option<PackageId>, TxError> {

@@ -59,9 +59,9 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
     }
     let mut schedules: Vec<ScheduleLock> = locks.schedules.clone();
     for (package, from, to) in &locks.package_schedules {
-        if let Some(parts) = c.load_package_parts(*package).await? {
+        if let Some(teacher) = c.package_teacher(*package).await? {
             schedules.push(ScheduleLock {
-                teacher: parts.package.teacher(),
+                teacher,
                 from: *from,
                 to: *to,
             });
@@ -186,7 +186,8 @@ async fn save<C: PackageQueries>(c: &mut C, unit: &Unit, now: OffsetDateTime) ->
         c.save_enrollment(enrollment, *insert).await?;
     }
     for slot in &changes.new_slots {
-        c.insert_slot(slot, &unit.policy_for(slot)).await?;
+        // Its row carries the buffers of the teacher's policy (the overlap guard).
+        c.insert_slot(slot, &unit.policy(slot.teacher())).await?;
         if !slot.bookings().is_empty() {
             c.save_slot(None, slot).await?;
         }
