@@ -1,24 +1,8 @@
 //! Runtime configuration, read once from environment variables at start-up.
 //!
-//! | variable         | default          | meaning                                   |
-//! |------------------|------------------|-------------------------------------------|
-//! | `TUTORBOOK_BIND` | `127.0.0.1:8080` | address to listen on, `IP:PORT`           |
-//! | `RUST_LOG`       | `info`           | log filter (`tracing-subscriber` syntax)  |
-//! | `DATABASE_URL`   | (unset)          | `postgres://...`: use Postgres            |
-//! | `TUTORBOOK_DATA_DIR` | `.data`      | where the SQLite file lives without `DATABASE_URL` |
-//! | `TUTORBOOK_DB_POOL` | `16`          | most database connections in the pool     |
-//! | `TUTORBOOK_ENV`  | `development`    | `production` forbids every development shortcut |
-//! | `TUTORBOOK_JWT_SECRET` | (dev secret) | HS256 key of the service's own tokens, 32+ bytes |
-//! | `TUTORBOOK_ALLOW_DEV_SECRET` | `false` | start with the built-in development secret |
-//! | `TUTORBOOK_TOKEN_TTL_MINUTES` | `720` | lifetime of issued tokens              |
-//! | `TUTORBOOK_GOOGLE_CLIENT_ID` | (unset) | enables Google sign-in: the ID tokens' audience |
-//! | `TUTORBOOK_GOOGLE_JWKS_URL` | Google's | where Google's signing keys are fetched |
-//! | `TUTORBOOK_GOOGLE_ISSUERS` | `https://accounts.google.com,accounts.google.com` | accepted `iss` values |
-//! | `TUTORBOOK_HOST_JWT_SECRET` | (unset) | trust HS256 tokens a host service mints, 32+ bytes |
-//! | `TUTORBOOK_HOST_JWT_PUBLIC_KEY_FILE` | (unset) | or: trust RS256 host tokens checked with this PEM public key |
-//! | `TUTORBOOK_HOST_JWT_ISSUER` | (unset) | when set, host tokens must carry this `iss` |
-//! | `TUTORBOOK_DEV_LOGIN` | `false`     | `?as=teacher|student` sign-in (development only, not with Google) |
-//! | `TUTORBOOK_DEMO_DATA` | `false`     | seed two teachers and next week's slots into an empty store |
+//! Every variable, its default and meaning is listed once, in [`VARIABLES`]:
+//! `tutorbook --help` prints that table and a test holds the README's copy
+//! to it.
 //!
 //! A variable that is set but empty counts as unset. Booleans are
 //! `true`/`false` (also `1`/`0`, `yes`/`no`). The repository's

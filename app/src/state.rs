@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tutorbook_domain::PlatformSettings;
-use tutorbook_ports::{Bookings, Claim, Clock, Feedback, Packages, PaymentSettings, Users, UuidV7};
+use tutorbook_ports::{
+    Bookings, Claim, Clock, Feedback, IdempotencyRecord, IdempotencyStore, Packages, PaymentSettings, Result,
+    StoredResponse, Users, UuidV7,
+};
 use tutorbook_sql::SqlStore;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Identity};
 use crate::config::Database;
 use crate::http::metrics::Metrics;
 
@@ -23,9 +26,14 @@ pub type SharedClock = Arc<dyn Clock>;
 ///
 /// Attached to every request as poem data, so handlers take
 /// `poem::web::Data<&AppState>`. Cheap to clone: the store's pool is shared.
+///
+/// Handlers and middleware reach the store only through the use cases and
+/// the few methods below (`scripts/lint` checks that nothing under `http/`
+/// names `store`); the field is public for wiring the effect loops, seeding
+/// and tests.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The store, for read models and health checks.
+    /// The store, for wiring (effect loops, demo data) and tests.
     pub store: Store,
     /// Slots, bookings, credits, history.
     pub bookings: Bookings<Store, SharedClock, UuidV7>,
@@ -37,8 +45,8 @@ pub struct AppState {
     pub users: Users<Store, SharedClock>,
     /// The clock the use cases share.
     pub clock: SharedClock,
-    /// Tokens, sign-in and the caller of each request.
-    pub auth: Arc<Auth>,
+    /// Tokens, sign-in, the consent gate and the caller of each request.
+    pub identity: Identity<Store>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
 }
@@ -59,9 +67,9 @@ impl AppState {
                 PaymentSettings::default(),
             ),
             users: Users::new(store.clone(), clock.clone()),
+            identity: Identity::new(auth, store.clone(), clock.clone()),
             clock,
             store,
-            auth: Arc::new(auth),
             metrics: Arc::new(Metrics::default()),
         }
     }
@@ -69,6 +77,26 @@ impl AppState {
     /// Now, by the state's clock.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// Whether the store answers, for `/readyz`.
+    pub async fn ready(&self) -> Result<()> {
+        self.store.ping().await
+    }
+
+    /// What the store holds for `user`'s `Idempotency-Key` `key`, if it was
+    /// used before.
+    pub async fn idempotency_record(
+        &self,
+        user: tutorbook_domain::UserId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        self.store.record(user, key).await
+    }
+
+    /// Keeps the HTTP answer of the command run under `claim`, for replays.
+    pub async fn keep_response(&self, claim: &Claim, response: StoredResponse) -> Result<()> {
+        self.store.complete(claim, self.now(), response).await
     }
 
     /// The same state with the command use cases running under `claim`, an

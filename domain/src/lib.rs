@@ -53,7 +53,7 @@ pub use pricing::{PricingConfig, SessionRates};
 pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};
 pub use refund::{CONSUMPTION_NOTICE, COOLING_OFF, EnrolledSession, RefundBasis, RefundQuote, refund_quote};
 pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportContent};
-pub use review::{MAX_REVIEW_CHARS, Rating, Review, TeacherRating};
+pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating};
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use window::{Buffers, LessonWindow};

@@ -41,8 +41,9 @@ impl From<Rating> for u8 {
     }
 }
 
-/// A student's review of one booking. At most one per booking: the store
-/// refuses a second with [`DomainError::AlreadyReviewed`].
+/// A student's review of one booking. At most one per booking:
+/// [`Review::write`] refuses a second with [`DomainError::AlreadyReviewed`]
+/// (the store's unique key on the booking backs this up).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     /// Its id.
@@ -64,23 +65,37 @@ pub struct Review {
     pub created_at: OffsetDateTime,
 }
 
+/// What a student writes in a review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewContent {
+    /// Stars.
+    pub rating: Rating,
+    /// Free text (may be empty; trimmed when written).
+    pub text: String,
+}
+
 impl Review {
     /// Writes a review of `booking` on `slot`: only its student, only a
-    /// confirmed or completed lesson, only once it has started.
+    /// confirmed or completed lesson, only once it has started, and only
+    /// when the booking has no review yet (`existing`).
     pub fn write(
+        existing: Option<&Review>,
         id: ReviewId,
         slot: &Slot,
         booking: BookingId,
         actor: &Actor,
-        rating: Rating,
-        text: String,
+        content: ReviewContent,
         now: OffsetDateTime,
     ) -> DomainResult<Self> {
+        let ReviewContent { rating, text } = content;
         let reviewed = slot
             .booking(booking)
             .ok_or(DomainError::NotFound { entity: "booking" })?;
         if reviewed.student() != actor.user {
             return Err(DomainError::Forbidden);
+        }
+        if existing.is_some_and(|review| review.booking == booking) {
+            return Err(DomainError::AlreadyReviewed);
         }
         if !matches!(reviewed.status(), BookingStatus::Confirmed | BookingStatus::Completed) {
             return Err(DomainError::InvalidBookingStatus {

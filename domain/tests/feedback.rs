@@ -7,7 +7,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Attendance, Band, Bands, BookingId, DomainError, LessonReport, MAX_COMMENT_CHARS, MAX_REVIEW_CHARS,
-    Progress, Rating, ReportContent, ReportId, Review, ReviewId, Slot, TeacherRating,
+    Progress, Rating, ReportContent, ReportId, Review, ReviewContent, ReviewId, Slot, TeacherRating,
 };
 use uuid::Uuid;
 
@@ -44,7 +44,22 @@ fn review(
     text: &str,
     now: OffsetDateTime,
 ) -> Result<Review, DomainError> {
-    Review::write(review_id(1), slot, booking, actor, stars(4), text.to_owned(), now)
+    Review::write(
+        None,
+        review_id(1),
+        slot,
+        booking,
+        actor,
+        content_of(stars(4), text),
+        now,
+    )
+}
+
+fn content_of(rating: Rating, text: &str) -> ReviewContent {
+    ReviewContent {
+        rating,
+        text: text.to_owned(),
+    }
 }
 
 fn content(overall: Option<f64>, comments: &str) -> ReportContent {
@@ -77,12 +92,12 @@ fn report(
 fn a_student_reviews_their_confirmed_lesson_after_it_starts() {
     let (slot, booking) = lesson();
     let written = Review::write(
+        None,
         review_id(1),
         &slot,
         booking,
         &student(1),
-        stars(5),
-        "  Clear and patient.  ".to_owned(),
+        content_of(stars(5), "  Clear and patient.  "),
         DURING,
     )
     .unwrap();
@@ -94,6 +109,22 @@ fn a_student_reviews_their_confirmed_lesson_after_it_starts() {
     assert_eq!(written.rating.get(), 5);
     assert_eq!(written.text, "Clear and patient.");
     assert_eq!(written.created_at, DURING);
+}
+
+#[test]
+fn a_booking_is_reviewed_once() {
+    let (slot, booking) = lesson();
+    let first = review(&slot, booking, &student(1), "good", DURING).unwrap();
+    let second = Review::write(
+        Some(&first),
+        review_id(2),
+        &slot,
+        booking,
+        &student(1),
+        content_of(stars(1), "changed my mind"),
+        DURING,
+    );
+    assert_eq!(second, Err(DomainError::AlreadyReviewed));
 }
 
 #[test]

@@ -59,27 +59,24 @@ pub trait PolicyStore: Send + Sync {
     async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()>;
 }
 
-/// Reviews and ratings.
+/// Reviews and ratings, read. Reviews are written by units of work
+/// ([`crate::Changes::new_reviews`]).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReviewStore: Send + Sync {
-    /// Inserts a review; a second review of the same booking is refused with
-    /// `already_reviewed` (a unique constraint in SQL stores).
-    async fn add_review(&self, review: Review) -> Result<()>;
     /// The latest `limit` reviews of a teacher, newest first.
     async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>>;
     /// A teacher's average rating and count.
     async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating>;
 }
 
-/// Lesson reports.
+/// Lesson reports, read. Reports are written by units of work
+/// ([`crate::Changes::reports`]).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ReportStore: Send + Sync {
     /// The report on a booking, if written.
     async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>>;
-    /// Inserts or replaces the report of its booking (one per booking).
-    async fn save_report(&self, report: LessonReport) -> Result<()>;
     /// All reports about a student.
     async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>>;
 }

@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, BookingId, BookingPolicy, CoursePackage, CreditId, DomainError, DomainEvent, DomainResult, Enrollment,
-    EnrollmentId, LessonWindow, MAX_BUFFER, MakeupCredit, Outcome, PackageId, Payment, PaymentId, PaymentTarget,
-    Refund, Slot, SlotId, UserId,
+    EnrollmentId, LessonReport, LessonWindow, MAX_BUFFER, MakeupCredit, Outcome, PackageId, Payment, PaymentId,
+    PaymentTarget, Refund, Review, Slot, SlotId, UserId,
 };
 
 use crate::{Claim, Error, Result};
@@ -77,6 +77,9 @@ pub struct LockSet {
     pub bookings: Vec<BookingId>,
     /// The payments made for these bookings (read under their slot's lock).
     pub booking_payments: Vec<BookingId>,
+    /// The review and the lesson report of these bookings (read under their
+    /// slot's lock, which serialises everyone who writes them).
+    pub feedback: Vec<BookingId>,
     /// A package a teacher created with this creation key, if any.
     pub package_key: Option<(UserId, String)>,
     /// The `Idempotency-Key` the command runs under. Taken before any other
@@ -160,6 +163,14 @@ impl LockSet {
         self
     }
 
+    /// Locks the slot a booking is on and loads the booking's review and
+    /// lesson report: writers of either serialise on the slot.
+    pub fn feedback_of(mut self, id: BookingId) -> Self {
+        self.bookings.push(id);
+        self.feedback.push(id);
+        self
+    }
+
     /// Looks up the package `teacher` created with `key`.
     pub fn package_key(mut self, teacher: UserId, key: String) -> Self {
         self.package_key = Some((teacher, key));
@@ -204,6 +215,8 @@ struct State {
     enrollments: BTreeMap<EnrollmentId, Enrollment>,
     payments: BTreeMap<PaymentId, Payment>,
     refunds: BTreeMap<EnrollmentId, Refund>,
+    reviews: BTreeMap<BookingId, Review>,
+    reports: BTreeMap<BookingId, LessonReport>,
 }
 
 /// The aggregates a command loaded under its locks, and what its decision
@@ -261,6 +274,10 @@ pub struct Loaded {
     pub booking_payments: Vec<(BookingId, Vec<Payment>)>,
     /// The package found by [`LockSet::package_key`].
     pub keyed_package: Option<PackageId>,
+    /// The reviews of the bookings in [`LockSet::feedback`] that have one.
+    pub reviews: Vec<Review>,
+    /// The lesson reports of the bookings in [`LockSet::feedback`] that have one.
+    pub reports: Vec<LessonReport>,
     /// The answer the claim's key already holds: the command ran before, the
     /// decision is not run again and nothing is written.
     pub replay: Option<String>,
@@ -282,6 +299,8 @@ impl Unit {
             enrollments: loaded.enrollments.into_iter().map(|e| (e.id(), e)).collect(),
             payments: loaded.payments.into_iter().map(|p| (p.id(), p)).collect(),
             refunds: loaded.refunds.into_iter().map(|r| (r.enrollment, r)).collect(),
+            reviews: loaded.reviews.into_iter().map(|r| (r.booking, r)).collect(),
+            reports: loaded.reports.into_iter().map(|r| (r.booking(), r)).collect(),
         };
         Self {
             loaded: state.clone(),
@@ -543,6 +562,26 @@ impl Unit {
         self.current.refunds.insert(refund.enrollment, refund);
     }
 
+    /// The review of a booking loaded through [`LockSet::feedback_of`], if written.
+    pub fn review_of(&self, booking: BookingId) -> Option<&Review> {
+        self.current.reviews.get(&booking)
+    }
+
+    /// Adds a new review (the domain refused a second one already).
+    pub fn add_review(&mut self, review: Review) {
+        self.current.reviews.insert(review.booking, review);
+    }
+
+    /// The lesson report of a booking loaded through [`LockSet::feedback_of`], if written.
+    pub fn report_of(&self, booking: BookingId) -> Option<&LessonReport> {
+        self.current.reports.get(&booking)
+    }
+
+    /// Puts a new or edited lesson report.
+    pub fn put_report(&mut self, report: LessonReport) {
+        self.current.reports.insert(report.booking(), report);
+    }
+
     /// Records what a domain decision caused: its events and audit entries
     /// go to the outbox and the history, the credits it issued or changed
     /// are saved, and its booking becomes [`Unit::booking`].
@@ -631,6 +670,12 @@ impl Unit {
                 changes.credits.push(credit);
             }
         }
+        for (booking, review) in &after.reviews {
+            if !before.reviews.contains_key(booking) {
+                changes.new_reviews.push(review);
+            }
+        }
+        diff(&before.reports, &after.reports, &mut changes.reports);
         changes.audit = &self.audit;
         changes.events = &self.events;
         changes
@@ -673,6 +718,10 @@ pub struct Changes<'a> {
     pub new_refunds: Vec<&'a Refund>,
     /// Credits to insert or update.
     pub credits: Vec<&'a MakeupCredit>,
+    /// Reviews to insert.
+    pub new_reviews: Vec<&'a Review>,
+    /// Lesson reports: `(true, r)` to insert, `(false, r)` to update.
+    pub reports: Vec<(bool, &'a LessonReport)>,
     /// History rows.
     pub audit: &'a [AuditEntry],
     /// Outbox events.

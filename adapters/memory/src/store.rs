@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainEvent, LessonReport, MakeupCredit,
-    Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, Meeting, Review,
+    Slot, SlotId, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{BookingStore, Error, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore};
@@ -56,8 +56,8 @@ pub(crate) struct State {
     audit: HashMap<BookingId, Vec<AuditEntry>>,
     outbox: Vec<OutboxEntry>,
     pub(crate) policies: HashMap<UserId, BookingPolicy>,
-    reviews: Vec<Review>,
-    reports: HashMap<BookingId, LessonReport>,
+    pub(crate) reviews: Vec<Review>,
+    pub(crate) reports: HashMap<BookingId, LessonReport>,
     pub(crate) packages: crate::packages::PackageState,
 }
 
@@ -225,15 +225,6 @@ impl PolicyStore for MemoryStore {
 
 #[async_trait]
 impl ReviewStore for MemoryStore {
-    async fn add_review(&self, review: Review) -> Result<()> {
-        let mut state = self.lock();
-        if state.reviews.iter().any(|r| r.booking == review.booking) {
-            return Err(DomainError::AlreadyReviewed.into());
-        }
-        state.reviews.push(review);
-        Ok(())
-    }
-
     async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>> {
         let state = self.lock();
         let mut reviews: Vec<Review> = state.reviews.iter().filter(|r| r.teacher == teacher).cloned().collect();
@@ -254,11 +245,6 @@ impl ReviewStore for MemoryStore {
 impl ReportStore for MemoryStore {
     async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>> {
         Ok(self.lock().reports.get(&booking).cloned())
-    }
-
-    async fn save_report(&self, report: LessonReport) -> Result<()> {
-        self.lock().reports.insert(report.booking(), report);
-        Ok(())
     }
 
     async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>> {

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tutorbook_domain::{PaymentTarget, Slot, UserId};
+use tutorbook_domain::{DomainError, PaymentTarget, Slot, UserId};
 use tutorbook_ports::{
     Changes, Decision, Error, IdempotencyRecord, Loaded, LoadedPackage, LockSet, Result, Unit, UnitOfWork,
 };
@@ -138,6 +138,12 @@ impl State {
                 .booking_payments
                 .push((*booking, self.booking_payments(*booking)));
         }
+        for booking in &locks.feedback {
+            loaded
+                .reviews
+                .extend(self.reviews.iter().filter(|r| r.booking == *booking).cloned());
+            loaded.reports.extend(self.reports.get(booking).cloned());
+        }
         if let Some((teacher, key)) = &locks.package_key {
             loaded.keyed_package = self
                 .packages
@@ -171,6 +177,12 @@ impl State {
         }
         for (_, slot) in &changes.changed_slots {
             slot.check_invariants()?;
+        }
+        for review in &changes.new_reviews {
+            // The SQL stores' unique key on the booking.
+            if self.reviews.iter().any(|r| r.booking == review.booking) {
+                return Err(DomainError::AlreadyReviewed.into());
+            }
         }
         for package in &changes.new_packages {
             if self.packages.packages.contains_key(&package.package.id()) {
@@ -237,6 +249,10 @@ impl State {
         }
         for credit in &changes.credits {
             self.credits.insert(credit.id(), (*credit).clone());
+        }
+        self.reviews.extend(changes.new_reviews.iter().map(|r| (*r).clone()));
+        for (_, report) in &changes.reports {
+            self.reports.insert(report.booking(), (*report).clone());
         }
         self.record(changes.audit, changes.events, now);
     }

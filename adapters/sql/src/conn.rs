@@ -106,6 +106,8 @@ pub(crate) trait Queries: Locks {
     ) -> impl Future<Output = Result<Vec<MakeupCredit>, TxError>> + Send;
     fn booking_history(&mut self, booking: BookingId) -> impl Future<Output = Result<Vec<AuditEntry>, TxError>> + Send;
     fn insert_review(&mut self, review: &Review) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn review_of_booking(&mut self, booking: BookingId)
+    -> impl Future<Output = Result<Option<Review>, TxError>> + Send;
     fn reviews_of_teacher(
         &mut self,
         teacher: UserId,
@@ -570,6 +572,17 @@ macro_rules! impl_queries {
                     .execute(self)
                     .await?;
                 Ok(())
+            }
+
+            async fn review_of_booking(&mut self, booking: BookingId) -> Result<Option<Review>, TxError> {
+                use $crate::schema::reviews;
+                let row: Option<ReviewRow> = reviews::table
+                    .filter(reviews::booking_id.eq(DbId::from(booking)))
+                    .select(ReviewRow::as_select())
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(row.map(ReviewRow::into_review).transpose()?)
             }
 
             async fn reviews_of_teacher(&mut self, teacher: UserId, limit: i64) -> Result<Vec<Review>, TxError> {

@@ -253,10 +253,6 @@ impl PolicyStore for SqlStore {
 
 #[async_trait]
 impl ReviewStore for SqlStore {
-    async fn add_review(&self, review: Review) -> Result<()> {
-        write!(self, |c| c.insert_review(&review).await)
-    }
-
     async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         read!(self, |c| c
@@ -274,10 +270,6 @@ impl ReviewStore for SqlStore {
 impl ReportStore for SqlStore {
     async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>> {
         read!(self, |c| c.report_of_booking(booking).await.map_err(Error::from))
-    }
-
-    async fn save_report(&self, report: LessonReport) -> Result<()> {
-        write!(self, |c| c.upsert_report(&report).await)
     }
 
     async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>> {

@@ -146,6 +146,10 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
             .booking_payments
             .push((*booking, c.payments_of_booking(*booking).await?));
     }
+    for booking in &locks.feedback {
+        loaded.reviews.extend(c.review_of_booking(*booking).await?);
+        loaded.reports.extend(c.report_of_booking(*booking).await?);
+    }
     if let Some((teacher, key)) = &locks.package_key {
         loaded.keyed_package = c.package_by_key(*teacher, key).await?;
     }
@@ -211,6 +215,12 @@ async fn save<C: PackageQueries>(c: &mut C, unit: &Unit, now: OffsetDateTime) ->
     }
     for credit in &changes.credits {
         c.save_credit(credit).await?;
+    }
+    for review in &changes.new_reviews {
+        c.insert_review(review).await?;
+    }
+    for (_, report) in &changes.reports {
+        c.upsert_report(report).await?;
     }
     c.save_history(changes.audit, changes.events, now).await
 }

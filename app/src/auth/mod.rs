@@ -3,16 +3,19 @@
 //! auto-login; a host service may instead send tokens it mints itself
 //! ([`host`]). Every request then resolves to a [`Caller`]: the stored user
 //! and the [`Actor`] the use cases act for. The consent gate
-//! ([`Caller::require_consent`]) is applied on top by the operations it
-//! guards.
+//! ([`Identity::consented`]) is applied on top by the operations it
+//! guards. Handlers reach all of it through [`Identity`], which binds the
+//! machinery to the user store and the clock, and never touch a store.
 
 pub mod google;
 pub mod host;
 pub mod tokens;
 
+use std::sync::Arc;
 use time::OffsetDateTime;
 use tutorbook_domain::{Actor, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
-use tutorbook_ports::{User, UserStore};
+
+use tutorbook_ports::{Clock, User, UserStore};
 use uuid::Uuid;
 
 use crate::config::AuthConfig;
@@ -43,7 +46,7 @@ impl Caller {
 
     /// `consent_required` (403) unless the user accepted every required
     /// document at its current version.
-    pub async fn require_consent(self, users: &impl UserStore) -> Result<Self, Problem> {
+    async fn require_consent(self, users: &impl UserStore) -> Result<Self, Problem> {
         let missing = missing_consents(&users.consents(self.user.id).await?);
         if missing.is_empty() {
             return Ok(self);
@@ -247,7 +250,70 @@ pub fn new_user(
     }
 }
 
-/// The documents a user still has to accept, for sign-in answers.
-pub async fn pending_consents(users: &impl UserStore, user: UserId) -> Result<Vec<ConsentDocument>, Problem> {
-    Ok(missing_consents(&users.consents(user).await?))
+/// The identity machinery bound to the user store `U` and the clock: who a
+/// token stands for, the consent gate, and signing in.
+#[derive(Debug, Clone)]
+pub struct Identity<U> {
+    auth: Arc<Auth>,
+    users: U,
+    clock: Arc<dyn Clock>,
+}
+
+/// A sign-in's answer: the user, our token, and the documents they still
+/// have to accept.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub user: User,
+    /// Our bearer token.
+    pub issued: Issued,
+    /// Required documents not accepted yet, in their order.
+    pub pending_consents: Vec<ConsentDocument>,
+}
+
+impl<U: UserStore> Identity<U> {
+    /// Binds `auth` to `users` and `clock`.
+    pub fn new(auth: Auth, users: U, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            auth: Arc::new(auth),
+            users,
+            clock,
+        }
+    }
+
+    /// The caller a bearer token stands for, without the consent gate (for
+    /// the consent operations themselves).
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, Problem> {
+        self.auth.authenticate(&self.users, token, self.clock.now()).await
+    }
+
+    /// The caller of `token`, who must have accepted the required documents
+    /// (`consent_required` otherwise).
+    pub async fn consented(&self, token: &str) -> Result<Caller, Problem> {
+        self.authenticate(token).await?.require_consent(&self.users).await
+    }
+
+    /// Signs in with a Google ID token (see [`Auth::sign_in_google`]).
+    pub async fn sign_in_google(&self, id_token: &str) -> Result<SignedIn, Problem> {
+        let (user, issued) = self
+            .auth
+            .sign_in_google(&self.users, id_token, self.clock.now())
+            .await?;
+        self.signed_in(user, issued).await
+    }
+
+    /// Development auto-login (see [`Auth::sign_in_dev`]).
+    pub async fn sign_in_dev(&self, role: Role) -> Result<SignedIn, Problem> {
+        let (user, issued) = self.auth.sign_in_dev(&self.users, role, self.clock.now()).await?;
+        self.signed_in(user, issued).await
+    }
+
+    async fn signed_in(&self, user: User, issued: Issued) -> Result<SignedIn, Problem> {
+        let pending_consents = missing_consents(&self.users.consents(user.id).await?);
+        Ok(SignedIn {
+            user,
+            issued,
+            pending_consents,
+        })
+    }
 }

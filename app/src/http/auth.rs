@@ -9,8 +9,8 @@ use poem_openapi::{Object, OpenApi, SecurityScheme, Tags};
 use time::OffsetDateTime;
 use tutorbook_domain::Role;
 
-use crate::auth::{Caller, pending_consents};
-use crate::http::problem::{Problem, api_response};
+use crate::auth::{Caller, SignedIn};
+use crate::http::problem::{Problem, api_response, respond};
 use crate::http::views::{DocumentDto, UserView};
 use crate::state::AppState;
 
@@ -40,12 +40,12 @@ pub enum MaybeAuth {
 /// The caller of `auth`, without the consent gate (for the consent
 /// operations themselves).
 pub async fn signed_in(state: &AppState, auth: &BearerAuth) -> Result<Caller, Problem> {
-    state.auth.authenticate(&state.store, &auth.0.token, state.now()).await
+    state.identity.authenticate(&auth.0.token).await
 }
 
 /// The caller of `auth`, who must have accepted the required documents.
 pub async fn consented(state: &AppState, auth: &BearerAuth) -> Result<Caller, Problem> {
-    signed_in(state, auth).await?.require_consent(&state.store).await
+    state.identity.consented(&auth.0.token).await
 }
 
 /// The caller when signed in (consent-gated), `None` when anonymous.
@@ -129,13 +129,10 @@ impl AuthApi {
     /// token. The first sign-in creates the user as a student.
     #[oai(path = "/auth/google", method = "post", tag = "ApiTags::Auth")]
     async fn google(&self, state: Data<&AppState>, body: Json<GoogleSignIn>) -> GoogleSignInResponse {
-        let now = state.now();
-        let result: Result<_, Problem> = async {
-            let (user, issued) = state.auth.sign_in_google(&state.store, &body.id_token, now).await?;
-            session(&state, user, issued).await
-        }
-        .await;
-        result.map_or_else(Into::into, |s| GoogleSignInResponse::Ok(Json(s)))
+        respond(state.identity.sign_in_google(&body.id_token), |s| {
+            GoogleSignInResponse::Ok(Json(Session::from(s)))
+        })
+        .await
     }
 
     /// Development only: signs in as the demo teacher or student
@@ -147,26 +144,21 @@ impl AuthApi {
             DevRole::Teacher => Role::Teacher,
             DevRole::Student => Role::Student,
         };
-        let result: Result<_, Problem> = async {
-            let (user, issued) = state.auth.sign_in_dev(&state.store, role, state.now()).await?;
-            session(&state, user, issued).await
-        }
-        .await;
-        result.map_or_else(Into::into, |s| DevSignInResponse::Ok(Json(s)))
+        respond(state.identity.sign_in_dev(role), |s| {
+            DevSignInResponse::Ok(Json(Session::from(s)))
+        })
+        .await
     }
 }
 
-async fn session(
-    state: &AppState,
-    user: tutorbook_ports::User,
-    issued: crate::auth::tokens::Issued,
-) -> Result<Session, Problem> {
-    let pending = pending_consents(&state.store, user.id).await?;
-    Ok(Session {
-        token: issued.token,
-        token_type: "Bearer".into(),
-        expires_at: issued.expires_at,
-        user: UserView::from(&user),
-        pending_consents: pending.into_iter().map(DocumentDto::from).collect(),
-    })
+impl From<SignedIn> for Session {
+    fn from(signed_in: SignedIn) -> Self {
+        Self {
+            token: signed_in.issued.token,
+            token_type: "Bearer".into(),
+            expires_at: signed_in.issued.expires_at,
+            user: UserView::from(&signed_in.user),
+            pending_consents: signed_in.pending_consents.into_iter().map(DocumentDto::from).collect(),
+        }
+    }
 }

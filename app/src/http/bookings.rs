@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented};
 use crate::http::page::{Cursor, page_after, time_range};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{Problem, api_response, respond};
 use crate::http::views::{AuditView, BookingView, CreditView, SlotView};
 use crate::state::AppState;
 
@@ -237,12 +237,14 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> RequestResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state.bookings.request(&caller.actor, SlotId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| RequestResponse::Created(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.bookings.request(&caller.actor, SlotId::from_uuid(id.0)).await?)
+            },
+            |b| RequestResponse::Created(Json(BookingView::from(&b))),
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) approves a request; when that fills the
@@ -255,15 +257,17 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> ApproveResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .approve(&caller.actor, BookingId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| ApproveResponse::Ok(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .approve(&caller.actor, BookingId::from_uuid(id.0))
+                    .await?)
+            },
+            |b| ApproveResponse::Ok(Json(BookingView::from(&b))),
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) declines a request.
@@ -275,15 +279,17 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> DeclineResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .decline(&caller.actor, BookingId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| DeclineResponse::Ok(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .decline(&caller.actor, BookingId::from_uuid(id.0))
+                    .await?)
+            },
+            |b| DeclineResponse::Ok(Json(BookingView::from(&b))),
+        )
+        .await
     }
 
     /// The booking's student (or staff) cancels it. A confirmed booking can
@@ -297,12 +303,14 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> CancelResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state.bookings.cancel(&caller.actor, BookingId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| CancelResponse::Ok(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.bookings.cancel(&caller.actor, BookingId::from_uuid(id.0)).await?)
+            },
+            |b| CancelResponse::Ok(Json(BookingView::from(&b))),
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) cancels a confirmed lesson before it
@@ -315,19 +323,21 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> TeacherCancelResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let (booking, credit) = state
-                .bookings
-                .teacher_cancel(&caller.actor, BookingId::from_uuid(id.0))
-                .await?;
-            Ok(TeacherCancellation {
-                booking: BookingView::from(&booking),
-                credit: CreditView::of(&credit, state.now()),
-            })
-        }
-        .await;
-        result.map_or_else(Into::into, |c| TeacherCancelResponse::Ok(Json(c)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let (booking, credit) = state
+                    .bookings
+                    .teacher_cancel(&caller.actor, BookingId::from_uuid(id.0))
+                    .await?;
+                Ok(TeacherCancellation {
+                    booking: BookingView::from(&booking),
+                    credit: CreditView::of(&credit, state.now()),
+                })
+            },
+            |c| TeacherCancelResponse::Ok(Json(c)),
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) records attendance once the lesson started.
@@ -344,32 +354,34 @@ impl BookingsApi {
             AttendanceDto::Completed => Attendance::Completed,
             AttendanceDto::NoShow => Attendance::NoShow,
         };
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .mark_attendance(&caller.actor, BookingId::from_uuid(id.0), attendance)
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| AttendanceResponse::Ok(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .mark_attendance(&caller.actor, BookingId::from_uuid(id.0), attendance)
+                    .await?)
+            },
+            |b| AttendanceResponse::Ok(Json(BookingView::from(&b))),
+        )
+        .await
     }
 
     /// Every change of a booking, oldest first: for its student, the slot's
     /// teacher and staff.
     #[oai(path = "/bookings/:id/history", method = "get", tag = "ApiTags::Bookings")]
     async fn history(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> HistoryResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .history(&caller.actor, BookingId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |h| {
-            HistoryResponse::Ok(Json(h.iter().map(AuditView::from).collect()))
-        })
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .history(&caller.actor, BookingId::from_uuid(id.0))
+                    .await?)
+            },
+            |h| HistoryResponse::Ok(Json(h.iter().map(AuditView::from).collect())),
+        )
+        .await
     }
 
     /// The signed-in student's bookings (any status) on slots starting in
@@ -390,30 +402,32 @@ impl BookingsApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> BookingPageResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let student = student.0.map_or(caller.user.id, UserId::from_uuid);
-            if !caller.actor.is_or_staff(student) {
-                return Err(Problem::forbidden("only staff see another student's bookings"));
-            }
-            let from = from.0.or_else(|| Some(state.now() - Duration::days(30)));
-            let (from, to) = time_range(from, to.0, Duration::days(120), state.now())?;
-            let found = state
-                .bookings
-                .student_bookings(&caller.actor, student, from, to)
-                .await?;
-            let items: Vec<BookingWithSlot> = found
-                .iter()
-                .map(|(b, s)| BookingWithSlot {
-                    booking: BookingView::from(b),
-                    slot: SlotView::of(s, Some(&caller.actor)),
-                })
-                .collect();
-            let (items, next_cursor) =
-                page_after(items, |b| b.booking.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
-            Ok(BookingPage { items, next_cursor })
-        }
-        .await;
-        result.map_or_else(Into::into, |p| BookingPageResponse::Ok(Json(p)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let student = student.0.map_or(caller.user.id, UserId::from_uuid);
+                if !caller.actor.is_or_staff(student) {
+                    return Err(Problem::forbidden("only staff see another student's bookings"));
+                }
+                let from = from.0.or_else(|| Some(state.now() - Duration::days(30)));
+                let (from, to) = time_range(from, to.0, Duration::days(120), state.now())?;
+                let found = state
+                    .bookings
+                    .student_bookings(&caller.actor, student, from, to)
+                    .await?;
+                let items: Vec<BookingWithSlot> = found
+                    .iter()
+                    .map(|(b, s)| BookingWithSlot {
+                        booking: BookingView::from(b),
+                        slot: SlotView::of(s, Some(&caller.actor)),
+                    })
+                    .collect();
+                let (items, next_cursor) =
+                    page_after(items, |b| b.booking.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+                Ok(BookingPage { items, next_cursor })
+            },
+            |p| BookingPageResponse::Ok(Json(p)),
+        )
+        .await
     }
 }

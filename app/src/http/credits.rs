@@ -8,7 +8,7 @@ use tutorbook_domain::{CreditId, SlotId, UserId};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{api_response, respond};
 use crate::http::views::{BookingView, CreditView};
 use crate::state::AppState;
 
@@ -72,16 +72,16 @@ impl CreditsApi {
     /// `student` to see anyone's.
     #[oai(path = "/me/credits", method = "get", tag = "ApiTags::Credits")]
     async fn mine(&self, state: Data<&AppState>, auth: BearerAuth, student: Query<Option<Uuid>>) -> CreditsResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let student = student.0.map_or(caller.user.id, UserId::from_uuid);
-            Ok(state.bookings.credits(&caller.actor, student).await?)
-        }
-        .await;
         let now = state.now();
-        result.map_or_else(Into::into, |credits| {
-            CreditsResponse::Ok(Json(credits.iter().map(|c| CreditView::of(c, now)).collect()))
-        })
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let student = student.0.map_or(caller.user.id, UserId::from_uuid);
+                Ok(state.bookings.credits(&caller.actor, student).await?)
+            },
+            |credits| CreditsResponse::Ok(Json(credits.iter().map(|c| CreditView::of(c, now)).collect())),
+        )
+        .await
     }
 
     /// Redeems a credit into a slot of the same teacher: a confirmed booking,
@@ -95,14 +95,16 @@ impl CreditsApi {
         id: Path<Uuid>,
         body: Json<Redemption>,
     ) -> RedeemResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .redeem_credit(&caller.actor, CreditId::from_uuid(id.0), SlotId::from_uuid(body.slot))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |b| RedeemResponse::Created(Json(BookingView::from(&b))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .redeem_credit(&caller.actor, CreditId::from_uuid(id.0), SlotId::from_uuid(body.slot))
+                    .await?)
+            },
+            |b| RedeemResponse::Created(Json(BookingView::from(&b))),
+        )
+        .await
     }
 }

@@ -8,7 +8,7 @@ use tutorbook_domain::{Bands, BookingId, ReportContent, UserId};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{api_response, respond};
 use crate::http::views::{BandsDto, ReportView, ReviewView};
 use crate::state::AppState;
 
@@ -165,33 +165,37 @@ impl FeedbackApi {
         id: Path<Uuid>,
         body: Json<NewReview>,
     ) -> ReviewResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let NewReview { rating, text } = body.0;
-            Ok(state
-                .feedback
-                .review(&caller.actor, BookingId::from_uuid(id.0), rating, text)
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |r| ReviewResponse::Created(Json(ReviewView::from(&r))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let NewReview { rating, text } = body.0;
+                Ok(state
+                    .feedback
+                    .review(&caller.actor, BookingId::from_uuid(id.0), rating, text)
+                    .await?)
+            },
+            |r| ReviewResponse::Created(Json(ReviewView::from(&r))),
+        )
+        .await
     }
 
     /// A teacher's average rating and 5 latest reviews; public.
     #[oai(path = "/teachers/:id/feedback", method = "get", tag = "ApiTags::Feedback")]
     async fn teacher(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> TeacherFeedbackResponse {
-        let result: Result<_, Problem> = async {
-            maybe_consented(&state, &auth).await?;
-            Ok(state.feedback.teacher_feedback(UserId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |f| {
-            TeacherFeedbackResponse::Ok(Json(TeacherFeedbackView {
-                average: f.rating.average,
-                count: f.rating.count,
-                latest: f.latest.iter().map(ReviewView::from).collect(),
-            }))
-        })
+        respond(
+            async {
+                maybe_consented(&state, &auth).await?;
+                Ok(state.feedback.teacher_feedback(UserId::from_uuid(id.0)).await?)
+            },
+            |f| {
+                TeacherFeedbackResponse::Ok(Json(TeacherFeedbackView {
+                    average: f.rating.average,
+                    count: f.rating.count,
+                    latest: f.latest.iter().map(ReviewView::from).collect(),
+                }))
+            },
+        )
+        .await
     }
 
     /// The slot's teacher writes or replaces the report on a confirmed or
@@ -204,47 +208,53 @@ impl FeedbackApi {
         id: Path<Uuid>,
         body: Json<ReportInput>,
     ) -> WriteReportResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let input = body.0;
-            let content = ReportContent {
-                bands: Bands::try_from(input.bands)?,
-                comments: input.comments,
-            };
-            Ok(state
-                .feedback
-                .write_report(&caller.actor, BookingId::from_uuid(id.0), content)
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |r| WriteReportResponse::Ok(Json(ReportView::from(&r))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let input = body.0;
+                let content = ReportContent {
+                    bands: Bands::try_from(input.bands)?,
+                    comments: input.comments,
+                };
+                Ok(state
+                    .feedback
+                    .write_report(&caller.actor, BookingId::from_uuid(id.0), content)
+                    .await?)
+            },
+            |r| WriteReportResponse::Ok(Json(ReportView::from(&r))),
+        )
+        .await
     }
 
     /// The report on a booking, for its student, its teacher and staff.
     #[oai(path = "/bookings/:id/report", method = "get", tag = "ApiTags::Feedback")]
     async fn report(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> ReportResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state.feedback.report(&caller.actor, BookingId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |r| ReportResponse::Ok(Json(ReportView::from(&r))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.feedback.report(&caller.actor, BookingId::from_uuid(id.0)).await?)
+            },
+            |r| ReportResponse::Ok(Json(ReportView::from(&r))),
+        )
+        .await
     }
 
     /// A student's reports and latest overall band: their own, any student's
     /// for staff, and for a teacher only the reports that teacher wrote.
     #[oai(path = "/students/:id/progress", method = "get", tag = "ApiTags::Feedback")]
     async fn progress(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> ProgressResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state.feedback.progress(&caller.actor, UserId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |p| {
-            ProgressResponse::Ok(Json(ProgressView {
-                reports: p.reports.iter().map(ReportView::from).collect(),
-                latest_overall: p.latest_overall.map(|b| b.value()),
-            }))
-        })
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.feedback.progress(&caller.actor, UserId::from_uuid(id.0)).await?)
+            },
+            |p| {
+                ProgressResponse::Ok(Json(ProgressView {
+                    reports: p.reports.iter().map(ReportView::from).collect(),
+                    latest_overall: p.latest_overall.map(|b| b.value()),
+                }))
+            },
+        )
+        .await
     }
 }

@@ -61,7 +61,7 @@ pub fn healthz() -> Json<serde_json::Value> {
 /// that lost its database.
 #[handler]
 pub async fn readyz(state: Data<&AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.store.ping().await {
+    match state.ready().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");

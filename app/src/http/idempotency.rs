@@ -19,7 +19,7 @@
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
-use tutorbook_ports::{Claim, IdempotencyStore, StoredResponse};
+use tutorbook_ports::{Claim, StoredResponse};
 
 use crate::http::problem::Problem;
 use crate::state::AppState;
@@ -61,7 +61,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let caller = match token {
-        Some(token) => state.auth.authenticate(&state.store, &token, state.now()).await.ok(),
+        Some(token) => state.identity.authenticate(&token).await.ok(),
         None => None,
     };
     let Some(caller) = caller else {
@@ -78,7 +78,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         fingerprint: fingerprint(req.method(), req.uri(), &body),
     };
     req.set_body(Body::from(body));
-    match state.store.record(claim.user, &claim.key).await {
+    match state.idempotency_record(claim.user, &claim.key).await {
         Err(err) => return Ok(Problem::from(err).into_poem_response()),
         Ok(Some(record)) if record.fingerprint != claim.fingerprint => {
             return Ok(Problem::from(tutorbook_ports::Error::KeyReused).into_poem_response());
@@ -115,7 +115,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
             .to_owned(),
         body: bytes.clone(),
     };
-    if let Err(err) = state.store.complete(&claim, state.now(), stored).await {
+    if let Err(err) = state.keep_response(&claim, stored).await {
         // The command's own answer is already kept with the key (when it
         // ran one); a retry rebuilds the response from it.
         tracing::warn!(error = %err, "cannot keep the response of an idempotency key");

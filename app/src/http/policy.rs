@@ -10,7 +10,7 @@ use tutorbook_domain::{BookingPolicy, UserId};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{api_response, respond};
 use crate::state::AppState;
 
 #[derive(Debug, Tags)]
@@ -109,12 +109,14 @@ impl PolicyApi {
     /// A teacher's booking policy; public.
     #[oai(path = "/teachers/:id/policy", method = "get", tag = "ApiTags::Policy")]
     async fn policy(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> PolicyResponse {
-        let result: Result<_, Problem> = async {
-            maybe_consented(&state, &auth).await?;
-            Ok(state.bookings.policy(UserId::from_uuid(id.0)).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |p| PolicyResponse::Ok(Json(p.into())))
+        respond(
+            async {
+                maybe_consented(&state, &auth).await?;
+                Ok(state.bookings.policy(UserId::from_uuid(id.0)).await?)
+            },
+            |p| PolicyResponse::Ok(Json(p.into())),
+        )
+        .await
     }
 
     /// The teacher (or staff) replaces the teacher's booking policy. Applies
@@ -127,14 +129,16 @@ impl PolicyApi {
         id: Path<Uuid>,
         body: Json<PolicyView>,
     ) -> SetPolicyResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let policy = BookingPolicy::try_from(body.0)?;
-            let teacher = UserId::from_uuid(id.0);
-            state.bookings.set_policy(&caller.actor, teacher, policy).await?;
-            Ok(state.bookings.policy(teacher).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |p| SetPolicyResponse::Ok(Json(p.into())))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let policy = BookingPolicy::try_from(body.0)?;
+                let teacher = UserId::from_uuid(id.0);
+                state.bookings.set_policy(&caller.actor, teacher, policy).await?;
+                Ok(state.bookings.policy(teacher).await?)
+            },
+            |p| SetPolicyResponse::Ok(Json(p.into())),
+        )
+        .await
     }
 }

@@ -136,6 +136,16 @@ impl From<tutorbook_domain::DomainError> for Problem {
     }
 }
 
+/// The one shape of an operation: run its `body` (parse, call one use case)
+/// and answer with `ok` of the value, or with the refusal the body returned,
+/// as the operation's declared status (see [`api_response!`]).
+pub async fn respond<T, R: From<Problem>>(
+    body: impl Future<Output = Result<T, Problem>>,
+    ok: impl FnOnce(T) -> R,
+) -> R {
+    body.await.map_or_else(R::from, ok)
+}
+
 /// The HTTP status of a failure, by its kind: the input 400, who is asking
 /// 403, a missing thing 404, the current state of things (full, too late,
 /// already done) 409, storage trouble 503. The match has no catch-all arm,

@@ -10,12 +10,12 @@ use poem_openapi::{Enum, Object, OpenApi, Tags};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{Meeting, MeetingProvider, Role, SlotId, UserId, Zone};
-use tutorbook_ports::{BookingStore, OpenSlot};
+use tutorbook_ports::OpenSlot;
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
 use crate::http::page::{Cursor, page_after, time_range};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{Problem, api_response, respond};
 use crate::http::views::{CreditView, SlotView};
 use crate::state::AppState;
 
@@ -245,56 +245,59 @@ impl SlotsApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> BrowseResponse {
-        let result: Result<_, Problem> = async {
-            let viewer = maybe_consented(&state, &auth).await?;
-            let zone = match tz.0.as_deref().map(Zone::parse) {
-                Some(Ok(zone)) => zone,
-                _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
-            };
-            let slots = state
-                .bookings
-                .browsable(viewer.as_ref().map(|v| &v.actor), BROWSE_HORIZON, BROWSE_SCAN)
-                .await?;
-            let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
-            for slot in &slots {
-                by_day
-                    .entry(zone.to_local(slot.window().start()).date())
-                    .or_default()
-                    .push(slot);
-            }
-            let format = format_description!("[year]-[month]-[day]");
-            let selected = date
-                .0
-                .as_deref()
-                .and_then(|d| Date::parse(d, format).ok())
-                .or_else(|| by_day.keys().next().copied());
-            let day_slots: Vec<SlotView> = selected
-                .and_then(|d| by_day.get(&d))
-                .map(|list| {
-                    list.iter()
-                        .map(|s| SlotView::of(s, viewer.as_ref().map(|c| &c.actor)))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let (slots, next_cursor) = page_after(day_slots, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
-            Ok(Browse {
-                zone: zone.name().to_owned(),
-                date: selected.and_then(|d| d.format(format).ok()),
-                days: by_day
-                    .iter()
-                    .filter_map(|(d, list)| {
-                        Some(DaySupply {
-                            date: d.format(format).ok()?,
-                            slots: u32::try_from(list.len()).unwrap_or(u32::MAX),
-                        })
+        respond(
+            async {
+                let viewer = maybe_consented(&state, &auth).await?;
+                let zone = match tz.0.as_deref().map(Zone::parse) {
+                    Some(Ok(zone)) => zone,
+                    _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
+                };
+                let slots = state
+                    .bookings
+                    .browsable(viewer.as_ref().map(|v| &v.actor), BROWSE_HORIZON, BROWSE_SCAN)
+                    .await?;
+                let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
+                for slot in &slots {
+                    by_day
+                        .entry(zone.to_local(slot.window().start()).date())
+                        .or_default()
+                        .push(slot);
+                }
+                let format = format_description!("[year]-[month]-[day]");
+                let selected = date
+                    .0
+                    .as_deref()
+                    .and_then(|d| Date::parse(d, format).ok())
+                    .or_else(|| by_day.keys().next().copied());
+                let day_slots: Vec<SlotView> = selected
+                    .and_then(|d| by_day.get(&d))
+                    .map(|list| {
+                        list.iter()
+                            .map(|s| SlotView::of(s, viewer.as_ref().map(|c| &c.actor)))
+                            .collect()
                     })
-                    .collect(),
-                slots,
-                next_cursor,
-            })
-        }
-        .await;
-        result.map_or_else(Into::into, |b| BrowseResponse::Ok(Json(b)))
+                    .unwrap_or_default();
+                let (slots, next_cursor) =
+                    page_after(day_slots, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+                Ok(Browse {
+                    zone: zone.name().to_owned(),
+                    date: selected.and_then(|d| d.format(format).ok()),
+                    days: by_day
+                        .iter()
+                        .filter_map(|(d, list)| {
+                            Some(DaySupply {
+                                date: d.format(format).ok()?,
+                                slots: u32::try_from(list.len()).unwrap_or(u32::MAX),
+                            })
+                        })
+                        .collect(),
+                    slots,
+                    next_cursor,
+                })
+            },
+            |b| BrowseResponse::Ok(Json(b)),
+        )
+        .await
     }
 
     /// A teacher opens a slot (staff: for any teacher). Refused when it
@@ -307,76 +310,77 @@ impl SlotsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         body: Json<NewSlot>,
     ) -> OpenSlotResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let input = body.0;
-            let teacher = match (caller.actor.role, input.teacher) {
-                (Role::Staff, Some(teacher)) => UserId::from_uuid(teacher),
-                (Role::Teacher, None) => caller.user.id,
-                (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
-                (Role::Staff, None) => return Err(Problem::invalid("staff must name the teacher")),
-                _ => return Err(Problem::forbidden("only teachers open slots")),
-            };
-            let zone = match &input.zone {
-                Some(name) => Zone::parse(name)?,
-                None => caller.user.zone,
-            };
-            let meeting = Meeting::new(
-                input.meeting_provider.map_or(MeetingProvider::GoogleMeet, Into::into),
-                input.meeting_url,
-                None,
-            )?;
-            let slot = state
-                .bookings
-                .open_slot(
-                    &caller.actor,
-                    OpenSlot {
-                        teacher,
-                        start: input.start,
-                        end: input.end,
-                        zone,
-                        capacity: input.capacity,
-                        meeting,
-                    },
-                )
-                .await?;
-            Ok(SlotView::of(&slot, Some(&caller.actor)))
-        }
-        .await;
-        result.map_or_else(Into::into, |s| OpenSlotResponse::Created(Json(s)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let input = body.0;
+                let teacher = match (caller.actor.role, input.teacher) {
+                    (Role::Staff, Some(teacher)) => UserId::from_uuid(teacher),
+                    (Role::Teacher, None) => caller.user.id,
+                    (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
+                    (Role::Staff, None) => return Err(Problem::invalid("staff must name the teacher")),
+                    _ => return Err(Problem::forbidden("only teachers open slots")),
+                };
+                let zone = match &input.zone {
+                    Some(name) => Zone::parse(name)?,
+                    None => caller.user.zone,
+                };
+                let meeting = Meeting::new(
+                    input.meeting_provider.map_or(MeetingProvider::GoogleMeet, Into::into),
+                    input.meeting_url,
+                    None,
+                )?;
+                let slot = state
+                    .bookings
+                    .open_slot(
+                        &caller.actor,
+                        OpenSlot {
+                            teacher,
+                            start: input.start,
+                            end: input.end,
+                            zone,
+                            capacity: input.capacity,
+                            meeting,
+                        },
+                    )
+                    .await?;
+                Ok(SlotView::of(&slot, Some(&caller.actor)))
+            },
+            |s| OpenSlotResponse::Created(Json(s)),
+        )
+        .await
     }
 
     /// One slot. Its bookings are shown to its teacher and staff, its meeting
     /// link also to its confirmed students; anonymous callers are welcome.
     #[oai(path = "/slots/:id", method = "get", tag = "ApiTags::Slots")]
     async fn slot(&self, state: Data<&AppState>, auth: MaybeAuth, id: Path<Uuid>) -> SlotResponse {
-        let result: Result<_, Problem> = async {
-            let viewer = maybe_consented(&state, &auth).await?;
-            let slot = state
-                .store
-                .slot(SlotId::from_uuid(id.0))
-                .await?
-                .filter(|s| s.status() != tutorbook_domain::SlotStatus::Deleted)
-                .ok_or_else(|| Problem::not_found("slot not found"))?;
-            Ok(SlotView::of(&slot, viewer.as_ref().map(|c| &c.actor)))
-        }
-        .await;
-        result.map_or_else(Into::into, |s| SlotResponse::Ok(Json(s)))
+        respond(
+            async {
+                let viewer = maybe_consented(&state, &auth).await?;
+                let slot = state.bookings.slot(SlotId::from_uuid(id.0)).await?;
+                Ok(SlotView::of(&slot, viewer.as_ref().map(|c| &c.actor)))
+            },
+            |s| SlotResponse::Ok(Json(s)),
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) deletes a future slot that nobody booked
     /// or requested.
     #[oai(path = "/slots/:id", method = "delete", tag = "ApiTags::Slots")]
     async fn delete(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> DeleteSlotResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .bookings
-                .delete_slot(&caller.actor, SlotId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |()| DeleteSlotResponse::Deleted)
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .delete_slot(&caller.actor, SlotId::from_uuid(id.0))
+                    .await?)
+            },
+            |()| DeleteSlotResponse::Deleted,
+        )
+        .await
     }
 
     /// The slot's teacher (or staff) cancels the whole slot: every confirmed
@@ -389,20 +393,22 @@ impl SlotsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> CancelSlotResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let (slot, credits) = state
-                .bookings
-                .cancel_slot(&caller.actor, SlotId::from_uuid(id.0))
-                .await?;
-            let now = state.now();
-            Ok(CancelledSlot {
-                slot: SlotView::of(&slot, Some(&caller.actor)),
-                credits: credits.iter().map(|c| CreditView::of(c, now)).collect(),
-            })
-        }
-        .await;
-        result.map_or_else(Into::into, |c| CancelSlotResponse::Ok(Json(c)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let (slot, credits) = state
+                    .bookings
+                    .cancel_slot(&caller.actor, SlotId::from_uuid(id.0))
+                    .await?;
+                let now = state.now();
+                Ok(CancelledSlot {
+                    slot: SlotView::of(&slot, Some(&caller.actor)),
+                    credits: credits.iter().map(|c| CreditView::of(c, now)).collect(),
+                })
+            },
+            |c| CancelSlotResponse::Ok(Json(c)),
+        )
+        .await
     }
 
     /// A teacher's own slots (open and cancelled) starting in `[from, to)`,
@@ -423,21 +429,23 @@ impl SlotsApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> SlotPageResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let teacher = match (caller.actor.role, teacher.0) {
-                (Role::Staff, Some(t)) => UserId::from_uuid(t),
-                (Role::Teacher | Role::Staff, None) => caller.user.id,
-                (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
-                _ => return Err(Problem::forbidden("only teachers have slots; staff may name a teacher")),
-            };
-            let (from, to) = time_range(from.0, to.0, Duration::days(30), state.now())?;
-            let slots = state.bookings.teacher_slots(&caller.actor, teacher, from, to).await?;
-            let views: Vec<SlotView> = slots.iter().map(|s| SlotView::of(s, Some(&caller.actor))).collect();
-            let (items, next_cursor) = page_after(views, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
-            Ok(SlotPage { items, next_cursor })
-        }
-        .await;
-        result.map_or_else(Into::into, |p| SlotPageResponse::Ok(Json(p)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let teacher = match (caller.actor.role, teacher.0) {
+                    (Role::Staff, Some(t)) => UserId::from_uuid(t),
+                    (Role::Teacher | Role::Staff, None) => caller.user.id,
+                    (Role::Teacher, Some(t)) if t == caller.user.id.as_uuid() => caller.user.id,
+                    _ => return Err(Problem::forbidden("only teachers have slots; staff may name a teacher")),
+                };
+                let (from, to) = time_range(from.0, to.0, Duration::days(30), state.now())?;
+                let slots = state.bookings.teacher_slots(&caller.actor, teacher, from, to).await?;
+                let views: Vec<SlotView> = slots.iter().map(|s| SlotView::of(s, Some(&caller.actor))).collect();
+                let (items, next_cursor) = page_after(views, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+                Ok(SlotPage { items, next_cursor })
+            },
+            |p| SlotPageResponse::Ok(Json(p)),
+        )
+        .await
     }
 }

@@ -11,7 +11,7 @@ use tutorbook_ports::ProfileUpdate;
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented, signed_in};
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{Problem, api_response, respond};
 use crate::http::views::{DocumentDto, LocaleDto, RoleDto, UserView};
 use crate::state::AppState;
 
@@ -211,37 +211,43 @@ impl UsersApi {
     /// The signed-in user.
     #[oai(path = "/me", method = "get", tag = "ApiTags::Me")]
     async fn me(&self, state: Data<&AppState>, auth: BearerAuth) -> MeResponse {
-        let result = consented(&state, &auth).await;
-        result.map_or_else(Into::into, |c| MeResponse::Ok(Json(UserView::from(&c.user))))
+        respond(consented(&state, &auth), |c| {
+            MeResponse::Ok(Json(UserView::from(&c.user)))
+        })
+        .await
     }
 
     /// Changes the signed-in user's display name, zone or language.
     #[oai(path = "/me", method = "patch", tag = "ApiTags::Me")]
     async fn update_me(&self, state: Data<&AppState>, auth: BearerAuth, body: Json<ProfilePatch>) -> UpdateMeResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let patch = body.0;
-            let update = ProfileUpdate {
-                display_name: patch.display_name,
-                zone: patch.zone.as_deref().map(|z| Zone::parse_or_default(Some(z))),
-                locale: patch.locale.map(Into::into),
-            };
-            Ok(state.users.update_profile(&caller.actor, update).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |u| UpdateMeResponse::Ok(Json(UserView::from(&u))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let patch = body.0;
+                let update = ProfileUpdate {
+                    display_name: patch.display_name,
+                    zone: patch.zone.as_deref().map(|z| Zone::parse_or_default(Some(z))),
+                    locale: patch.locale.map(Into::into),
+                };
+                Ok(state.users.update_profile(&caller.actor, update).await?)
+            },
+            |u| UpdateMeResponse::Ok(Json(UserView::from(&u))),
+        )
+        .await
     }
 
     /// The signed-in user's consent decisions and what still blocks them.
     /// Answers before consent is given.
     #[oai(path = "/me/consents", method = "get", tag = "ApiTags::Consent")]
     async fn consents(&self, state: Data<&AppState>, auth: BearerAuth) -> ConsentsResponse {
-        let result: Result<_, Problem> = async {
-            let caller = signed_in(&state, &auth).await?;
-            Ok(consent_statuses(&state.users.consents(&caller.actor).await?))
-        }
-        .await;
-        result.map_or_else(Into::into, |c| ConsentsResponse::Ok(Json(c)))
+        respond(
+            async {
+                let caller = signed_in(&state, &auth).await?;
+                Ok(consent_statuses(&state.users.consents(&caller.actor).await?))
+            },
+            |c| ConsentsResponse::Ok(Json(c)),
+        )
+        .await
     }
 
     /// Accepts, refuses or withdraws one document at its current version.
@@ -255,16 +261,18 @@ impl UsersApi {
         document: Path<DocumentDto>,
         body: Json<ConsentDecision>,
     ) -> DecideConsentResponse {
-        let result: Result<_, Problem> = async {
-            let caller = signed_in(&state, &auth).await?;
-            let decisions = state
-                .users
-                .decide_consent(&caller.actor, document.0.into(), &body.version, body.granted)
-                .await?;
-            Ok(consent_statuses(&decisions))
-        }
-        .await;
-        result.map_or_else(Into::into, |c| DecideConsentResponse::Ok(Json(c)))
+        respond(
+            async {
+                let caller = signed_in(&state, &auth).await?;
+                let decisions = state
+                    .users
+                    .decide_consent(&caller.actor, document.0.into(), &body.version, body.granted)
+                    .await?;
+                Ok(consent_statuses(&decisions))
+            },
+            |c| DecideConsentResponse::Ok(Json(c)),
+        )
+        .await
     }
 
     /// A legal page (terms, privacy, cross-border transfer, marketing), readable by anyone.
@@ -290,23 +298,25 @@ impl UsersApi {
         cursor: Query<Option<String>>,
         limit: Query<Option<u32>>,
     ) -> UserPageResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let limit = limit.0.unwrap_or(50);
-            let after = cursor
-                .0
-                .as_deref()
-                .map(|c| Uuid::parse_str(c).map(UserId::from_uuid))
-                .transpose()
-                .map_err(|_| Problem::invalid("cursor is not one this API gave out"))?;
-            let (users, more) = state.users.users(&caller.actor, after, limit as usize).await?;
-            Ok(UserPage {
-                next_cursor: more.then(|| users.last().map(|u| u.id.to_string())).flatten(),
-                items: users.iter().map(UserView::from).collect(),
-            })
-        }
-        .await;
-        result.map_or_else(Into::into, |p| UserPageResponse::Ok(Json(p)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let limit = limit.0.unwrap_or(50);
+                let after = cursor
+                    .0
+                    .as_deref()
+                    .map(|c| Uuid::parse_str(c).map(UserId::from_uuid))
+                    .transpose()
+                    .map_err(|_| Problem::invalid("cursor is not one this API gave out"))?;
+                let (users, more) = state.users.users(&caller.actor, after, limit as usize).await?;
+                Ok(UserPage {
+                    next_cursor: more.then(|| users.last().map(|u| u.id.to_string())).flatten(),
+                    items: users.iter().map(UserView::from).collect(),
+                })
+            },
+            |p| UserPageResponse::Ok(Json(p)),
+        )
+        .await
     }
 
     /// Staff: gives a user another role (e.g. promotes a student to teacher).
@@ -318,15 +328,17 @@ impl UsersApi {
         id: Path<Uuid>,
         body: Json<RoleChange>,
     ) -> UserResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .users
-                .set_role(&caller.actor, UserId::from_uuid(id.0), body.role.into())
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |u| UserResponse::Ok(Json(UserView::from(&u))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .users
+                    .set_role(&caller.actor, UserId::from_uuid(id.0), body.role.into())
+                    .await?)
+            },
+            |u| UserResponse::Ok(Json(UserView::from(&u))),
+        )
+        .await
     }
 }
 

@@ -6,7 +6,8 @@
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
-    LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
+    LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, SlotStatus, UserId,
+    Zone,
 };
 
 use crate::{BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, execute};
@@ -210,6 +211,16 @@ where
             Ok((slot, outcome))
         })
         .await
+    }
+
+    /// One slot, for anyone (what each viewer sees of it is the slot's
+    /// `shows_*` rules); `not_found` when unknown or deleted.
+    pub async fn slot(&self, id: SlotId) -> Result<Slot> {
+        self.store
+            .slot(id)
+            .await?
+            .filter(|s| s.status() != SlotStatus::Deleted)
+            .ok_or_else(|| Error::not_found("slot"))
     }
 
     /// What browse offers `viewer` (anonymous when `None`): open slots that

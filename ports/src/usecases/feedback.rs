@@ -1,11 +1,11 @@
 //! Feedback use cases: reviews, teacher ratings, lesson reports and progress.
 
 use tutorbook_domain::{
-    Actor, BookingId, DomainError, LessonReport, Progress, Rating, ReportContent, ReportId, Review, ReviewId, Role,
-    TeacherRating, UserId,
+    Actor, BookingId, DomainError, LessonReport, Progress, Rating, ReportContent, ReportId, Review, ReviewContent,
+    ReviewId, Role, TeacherRating, UserId,
 };
 
-use crate::{BookingStore, Clock, Error, IdGen, ReportStore, Result, ReviewStore};
+use crate::{Clock, Error, IdGen, LockSet, ReportStore, Result, ReviewStore, UnitOfWork, execute};
 
 /// How many reviews a teacher's page shows.
 pub const LATEST_REVIEWS: usize = 5;
@@ -29,7 +29,7 @@ pub struct TeacherFeedback {
 
 impl<S, C, I> Feedback<S, C, I>
 where
-    S: BookingStore + ReviewStore + ReportStore,
+    S: UnitOfWork + ReviewStore + ReportStore,
     C: Clock,
     I: IdGen,
 {
@@ -38,14 +38,22 @@ where
         Self { store, clock, ids }
     }
 
-    /// The booking's student reviews it once, after the start.
+    /// The booking's student reviews it once, after the start. Decided
+    /// under the lock of the booking's slot, so two racing reviews of one
+    /// booking cannot both pass the domain's "once" rule.
     pub async fn review(&self, actor: &Actor, booking: BookingId, rating: u8, text: String) -> Result<Review> {
         let rating = Rating::new(rating)?;
-        let slot = self.slot_with(booking).await?;
         let id = ReviewId::from_uuid(self.ids.new_id());
-        let review = Review::write(id, &slot, booking, actor, rating, text, self.clock.now())?;
-        self.store.add_review(review.clone()).await?;
-        Ok(review)
+        let actor = *actor;
+        let now = self.clock.now();
+        execute(&self.store, LockSet::new().feedback_of(booking), now, move |unit| {
+            let slot = unit.slot(unit.slot_id_of(booking)?)?;
+            let content = ReviewContent { rating, text };
+            let review = Review::write(unit.review_of(booking), id, slot, booking, &actor, content, now)?;
+            unit.add_review(review.clone());
+            Ok(review)
+        })
+        .await
     }
 
     /// A teacher's rating and latest reviews (public).
@@ -56,19 +64,25 @@ where
         })
     }
 
-    /// The slot's teacher writes or edits the report on a booking.
+    /// The slot's teacher writes or edits the report on a booking, under
+    /// the lock of its slot (two edits apply one after the other).
     pub async fn write_report(
         &self,
         actor: &Actor,
         booking: BookingId,
         content: ReportContent,
     ) -> Result<LessonReport> {
-        let slot = self.slot_with(booking).await?;
-        let existing = self.store.report_of(booking).await?;
         let id = ReportId::from_uuid(self.ids.new_id());
-        let report = LessonReport::write(existing, id, &slot, booking, actor, content, self.clock.now())?;
-        self.store.save_report(report.clone()).await?;
-        Ok(report)
+        let actor = *actor;
+        let now = self.clock.now();
+        execute(&self.store, LockSet::new().feedback_of(booking), now, move |unit| {
+            let slot = unit.slot(unit.slot_id_of(booking)?)?;
+            let existing = unit.report_of(booking).cloned();
+            let report = LessonReport::write(existing, id, slot, booking, &actor, content, now)?;
+            unit.put_report(report.clone());
+            Ok(report)
+        })
+        .await
     }
 
     /// The report on a booking, for its student, its teacher, or staff.
@@ -100,22 +114,13 @@ where
         };
         Ok(Progress::of(visible))
     }
-
-    async fn slot_with(&self, booking: BookingId) -> Result<tutorbook_domain::Slot> {
-        let slot = self
-            .store
-            .slot_of_booking(booking)
-            .await?
-            .ok_or_else(|| Error::not_found("booking"))?;
-        self.store.slot(slot).await?.ok_or_else(|| Error::not_found("slot"))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::usecases::testing::*;
-    use crate::{MockClock, MockIdGen};
+    use crate::{Changes, MockClock, MockIdGen, Unit};
     use time::{Duration, OffsetDateTime};
     use tutorbook_domain::{Band, Bands, ReportContent, Slot, SlotId};
 
@@ -132,12 +137,26 @@ mod tests {
         (slot, booking)
     }
 
-    /// A store that finds `booking` on `slot`.
-    fn store_finding(slot: &Slot, booking: BookingId) -> MockStore {
+    /// A store whose one unit of work finds `world`, runs the decision and
+    /// hands what it would save to `saved`.
+    fn store_saving(world: World, saved: impl Fn(&Changes<'_>) + Send + 'static) -> MockStore {
         let mut store = MockStore::new();
-        expect_booking_lookup(&mut store, booking, slot.id());
-        expect_slot_read(&mut store, slot);
+        store.expect_execute().times(1).returning(move |locks, _, decide| {
+            assert!(
+                !locks.feedback.is_empty(),
+                "feedback is decided with the booking's feedback loaded"
+            );
+            let mut unit = Unit::new(world.load(&locks));
+            decide(&mut unit)?;
+            saved(&unit.changes());
+            Ok(unit)
+        });
         store
+    }
+
+    /// A store whose unit of work must refuse (nothing reaches `saved`).
+    fn store_refusing(world: World) -> MockStore {
+        store_saving(world, |_| panic!("a refused decision saves nothing"))
     }
 
     fn band(value: f64) -> Option<Band> {
@@ -166,21 +185,16 @@ mod tests {
     #[tokio::test]
     async fn review_is_written_with_the_drawn_id_and_now_and_stored() {
         let (slot, booking) = booked_slot();
-        let mut store = store_finding(&slot, booking);
         let id = ReviewId::from_uuid(uuid(20));
-        store
-            .expect_add_review()
-            .withf(move |r| {
-                r.id == id
-                    && r.booking == booking
-                    && r.teacher == TEACHER
-                    && r.student == STUDENT
-                    && r.rating.get() == 4
-                    && r.text == "Great lesson"
-                    && r.created_at == LESSON_OVER
-            })
-            .times(1)
-            .returning(|_| Ok(()));
+        let store = store_saving(World::of(&slot), move |changes| {
+            assert_eq!(changes.new_reviews.len(), 1);
+            let r = changes.new_reviews[0];
+            assert!(r.id == id && r.booking == booking && r.teacher == TEACHER && r.student == STUDENT);
+            assert_eq!(
+                (r.rating.get(), r.text.as_str(), r.created_at),
+                (4, "Great lesson", LESSON_OVER)
+            );
+        });
         let review = service_at(LESSON_OVER, store, ids([uuid(20)]))
             .review(&Actor::student(STUDENT), booking, 4, "  Great lesson \n".into())
             .await
@@ -193,8 +207,7 @@ mod tests {
     #[tokio::test]
     async fn review_with_a_bad_rating_touches_no_port() {
         let mut store = MockStore::new();
-        store.expect_slot_of_booking().never();
-        store.expect_add_review().never();
+        store.expect_execute().never();
         let err = service_at(LESSON_OVER, store, no_ids())
             .review(
                 &Actor::student(STUDENT),
@@ -216,9 +229,7 @@ mod tests {
             (LESSON_OVER, Actor::teacher(TEACHER), "forbidden"),
         ];
         for (now, actor, code) in cases {
-            let mut store = store_finding(&slot, booking);
-            store.expect_add_review().never();
-            let err = service_at(now, store, ids([uuid(20)]))
+            let err = service_at(now, store_refusing(World::of(&slot)), ids([uuid(20)]))
                 .review(&actor, booking, 5, String::new())
                 .await
                 .unwrap_err();
@@ -227,19 +238,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_second_review_refused_by_the_store_keeps_its_code() {
+    async fn a_second_review_is_refused_by_the_domain() {
         let (slot, booking) = booked_slot();
-        let mut store = store_finding(&slot, booking);
-        store
-            .expect_add_review()
-            .times(1)
-            .returning(|_| Err(DomainError::AlreadyReviewed.into()));
+        let first = Review::write(
+            None,
+            ReviewId::from_uuid(uuid(19)),
+            &slot,
+            booking,
+            &Actor::student(STUDENT),
+            ReviewContent {
+                rating: Rating::new(5).unwrap(),
+                text: String::new(),
+            },
+            LESSON_OVER,
+        )
+        .unwrap();
+        let store = store_refusing(World::of(&slot).review(&first));
         let err = service_at(LESSON_OVER, store, ids([uuid(20)]))
-            .review(&Actor::student(STUDENT), booking, 5, String::new())
+            .review(&Actor::student(STUDENT), booking, 1, String::new())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Domain(DomainError::AlreadyReviewed)));
         assert_eq!(err.code(), "already_reviewed");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_booking_is_not_found() {
+        let store = store_refusing(World::default());
+        let err = service_at(LESSON_OVER, store, ids([uuid(20)]))
+            .review(
+                &Actor::student(STUDENT),
+                BookingId::from_uuid(uuid(99)),
+                5,
+                String::new(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "not_found");
     }
 
     #[tokio::test]
@@ -281,14 +316,12 @@ mod tests {
     #[tokio::test]
     async fn write_report_creates_a_report_with_the_drawn_id_and_now() {
         let (slot, booking) = booked_slot();
-        let mut store = store_finding(&slot, booking);
-        store.expect_report_of().times(1).returning(|_| Ok(None));
         let id = ReportId::from_uuid(uuid(30));
-        store
-            .expect_save_report()
-            .withf(move |r| r.id() == id && r.booking() == booking && r.comments() == "Good")
-            .times(1)
-            .returning(|_| Ok(()));
+        let store = store_saving(World::of(&slot), move |changes| {
+            assert_eq!(changes.reports.len(), 1);
+            let (insert, r) = changes.reports[0];
+            assert!(insert && r.id() == id && r.booking() == booking && r.comments() == "Good");
+        });
         let written = service_at(NOW, store, ids([uuid(30)]))
             .write_report(&Actor::teacher(TEACHER), booking, content(" Good ", 6.5))
             .await
@@ -315,13 +348,10 @@ mod tests {
             earlier,
             earlier,
         );
-        let mut store = store_finding(&slot, booking);
-        store
-            .expect_report_of()
-            .withf(move |b| *b == booking)
-            .times(1)
-            .returning(move |_| Ok(Some(existing.clone())));
-        store.expect_save_report().times(1).returning(|_| Ok(()));
+        let store = store_saving(World::of(&slot).report(&existing), |changes| {
+            assert_eq!(changes.reports.len(), 1);
+            assert!(!changes.reports[0].0, "an edit updates the row");
+        });
         let edited = service_at(NOW, store, ids([uuid(32)]))
             .write_report(&Actor::teacher(TEACHER), booking, content("second", 7.0))
             .await
@@ -335,10 +365,7 @@ mod tests {
     #[tokio::test]
     async fn write_report_by_another_teacher_saves_nothing() {
         let (slot, booking) = booked_slot();
-        let mut store = store_finding(&slot, booking);
-        store.expect_report_of().times(1).returning(|_| Ok(None));
-        store.expect_save_report().never();
-        let err = service_at(NOW, store, ids([uuid(30)]))
+        let err = service_at(NOW, store_refusing(World::of(&slot)), ids([uuid(30)]))
             .write_report(&Actor::teacher(OTHER_TEACHER), booking, content("", 5.0))
             .await
             .unwrap_err();
@@ -364,7 +391,6 @@ mod tests {
                 .withf(move |b| *b == booking)
                 .times(1)
                 .returning(move |_| Ok(Some(answer.clone())));
-            store.expect_save_report().never();
             let got = service_at(NOW, store, no_ids()).report(&actor, booking).await;
             if allowed {
                 assert_eq!(got.unwrap(), stored, "{actor:?}");

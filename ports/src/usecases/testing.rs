@@ -50,7 +50,6 @@ mockall::mock! {
 
     #[async_trait]
     impl ReviewStore for Store {
-        async fn add_review(&self, review: Review) -> Result<()>;
         async fn teacher_reviews(&self, teacher: UserId, limit: usize) -> Result<Vec<Review>>;
         async fn teacher_rating(&self, teacher: UserId) -> Result<TeacherRating>;
     }
@@ -58,7 +57,6 @@ mockall::mock! {
     #[async_trait]
     impl ReportStore for Store {
         async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>>;
-        async fn save_report(&self, report: LessonReport) -> Result<()>;
         async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>>;
     }
 }
@@ -183,6 +181,8 @@ pub(crate) struct World {
     slots: Vec<Slot>,
     policies: Vec<(UserId, BookingPolicy)>,
     credits: Vec<MakeupCredit>,
+    reviews: Vec<Review>,
+    reports: Vec<LessonReport>,
 }
 
 impl World {
@@ -206,6 +206,18 @@ impl World {
     /// Adds a credit.
     pub(crate) fn credit(mut self, credit: &MakeupCredit) -> Self {
         self.credits.push(credit.clone());
+        self
+    }
+
+    /// Adds a review.
+    pub(crate) fn review(mut self, review: &Review) -> Self {
+        self.reviews.push(review.clone());
+        self
+    }
+
+    /// Adds a lesson report.
+    pub(crate) fn report(mut self, report: &LessonReport) -> Self {
+        self.reports.push(report.clone());
         self
     }
 
@@ -234,6 +246,18 @@ impl World {
             .credits
             .iter()
             .filter(|c| locks.credits.contains(&c.id()) || locks.student_credits.contains(&c.student()))
+            .cloned()
+            .collect();
+        loaded.reviews = self
+            .reviews
+            .iter()
+            .filter(|r| locks.feedback.contains(&r.booking))
+            .cloned()
+            .collect();
+        loaded.reports = self
+            .reports
+            .iter()
+            .filter(|r| locks.feedback.contains(&r.booking()))
             .cloned()
             .collect();
         loaded

@@ -5,7 +5,7 @@ use tutorbook_domain::{Actor, Band, Bands, BookingId, ReportContent, UserId};
 
 use crate::backends::Store;
 use crate::conformance;
-use crate::world::{OTHER_TEACHER, STAFF, T0, TEACHER, World, at, code, student};
+use crate::world::{OTHER_TEACHER, STAFF, T0, TEACHER, World, at, code, race, student};
 
 async fn a_lesson_is_reviewed_once_and_counts_in_the_rating<S: Store>(store: S) {
     let w = World::new(store);
@@ -119,7 +119,30 @@ async fn a_report_is_written_edited_and_shown_in_progress<S: Store>(store: S) {
     );
 }
 
+async fn racing_reviews_of_one_booking_keep_exactly_one<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 1).await;
+    let booking = w.confirmed(student(1), &slot).await;
+    w.clock.set(at(1, 11));
+    let results = race(8, |n| {
+        let (feedback, booking) = (w.feedback.clone(), booking.id());
+        async move {
+            let stars = u8::try_from(n % 5).unwrap_or(0) + 1;
+            feedback
+                .review(&Actor::student(student(1)), booking, stars, String::new())
+                .await
+        }
+    })
+    .await;
+    let written = results.iter().filter(|r| r.is_ok()).count();
+    let refused: Vec<_> = results.into_iter().filter_map(Result::err).map(|e| e.code()).collect();
+    assert_eq!(written, 1, "one review per booking, refused: {refused:?}");
+    assert!(refused.iter().all(|c| *c == "already_reviewed"), "{refused:?}");
+    assert_eq!(w.feedback.teacher_feedback(TEACHER).await.unwrap().rating.count, 1);
+}
+
 conformance!(
+    racing_reviews_of_one_booking_keep_exactly_one,
     a_lesson_is_reviewed_once_and_counts_in_the_rating,
     latest_reviews_are_capped_and_newest_first,
     a_report_is_written_edited_and_shown_in_progress,

@@ -11,19 +11,21 @@ impl EnrollmentsApi {
     /// The enrollments of a package (its teacher or staff).
     #[oai(path = "/packages/:id/enrollments", method = "get", tag = "ApiTags::Packages")]
     async fn enrollments(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> EnrollmentsResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let found = state
-                .packages
-                .package_enrollments(&caller.actor, PackageId::from_uuid(id.0))
-                .await?;
-            Ok(found
-                .iter()
-                .map(|e| EnrollmentDto::for_viewer(e, &caller.actor))
-                .collect())
-        }
-        .await;
-        result.map_or_else(Into::into, |e| EnrollmentsResponse::Ok(Json(e)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let found = state
+                    .packages
+                    .package_enrollments(&caller.actor, PackageId::from_uuid(id.0))
+                    .await?;
+                Ok(found
+                    .iter()
+                    .map(|e| EnrollmentDto::for_viewer(e, &caller.actor))
+                    .collect())
+            },
+            |e| EnrollmentsResponse::Ok(Json(e)),
+        )
+        .await
     }
 
     /// Enrolls the caller: a confirmed seat on every session or nothing, the
@@ -36,57 +38,63 @@ impl EnrollmentsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> EnrollResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .packages
-                .enroll(&caller.actor, PackageId::from_uuid(id.0), caller.user.locale)
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |e| EnrollResponse::Created(Json(EnrollmentDto::from(&e))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .packages
+                    .enroll(&caller.actor, PackageId::from_uuid(id.0), caller.user.locale)
+                    .await?)
+            },
+            |e| EnrollResponse::Created(Json(EnrollmentDto::from(&e))),
+        )
+        .await
     }
 
     /// The caller's enrollments, newest first.
     #[oai(path = "/me/enrollments", method = "get", tag = "ApiTags::Packages")]
     async fn mine(&self, state: Data<&AppState>, auth: BearerAuth) -> EnrollmentsResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state.packages.my_enrollments(&caller.actor).await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |e| {
-            EnrollmentsResponse::Ok(Json(e.iter().map(EnrollmentDto::from).collect()))
-        })
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.packages.my_enrollments(&caller.actor).await?)
+            },
+            |e| EnrollmentsResponse::Ok(Json(e.iter().map(EnrollmentDto::from).collect())),
+        )
+        .await
     }
 
     /// One enrollment (its student, the package's teacher, or staff).
     #[oai(path = "/enrollments/:id", method = "get", tag = "ApiTags::Packages")]
     async fn enrollment(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> EnrollmentResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            let found = state
-                .packages
-                .enrollment(&caller.actor, EnrollmentId::from_uuid(id.0))
-                .await?;
-            Ok(EnrollmentDto::for_viewer(&found, &caller.actor))
-        }
-        .await;
-        result.map_or_else(Into::into, |e| EnrollmentResponse::Ok(Json(e)))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let found = state
+                    .packages
+                    .enrollment(&caller.actor, EnrollmentId::from_uuid(id.0))
+                    .await?;
+                Ok(EnrollmentDto::for_viewer(&found, &caller.actor))
+            },
+            |e| EnrollmentResponse::Ok(Json(e)),
+        )
+        .await
     }
 
     /// What leaving now would pay back (docs/product.md §10), with every method's amount.
     #[oai(path = "/enrollments/:id/refund-quote", method = "get", tag = "ApiTags::Packages")]
     async fn quote(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> QuoteResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .packages
-                .refund_quote(&caller.actor, EnrollmentId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |q| QuoteResponse::Ok(Json(QuoteDto::from(&q))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .packages
+                    .refund_quote(&caller.actor, EnrollmentId::from_uuid(id.0))
+                    .await?)
+            },
+            |q| QuoteResponse::Ok(Json(QuoteDto::from(&q))),
+        )
+        .await
     }
 
     /// Executes the refund once: later calls return the same refund.
@@ -98,14 +106,16 @@ impl EnrollmentsApi {
         #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> RefundResponse {
-        let result: Result<_, Problem> = async {
-            let caller = consented(&state, &auth).await?;
-            Ok(state
-                .packages
-                .refund(&caller.actor, EnrollmentId::from_uuid(id.0))
-                .await?)
-        }
-        .await;
-        result.map_or_else(Into::into, |r| RefundResponse::Created(Json(RefundDto::from(&r))))
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .packages
+                    .refund(&caller.actor, EnrollmentId::from_uuid(id.0))
+                    .await?)
+            },
+            |r| RefundResponse::Created(Json(RefundDto::from(&r))),
+        )
+        .await
     }
 }

@@ -26,7 +26,7 @@ use crate::http::enums::{ClassTypeDto, PackageStatusDto, RecurrenceDto};
 use crate::http::package_views::{
     EnrollmentDto, PackageDto, PaymentDto, PricingDto, PromotionDto, QuoteDto, RefundDto,
 };
-use crate::http::problem::{Problem, api_response};
+use crate::http::problem::{Problem, api_response, respond};
 use crate::state::AppState;
 
 #[derive(Debug, Tags)]
