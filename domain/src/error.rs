@@ -58,6 +58,16 @@ pub enum DomainError {
         /// The teacher's minimum notice in minutes.
         minutes: i64,
     },
+    /// The time is not one the teacher's availability offers: outside their
+    /// weekly hours, on an exception, or off the lesson grid.
+    #[error("the teacher does not offer this time")]
+    OutsideAvailability,
+    /// The teacher's local day already has as many bookings as their policy allows.
+    #[error("the teacher takes at most {limit} bookings that day")]
+    DailyLimitReached {
+        /// The teacher's daily limit.
+        limit: u32,
+    },
     /// The slot starts later than the teacher's maximum advance allows.
     #[error("this slot is too far ahead to be booked (maximum advance {days} days)")]
     MaxAdvance {
@@ -214,6 +224,8 @@ impl DomainError {
             | Self::DuplicateBooking
             | Self::MinNotice { .. }
             | Self::MaxAdvance { .. }
+            | Self::OutsideAvailability
+            | Self::DailyLimitReached { .. }
             | Self::CancellationWindowClosed { .. }
             | Self::InvalidBookingStatus { .. }
             | Self::LessonNotStarted
@@ -251,6 +263,8 @@ impl DomainError {
             Self::DuplicateBooking => "duplicate_booking",
             Self::MinNotice { .. } => "min_notice",
             Self::MaxAdvance { .. } => "max_advance",
+            Self::OutsideAvailability => "outside_availability",
+            Self::DailyLimitReached { .. } => "daily_limit_reached",
             Self::CancellationWindowClosed { .. } => "cancellation_window_closed",
             Self::InvalidBookingStatus { .. } => "invalid_booking_status",
             Self::LessonNotStarted => "lesson_not_started",

@@ -84,6 +84,14 @@ id_type!(
     ReportId
 );
 id_type!(
+    /// One of a teacher's weekly availability rules.
+    RuleId
+);
+id_type!(
+    /// A teacher's date exception (a day off, a holiday, extra hours, ...).
+    ExceptionId
+);
+id_type!(
     /// A course package (docs/product.md §8).
     PackageId
 );

@@ -6,6 +6,7 @@
 
 mod actor;
 mod audit;
+mod availability;
 mod booking;
 mod capacity;
 mod consent;
@@ -32,6 +33,11 @@ mod zone;
 
 pub use actor::{Actor, Role};
 pub use audit::AuditEntry;
+pub use availability::{
+    Availability, Bookable, BookableQuery, BusySlot, DateException, ExceptionDraft, ExceptionKind, MAX_EXCEPTION_DAYS,
+    MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES, RuleDraft, TimeBooking, WeeklyRule, book_time,
+    bookable_times, check_manager, check_range, check_rule_set,
+};
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;
 pub use consent::{Consent, ConsentDocument, missing_consents};
@@ -40,15 +46,18 @@ pub use enrollment::{Enrolled, Enrollment, EnrollmentIds, EnrollmentStatus, Enro
 pub use error::{DomainError, DomainResult, RefusalKind};
 pub use events::{DeclineReason, DomainEvent};
 pub use ids::{
-    BookingId, CreditId, EnrollmentId, PackageId, PackageSessionId, PaymentId, PromotionId, RefundId, ReportId,
-    ReviewId, SlotId, UserId,
+    BookingId, CreditId, EnrollmentId, ExceptionId, PackageId, PackageSessionId, PaymentId, PromotionId, RefundId,
+    ReportId, ReviewId, RuleId, SlotId, UserId,
 };
 pub use locale::Locale;
 pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
 pub use money::{Currency, Money};
 pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
 pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund};
-pub use policy::{BookingPolicy, CancellationTier, MAX_BUFFER, PlatformSettings};
+pub use policy::{
+    BookingPolicy, CancellationTier, DEFAULT_LESSON_LENGTH, MAX_BUFFER, MAX_DAILY_LIMIT, MAX_LESSON_LENGTH,
+    MIN_LESSON_LENGTH, PlatformSettings,
+};
 pub use pricing::{PricingConfig, SessionRates};
 pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};
 pub use refund::{CONSUMPTION_NOTICE, COOLING_OFF, EnrolledSession, RefundBasis, RefundQuote, refund_quote};

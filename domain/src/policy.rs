@@ -41,7 +41,27 @@ pub struct BookingPolicy {
     max_advance: Duration,
     cancel_window: Duration,
     buffers: Buffers,
+    #[serde(default = "default_length")]
+    default_length: Duration,
+    #[serde(default)]
+    daily_limit: Option<u32>,
 }
+
+fn default_length() -> Duration {
+    DEFAULT_LESSON_LENGTH
+}
+
+/// The lesson length of a policy nobody changed.
+pub const DEFAULT_LESSON_LENGTH: Duration = Duration::minutes(50);
+
+/// The shortest lesson length a policy may set.
+pub const MIN_LESSON_LENGTH: Duration = Duration::minutes(10);
+
+/// The longest lesson (and lesson length a policy may set).
+pub const MAX_LESSON_LENGTH: Duration = Duration::hours(8);
+
+/// The largest daily limit a policy may set.
+pub const MAX_DAILY_LIMIT: u32 = 100;
 
 impl Default for BookingPolicy {
     fn default() -> Self {
@@ -52,6 +72,8 @@ impl Default for BookingPolicy {
             max_advance: Duration::days(90),
             cancel_window: CancellationTier::Moderate.window(),
             buffers: Buffers::default(),
+            default_length: DEFAULT_LESSON_LENGTH,
+            daily_limit: None,
         }
     }
 }
@@ -137,6 +159,39 @@ impl BookingPolicy {
             }
         }
         self.buffers = Buffers { before, after };
+        Ok(self)
+    }
+
+    /// The length of a lesson booked from the teacher's bookable times:
+    /// the grid their weekly hours are stepped by.
+    pub fn default_length(&self) -> Duration {
+        self.default_length
+    }
+
+    /// Sets the lesson length: whole minutes from 10 minutes to 8 hours.
+    pub fn with_default_length(mut self, d: Duration) -> DomainResult<Self> {
+        if d < MIN_LESSON_LENGTH || d > MAX_LESSON_LENGTH || d.subsec_nanoseconds() != 0 || d.whole_seconds() % 60 != 0
+        {
+            return Err(DomainError::invalid(
+                "default_length",
+                "must be whole minutes from 10 minutes to 8 hours",
+            ));
+        }
+        self.default_length = d;
+        Ok(self)
+    }
+
+    /// At most this many bookings on one of the teacher's local days, if limited.
+    pub fn daily_limit(&self) -> Option<u32> {
+        self.daily_limit
+    }
+
+    /// Sets the daily limit (1 to [`MAX_DAILY_LIMIT`]), or lifts it.
+    pub fn with_daily_limit(mut self, limit: Option<u32>) -> DomainResult<Self> {
+        if limit.is_some_and(|n| !(1..=MAX_DAILY_LIMIT).contains(&n)) {
+            return Err(DomainError::invalid("daily_limit", "must be 1 to 100"));
+        }
+        self.daily_limit = limit;
         Ok(self)
     }
 }

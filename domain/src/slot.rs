@@ -122,6 +122,19 @@ impl Slot {
         if !(acting_as_teacher || actor.is_staff()) {
             return Err(DomainError::Forbidden);
         }
+        Self::open_for(id, draft, teacher_slots, policy, settings, now)
+    }
+
+    /// Opens a slot for whoever the caller checked may open it: the
+    /// teacher, staff, or a student booking a bookable time.
+    pub(crate) fn open_for(
+        id: SlotId,
+        draft: SlotDraft,
+        teacher_slots: &[Slot],
+        policy: &BookingPolicy,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<(Self, Outcome)> {
         if draft.window.start() <= now {
             return Err(DomainError::SlotInPast);
         }

@@ -6,14 +6,14 @@
 use crate::{DomainError, DomainResult};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use time::{OffsetDateTime, PrimitiveDateTime};
-use time_tz::{OffsetError, PrimitiveDateTimeExt, TimeZone, ToTimezone, Tz, timezones};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time_tz::{Offset, OffsetError, PrimitiveDateTimeExt, TimeZone, ToTimezone, Tz, timezones};
 
 /// The zone used when a user has none or an invalid one (docs/product.md §1).
 pub const DEFAULT_ZONE: &str = "Asia/Seoul";
 
 /// A valid IANA time zone.
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Zone(&'static Tz);
 
@@ -73,6 +73,51 @@ impl Zone {
         .map(|at| at.to_offset(time::UtcOffset::UTC))
     }
 }
+
+impl Zone {
+    /// The zone's offset from UTC at `instant`.
+    pub fn offset_at(&self, instant: OffsetDateTime) -> UtcOffset {
+        self.0.get_offset_utc(&instant).to_utc()
+    }
+
+    /// The instant a span that starts or ends at local `local` is bounded
+    /// by: an ambiguous time takes its earlier instant, a time in a DST gap
+    /// the end of the gap (the first wall-clock time that exists after it).
+    /// Gaps in the tz database end on a quarter hour, so the search steps
+    /// in quarter hours from `local` rounded up to one; the longest gap on
+    /// record (a whole day, Samoa 2011) bounds it.
+    pub fn resolve_bound(&self, local: PrimitiveDateTime) -> OffsetDateTime {
+        if let Some(at) = self.resolve_lenient(local) {
+            return at;
+        }
+        let quarter = Duration::minutes(15);
+        let minute = i64::from(local.minute());
+        let mut probe = local
+            .replace_second(0)
+            .unwrap_or(local)
+            .replace_nanosecond(0)
+            .unwrap_or(local)
+            + Duration::minutes((15 - minute % 15) % 15);
+        for _ in 0..=(24 * 4 + 1) {
+            if let Some(at) = self.resolve_lenient(probe) {
+                return at;
+            }
+            probe += quarter;
+        }
+        // Unreachable with real zone data; UTC keeps the answer total.
+        local.assume_utc()
+    }
+}
+
+/// Zones are equal when they are the same database entry: compared by
+/// address, then by name, never by their (large) transition tables.
+impl PartialEq for Zone {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0) || self.name() == other.name()
+    }
+}
+
+impl Eq for Zone {}
 
 impl Default for Zone {
     fn default() -> Self {

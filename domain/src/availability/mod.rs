@@ -1,0 +1,161 @@
+//! A teacher's availability: weekly rules, date exceptions, and the
+//! bookable times they offer (docs/availability.md).
+//!
+//! A student picks one of the bookable times and the 1:1 lesson exists once
+//! it is booked ([`book_time`]): the slot and its booking are created in one
+//! step, after the same check that offered the time.
+
+mod bookable;
+mod exceptions;
+mod offsets;
+mod rules;
+
+pub use bookable::{Bookable, BookableQuery, BusySlot, bookable_times};
+pub use exceptions::{DateException, ExceptionDraft, ExceptionKind, MAX_EXCEPTION_DAYS, MAX_NOTE_CHARS};
+pub use rules::{MAX_RULES, RuleDraft, WeeklyRule, check_rule_set};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::{
+    Actor, BookingId, BookingPolicy, DomainError, DomainResult, ExceptionId, LessonWindow, Meeting, Outcome,
+    PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
+};
+
+/// Most date exceptions a teacher keeps.
+pub const MAX_EXCEPTIONS: usize = 500;
+
+/// The longest range bookable times are asked for at once, in days.
+pub const MAX_RANGE_DAYS: i64 = 93;
+
+/// A teacher's weekly rules and date exceptions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Availability {
+    rules: Vec<WeeklyRule>,
+    exceptions: Vec<DateException>,
+}
+
+impl Availability {
+    /// Rebuilds an availability read back from storage.
+    pub fn restore(rules: Vec<WeeklyRule>, exceptions: Vec<DateException>) -> Self {
+        Self { rules, exceptions }
+    }
+
+    /// The weekly rules.
+    pub fn rules(&self) -> &[WeeklyRule] {
+        &self.rules
+    }
+
+    /// The date exceptions.
+    pub fn exceptions(&self) -> &[DateException] {
+        &self.exceptions
+    }
+
+    /// The teacher (or staff) replaces `teacher`'s weekly rules; refused
+    /// when two overlap or there are too many (see [`check_rule_set`]).
+    pub fn replace_rules(&mut self, actor: &Actor, teacher: UserId, rules: Vec<WeeklyRule>) -> DomainResult<()> {
+        check_manager(actor, teacher)?;
+        check_rule_set(&rules)?;
+        self.rules = rules;
+        Ok(())
+    }
+
+    /// The teacher (or staff) adds a date exception.
+    pub fn add_exception(&mut self, actor: &Actor, teacher: UserId, exception: DateException) -> DomainResult<()> {
+        check_manager(actor, teacher)?;
+        if self.exceptions.len() >= MAX_EXCEPTIONS {
+            return Err(DomainError::invalid(
+                "exceptions",
+                format!("at most {MAX_EXCEPTIONS} exceptions; remove past ones first"),
+            ));
+        }
+        self.exceptions.push(exception);
+        Ok(())
+    }
+
+    /// The teacher (or staff) removes a date exception.
+    pub fn remove_exception(&mut self, actor: &Actor, teacher: UserId, id: ExceptionId) -> DomainResult<()> {
+        check_manager(actor, teacher)?;
+        let before = self.exceptions.len();
+        self.exceptions.retain(|e| e.id() != id);
+        if self.exceptions.len() == before {
+            return Err(DomainError::NotFound { entity: "exception" });
+        }
+        Ok(())
+    }
+}
+
+/// `teacher` themself, or staff.
+pub fn check_manager(actor: &Actor, teacher: UserId) -> DomainResult<()> {
+    if (actor.role == Role::Teacher && actor.user == teacher) || actor.is_staff() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden)
+    }
+}
+
+/// Checks a bookable-times range: `from` before `to`, at most
+/// [`MAX_RANGE_DAYS`] days.
+pub fn check_range(from: OffsetDateTime, to: OffsetDateTime) -> DomainResult<()> {
+    if to <= from {
+        return Err(DomainError::InvalidTimeRange);
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(DomainError::invalid(
+            "to",
+            format!("a range covers at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
+
+/// A student's pick of a bookable time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeBooking {
+    /// The slot to open.
+    pub slot: SlotId,
+    /// The booking to make on it.
+    pub booking: BookingId,
+    /// Whose time.
+    pub teacher: UserId,
+    /// The picked start.
+    pub start: OffsetDateTime,
+    /// The teacher's zone (for local-day views and emails).
+    pub zone: Zone,
+    /// Meeting details of the new slot.
+    pub meeting: Meeting,
+}
+
+/// A student books a bookable time: `bookable` (prepared around the start,
+/// with the lesson length of the new slot) must offer it, and the 1:1 slot opened
+/// for it must not collide with `teacher_slots` (read under the teacher's
+/// lock). The booking is then requested or confirmed as the policy says,
+/// exactly as on a slot the teacher opened.
+pub fn book_time(
+    bookable: &Bookable,
+    pick: TimeBooking,
+    actor: &Actor,
+    teacher_slots: &[Slot],
+    policy: &BookingPolicy,
+    settings: &PlatformSettings,
+    now: OffsetDateTime,
+) -> DomainResult<(Slot, Outcome)> {
+    if actor.user == pick.teacher {
+        return Err(DomainError::OwnSlot);
+    }
+    bookable.check(pick.start)?;
+    let window = LessonWindow::new(pick.start, pick.start + bookable.length())?;
+    let draft = SlotDraft {
+        teacher: pick.teacher,
+        window,
+        zone: pick.zone,
+        capacity: 1,
+        meeting: pick.meeting,
+        package_session: None,
+    };
+    let (mut slot, mut outcome) = Slot::open_for(pick.slot, draft, teacher_slots, policy, settings, now)?;
+    let booked = slot.request(pick.booking, actor, policy, now)?;
+    outcome.events.extend(booked.events);
+    outcome.audit.extend(booked.audit);
+    outcome.booking = booked.booking;
+    Ok((slot, outcome))
+}
