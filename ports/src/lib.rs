@@ -19,13 +19,13 @@ pub use directory::{Contact, Directory};
 pub use error::{Error, ErrorKind, Result};
 pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse};
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
-pub use store::{BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, ReviewStore};
+pub use store::{AvailabilityStore, BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, ReviewStore};
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{
-    Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings,
-    TeacherFeedback, Users,
+    BookableTimes, Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages,
+    PaymentSettings, Schedules, TeacherFeedback, Users, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 
@@ -38,7 +38,9 @@ pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mock"))]
 pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
-pub use store::{MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore};
+pub use store::{
+    MockAvailabilityStore, MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore,
+};
 #[cfg(any(test, feature = "mock"))]
 pub use unit::MockUnitOfWork;
 #[cfg(any(test, feature = "mock"))]

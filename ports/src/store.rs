@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, Review, Slot,
-    SlotId, TeacherRating, UserId,
+    AuditEntry, Availability, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit,
+    Review, Slot, SlotId, TeacherRating, UserId,
 };
 use uuid::Uuid;
 
@@ -57,6 +57,15 @@ pub trait PolicyStore: Send + Sync {
     async fn policy(&self, teacher: UserId) -> Result<BookingPolicy>;
     /// Replaces the teacher's policy.
     async fn set_policy(&self, teacher: UserId, policy: BookingPolicy) -> Result<()>;
+}
+
+/// Teachers' weekly rules and date exceptions, read. They are written by
+/// units of work ([`crate::Changes::availability`]).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait AvailabilityStore: Send + Sync {
+    /// A teacher's rules and exceptions (empty when none were set).
+    async fn availability(&self, teacher: UserId) -> Result<Availability>;
 }
 
 /// Reviews and ratings, read. Reviews are written by units of work

@@ -19,9 +19,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, BookingId, BookingPolicy, CoursePackage, CreditId, DomainError, DomainEvent, DomainResult, Enrollment,
-    EnrollmentId, LessonReport, LessonWindow, MAX_BUFFER, MakeupCredit, Outcome, PackageId, Payment, PaymentId,
-    PaymentTarget, Refund, Review, Slot, SlotId, UserId,
+    AuditEntry, Availability, BookingId, BookingPolicy, CoursePackage, CreditId, DomainError, DomainEvent,
+    DomainResult, Enrollment, EnrollmentId, LessonReport, LessonWindow, MAX_BUFFER, MakeupCredit, Outcome, PackageId,
+    Payment, PaymentId, PaymentTarget, Refund, Review, Slot, SlotId, UserId,
 };
 
 use crate::{Claim, Error, Result};
@@ -80,6 +80,9 @@ pub struct LockSet {
     /// The review and the lesson report of these bookings (read under their
     /// slot's lock, which serialises everyone who writes them).
     pub feedback: Vec<BookingId>,
+    /// These teachers' weekly rules and date exceptions, read under the
+    /// teacher's lock (the same lock as their schedule).
+    pub availability: Vec<UserId>,
     /// A package a teacher created with this creation key, if any.
     pub package_key: Option<(UserId, String)>,
     /// The `Idempotency-Key` the command runs under. Taken before any other
@@ -171,6 +174,12 @@ impl LockSet {
         self
     }
 
+    /// Locks `teacher` and loads their weekly rules and date exceptions.
+    pub fn availability_of(mut self, teacher: UserId) -> Self {
+        self.availability.push(teacher);
+        self
+    }
+
     /// Looks up the package `teacher` created with `key`.
     pub fn package_key(mut self, teacher: UserId, key: String) -> Self {
         self.package_key = Some((teacher, key));
@@ -217,6 +226,7 @@ struct State {
     refunds: BTreeMap<EnrollmentId, Refund>,
     reviews: BTreeMap<BookingId, Review>,
     reports: BTreeMap<BookingId, LessonReport>,
+    availability: BTreeMap<UserId, Availability>,
 }
 
 /// The aggregates a command loaded under its locks, and what its decision
@@ -278,6 +288,8 @@ pub struct Loaded {
     pub reviews: Vec<Review>,
     /// The lesson reports of the bookings in [`LockSet::feedback`] that have one.
     pub reports: Vec<LessonReport>,
+    /// The availability of each teacher in [`LockSet::availability`] (empty when none was set).
+    pub availability: Vec<(UserId, Availability)>,
     /// The answer the claim's key already holds: the command ran before, the
     /// decision is not run again and nothing is written.
     pub replay: Option<String>,
@@ -301,6 +313,7 @@ impl Unit {
             refunds: loaded.refunds.into_iter().map(|r| (r.enrollment, r)).collect(),
             reviews: loaded.reviews.into_iter().map(|r| (r.booking, r)).collect(),
             reports: loaded.reports.into_iter().map(|r| (r.booking(), r)).collect(),
+            availability: loaded.availability.into_iter().collect(),
         };
         Self {
             loaded: state.clone(),
@@ -582,6 +595,22 @@ impl Unit {
         self.current.reports.insert(report.booking(), report);
     }
 
+    /// A teacher's availability, loaded through [`LockSet::availability_of`].
+    pub fn availability(&self, teacher: UserId) -> DomainResult<&Availability> {
+        self.current
+            .availability
+            .get(&teacher)
+            .ok_or(DomainError::NotFound { entity: "availability" })
+    }
+
+    /// A teacher's availability, to change.
+    pub fn availability_mut(&mut self, teacher: UserId) -> DomainResult<&mut Availability> {
+        self.current
+            .availability
+            .get_mut(&teacher)
+            .ok_or(DomainError::NotFound { entity: "availability" })
+    }
+
     /// Records what a domain decision caused: its events and audit entries
     /// go to the outbox and the history, the credits it issued or changed
     /// are saved, and its booking becomes [`Unit::booking`].
@@ -676,6 +705,11 @@ impl Unit {
             }
         }
         diff(&before.reports, &after.reports, &mut changes.reports);
+        for (teacher, availability) in &after.availability {
+            if before.availability.get(teacher) != Some(availability) {
+                changes.availability.push((*teacher, availability));
+            }
+        }
         changes.audit = &self.audit;
         changes.events = &self.events;
         changes
@@ -722,6 +756,8 @@ pub struct Changes<'a> {
     pub new_reviews: Vec<&'a Review>,
     /// Lesson reports: `(true, r)` to insert, `(false, r)` to update.
     pub reports: Vec<(bool, &'a LessonReport)>,
+    /// Teachers whose rules and exceptions to replace with these.
+    pub availability: Vec<(UserId, &'a Availability)>,
     /// History rows.
     pub audit: &'a [AuditEntry],
     /// Outbox events.

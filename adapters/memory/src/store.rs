@@ -11,11 +11,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, Meeting, Review,
-    Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    AuditEntry, Availability, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit,
+    Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
-use tutorbook_ports::{BookingStore, Error, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore};
+use tutorbook_ports::{
+    AvailabilityStore, BookingStore, Error, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore,
+};
 use uuid::Uuid;
 
 /// A thread-safe in-memory implementation of every store port. Clones share
@@ -58,6 +60,7 @@ pub(crate) struct State {
     pub(crate) policies: HashMap<UserId, BookingPolicy>,
     pub(crate) reviews: Vec<Review>,
     pub(crate) reports: HashMap<BookingId, LessonReport>,
+    pub(crate) availability: HashMap<UserId, Availability>,
     pub(crate) packages: crate::packages::PackageState,
 }
 
@@ -238,6 +241,13 @@ impl ReviewStore for MemoryStore {
         Ok(TeacherRating::of(
             state.reviews.iter().filter(|r| r.teacher == teacher).map(|r| r.rating),
         ))
+    }
+}
+
+#[async_trait]
+impl AvailabilityStore for MemoryStore {
+    async fn availability(&self, teacher: UserId) -> Result<Availability> {
+        Ok(self.lock().availability.get(&teacher).cloned().unwrap_or_default())
     }
 }
 

@@ -138,6 +138,12 @@ impl State {
                 .booking_payments
                 .push((*booking, self.booking_payments(*booking)));
         }
+        for teacher in &locks.availability {
+            loaded
+                .availability
+                .push((*teacher, self.availability.get(teacher).cloned().unwrap_or_default()));
+            teachers.push(*teacher);
+        }
         for booking in &locks.feedback {
             loaded
                 .reviews
@@ -249,6 +255,9 @@ impl State {
         }
         for credit in &changes.credits {
             self.credits.insert(credit.id(), (*credit).clone());
+        }
+        for (teacher, availability) in &changes.availability {
+            self.availability.insert(*teacher, (*availability).clone());
         }
         self.reviews.extend(changes.new_reviews.iter().map(|r| (*r).clone()));
         for (_, report) in &changes.reports {

@@ -7,6 +7,7 @@
 #[cfg(not(any(feature = "postgres", feature = "sqlite")))]
 compile_error!("enable at least one of the features `postgres` and `sqlite`");
 
+mod availability;
 mod conn;
 mod error;
 mod package_rows;

@@ -371,6 +371,8 @@ pub(crate) struct PolicyRow {
     pub cancel_window_minutes: i64,
     pub buffer_before_minutes: i64,
     pub buffer_after_minutes: i64,
+    pub default_length_minutes: i64,
+    pub daily_limit: Option<i32>,
 }
 
 impl PolicyRow {
@@ -384,6 +386,8 @@ impl PolicyRow {
             cancel_window_minutes: p.cancel_window().whole_minutes(),
             buffer_before_minutes: p.buffers().before.whole_minutes(),
             buffer_after_minutes: p.buffers().after.whole_minutes(),
+            default_length_minutes: p.default_length().whole_minutes(),
+            daily_limit: p.daily_limit().and_then(|n| i32::try_from(n).ok()),
         }
     }
 
@@ -399,6 +403,8 @@ impl PolicyRow {
                     Duration::minutes(self.buffer_after_minutes),
                 )
             })
+            .and_then(|p| p.with_default_length(Duration::minutes(self.default_length_minutes)))
+            .and_then(|p| p.with_daily_limit(self.daily_limit.and_then(|n| u32::try_from(n).ok())))
             .map_err(corrupt)
     }
 }

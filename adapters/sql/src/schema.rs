@@ -103,6 +103,42 @@ diesel::table! {
         cancel_window_minutes -> BigInt,
         buffer_before_minutes -> BigInt,
         buffer_after_minutes -> BigInt,
+        default_length_minutes -> BigInt,
+        daily_limit -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    availability_rules (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        weekday -> SmallInt,
+        start_minute -> Integer,
+        end_minute -> Integer,
+        zone -> Text,
+        valid_from -> Nullable<Integer>,
+        valid_until -> Nullable<Integer>,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    availability_exceptions (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        kind -> Text,
+        from_date -> Integer,
+        until_date -> Integer,
+        start_minute -> Nullable<Integer>,
+        end_minute -> Nullable<Integer>,
+        zone -> Text,
+        note -> Text,
     }
 }
 

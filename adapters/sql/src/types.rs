@@ -57,7 +57,9 @@ db_id_from!(
     tutorbook_domain::EnrollmentId,
     tutorbook_domain::PaymentId,
     tutorbook_domain::RefundId,
-    tutorbook_domain::PromotionId
+    tutorbook_domain::PromotionId,
+    tutorbook_domain::RuleId,
+    tutorbook_domain::ExceptionId
 );
 
 impl From<OffsetDateTime> for DbInstant {

@@ -4,7 +4,8 @@
 //! outbox rows. Every command of every port runs through [`execute_in`].
 //!
 //! Lock order (the same for every command, so none can deadlock):
-//! teachers (Postgres advisory locks) → packages → payments → credits →
+//! teachers (Postgres advisory locks; they guard a teacher's schedule and
+//! availability) → packages → payments → credits →
 //! slots, each kind in ascending id order (`Locks`). Reads that only find out
 //! *what* to lock (a booking's slot, a package's teacher, an enrollment's
 //! payment, a student's credits) come first, unlocked: those links never
@@ -16,13 +17,14 @@ use time::OffsetDateTime;
 use tutorbook_domain::{Refund, Slot, SlotId, UserId};
 use tutorbook_ports::{Decision, Error, Loaded, LockSet, ScheduleLock, Unit};
 
+use crate::availability::AvailabilityQueries;
 use crate::conn::OPEN;
 use crate::error::TxError;
 use crate::packages::PackageQueries;
 use crate::users::{KeyRow, UserQueries};
 
 /// Runs one unit of work on `c`, which is already inside a transaction.
-pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection>(
+pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQueries + AsyncConnection>(
     c: &mut C,
     locks: LockSet,
     now: OffsetDateTime,
@@ -82,6 +84,7 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
     // held as briefly as possible. A policy is not locked: a policy change
     // racing with a booking is decided by whichever commits first, as before.
     let mut teachers: Vec<UserId> = schedules.iter().map(|s| s.teacher).collect();
+    teachers.extend(locks.availability.iter().copied());
     sorted(&mut teachers);
     let named_slots = slot_ids.clone();
     loaded.policies = c.load_policies(&teachers).await?;
@@ -146,6 +149,11 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
             .booking_payments
             .push((*booking, c.payments_of_booking(*booking).await?));
     }
+    for teacher in &locks.availability {
+        loaded
+            .availability
+            .push((*teacher, c.load_availability(*teacher).await?));
+    }
     for booking in &locks.feedback {
         loaded.reviews.extend(c.review_of_booking(*booking).await?);
         loaded.reports.extend(c.report_of_booking(*booking).await?);
@@ -170,7 +178,11 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AsyncConnection
 }
 
 /// Writes [`Unit::changes`] top to bottom (the order respects the foreign keys).
-async fn save<C: PackageQueries>(c: &mut C, unit: &Unit, now: OffsetDateTime) -> Result<(), TxError> {
+async fn save<C: PackageQueries + AvailabilityQueries>(
+    c: &mut C,
+    unit: &Unit,
+    now: OffsetDateTime,
+) -> Result<(), TxError> {
     let changes = unit.changes();
     for (package, slots) in &changes.deleted_packages {
         c.delete_sessions(*package, slots).await?;
@@ -215,6 +227,9 @@ async fn save<C: PackageQueries>(c: &mut C, unit: &Unit, now: OffsetDateTime) ->
     }
     for credit in &changes.credits {
         c.save_credit(credit).await?;
+    }
+    for (teacher, availability) in &changes.availability {
+        c.replace_availability(*teacher, availability).await?;
     }
     for review in &changes.new_reviews {
         c.insert_review(review).await?;

@@ -14,6 +14,7 @@ pub use bookable::{Bookable, BookableQuery, BusySlot, bookable_times};
 pub use exceptions::{DateException, ExceptionDraft, ExceptionKind, MAX_EXCEPTION_DAYS, MAX_NOTE_CHARS};
 pub use rules::{MAX_RULES, RuleDraft, WeeklyRule, check_rule_set};
 
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
@@ -28,7 +29,7 @@ pub const MAX_EXCEPTIONS: usize = 500;
 pub const MAX_RANGE_DAYS: i64 = 93;
 
 /// A teacher's weekly rules and date exceptions.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Availability {
     rules: Vec<WeeklyRule>,
     exceptions: Vec<DateException>,

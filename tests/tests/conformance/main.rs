@@ -2,6 +2,7 @@
 //! SQLite and Postgres stores alike: the stores must be indistinguishable
 //! through the use cases, including under concurrency.
 
+mod availability;
 mod backends;
 mod bookings;
 mod credits;

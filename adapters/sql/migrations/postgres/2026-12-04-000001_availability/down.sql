@@ -1,0 +1,4 @@
+ALTER TABLE teacher_policies DROP COLUMN daily_limit;
+ALTER TABLE teacher_policies DROP COLUMN default_length_minutes;
+DROP TABLE availability_exceptions;
+DROP TABLE availability_rules;

@@ -1,0 +1,240 @@
+//! The `Schedules` use cases: a teacher's weekly rules and date exceptions,
+//! the bookable times they offer, and booking one (docs/availability.md).
+//! Who may do what is decided in the domain, so an embedder gets the same
+//! rules as the HTTP service.
+
+use time::{Date, Duration, OffsetDateTime};
+use tutorbook_domain::{
+    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BusySlot, DateException, DomainError,
+    ExceptionDraft, ExceptionId, MAX_BUFFER, Meeting, PlatformSettings, Role, RuleDraft, RuleId, Slot, SlotId,
+    TimeBooking, UserId, WeeklyRule, Zone, book_time, check_manager, check_range,
+};
+
+use crate::{
+    AvailabilityStore, BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, UnitOfWork, User,
+    UserStore, execute,
+};
+
+/// The bookable times of a teacher over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookableTimes {
+    /// The starts, sorted.
+    pub starts: Vec<OffsetDateTime>,
+    /// The length of each lesson (the teacher's lesson length).
+    pub length: Duration,
+    /// The teacher's zone, in which their days (and daily limit) are counted.
+    pub zone: Zone,
+}
+
+/// A teacher's week: their availability and the slots starting in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Week {
+    /// The teacher's zone, in which the week runs.
+    pub zone: Zone,
+    /// Monday of the week.
+    pub monday: Date,
+    /// Weekly rules and date exceptions.
+    pub availability: Availability,
+    /// The slots starting in the week (any status), with their bookings.
+    pub slots: Vec<Slot>,
+}
+
+/// The schedule use cases over a store `S`, a clock `C` and an id source `I`.
+#[derive(Debug, Clone)]
+pub struct Schedules<S, C, I> {
+    store: S,
+    clock: C,
+    ids: I,
+    settings: PlatformSettings,
+    claim: Option<Claim>,
+}
+
+impl<S, C, I> Schedules<S, C, I>
+where
+    S: AvailabilityStore + BookingStore + PolicyStore + UserStore + UnitOfWork,
+    C: Clock,
+    I: IdGen,
+{
+    /// Wires the use cases to their ports.
+    pub fn new(store: S, clock: C, ids: I, settings: PlatformSettings) -> Self {
+        Self {
+            store,
+            clock,
+            ids,
+            settings,
+            claim: None,
+        }
+    }
+
+    /// The same use cases, running their commands under `claim` (see
+    /// `Bookings::keyed`).
+    pub fn keyed(&self, claim: Option<Claim>) -> Self
+    where
+        Self: Clone,
+    {
+        Self { claim, ..self.clone() }
+    }
+
+    /// A teacher by id; `not_found` for anyone else, so ids of students are
+    /// not revealed.
+    async fn teacher(&self, id: UserId) -> Result<User> {
+        self.store
+            .user(id)
+            .await?
+            .filter(|u| u.role == Role::Teacher)
+            .ok_or_else(|| Error::not_found("teacher"))
+    }
+
+    /// The teacher's (or, for staff, any teacher's) rules and exceptions.
+    pub async fn availability(&self, actor: &Actor, teacher: UserId) -> Result<Availability> {
+        check_manager(actor, teacher)?;
+        self.teacher(teacher).await?;
+        self.store.availability(teacher).await
+    }
+
+    /// The teacher (or staff) replaces the weekly rules; refused as a whole
+    /// when one is malformed or two overlap.
+    pub async fn set_rules(&self, actor: &Actor, teacher: UserId, drafts: Vec<RuleDraft>) -> Result<Availability> {
+        check_manager(actor, teacher)?;
+        self.teacher(teacher).await?;
+        let rules = drafts
+            .into_iter()
+            .map(|draft| WeeklyRule::new(RuleId::from_uuid(self.ids.new_id()), draft))
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        let actor = *actor;
+        let locks = LockSet::new().availability_of(teacher);
+        execute(&self.store, locks, self.clock.now(), move |unit| {
+            let availability = unit.availability_mut(teacher)?;
+            availability.replace_rules(&actor, teacher, rules)?;
+            Ok(availability.clone())
+        })
+        .await
+    }
+
+    /// The teacher (or staff) adds a date exception.
+    pub async fn add_exception(&self, actor: &Actor, teacher: UserId, draft: ExceptionDraft) -> Result<DateException> {
+        check_manager(actor, teacher)?;
+        self.teacher(teacher).await?;
+        let exception = DateException::new(ExceptionId::from_uuid(self.ids.new_id()), draft)?;
+        let actor = *actor;
+        let locks = LockSet::new().availability_of(teacher);
+        execute(&self.store, locks, self.clock.now(), move |unit| {
+            unit.availability_mut(teacher)?
+                .add_exception(&actor, teacher, exception.clone())?;
+            Ok(exception)
+        })
+        .await
+    }
+
+    /// The teacher (or staff) removes a date exception.
+    pub async fn remove_exception(&self, actor: &Actor, teacher: UserId, id: ExceptionId) -> Result<()> {
+        check_manager(actor, teacher)?;
+        self.teacher(teacher).await?;
+        let actor = *actor;
+        let locks = LockSet::new().availability_of(teacher);
+        execute(&self.store, locks, self.clock.now(), move |unit| {
+            unit.availability_mut(teacher)?.remove_exception(&actor, teacher, id)
+        })
+        .await
+    }
+
+    /// The teacher's week starting on `monday` (a Monday in their zone), for
+    /// the teacher or staff.
+    pub async fn week(&self, actor: &Actor, teacher: UserId, monday: Date) -> Result<Week> {
+        check_manager(actor, teacher)?;
+        if monday.weekday() != time::Weekday::Monday {
+            return Err(DomainError::invalid("week", "must be a Monday").into());
+        }
+        let user = self.teacher(teacher).await?;
+        let from = user.zone.resolve_bound(monday.midnight());
+        let to = user.zone.resolve_bound((monday + Duration::WEEK).midnight());
+        Ok(Week {
+            zone: user.zone,
+            monday,
+            availability: self.store.availability(teacher).await?,
+            slots: self.store.teacher_slots(teacher, from, to).await?,
+        })
+    }
+
+    /// The 1:1 starts anyone may pick from `teacher`'s availability in
+    /// `[from, to)` (at most 93 days), as of now.
+    pub async fn bookable_times(
+        &self,
+        teacher: UserId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<BookableTimes> {
+        check_range(from, to)?;
+        let user = self.teacher(teacher).await?;
+        let policy = self.store.policy(teacher).await?;
+        let availability = self.store.availability(teacher).await?;
+        // Slots whose buffers reach into the range, and whole local days for
+        // the daily limit.
+        let reach = MAX_BUFFER + MAX_BUFFER + Duration::DAY;
+        let slots = self.store.teacher_slots(teacher, from - reach, to + reach).await?;
+        let busy: Vec<BusySlot> = slots.iter().filter_map(BusySlot::of).collect();
+        let query = BookableQuery {
+            from,
+            to,
+            length: policy.default_length(),
+            now: self.clock.now(),
+        };
+        Ok(BookableTimes {
+            starts: Bookable::prepare(&availability, &busy, &policy, user.zone, query).times(),
+            length: policy.default_length(),
+            zone: user.zone,
+        })
+    }
+
+    /// A student books `start` from `teacher`'s bookable times: the 1:1
+    /// slot and its booking are created in one transaction under the
+    /// teacher's lock, after the same check that offers the time (a start
+    /// not offered is refused with the reason: `outside_availability`,
+    /// `slot_overlap`, `daily_limit_reached`, `min_notice`, ...).
+    pub async fn book_time(&self, actor: &Actor, teacher: UserId, start: OffsetDateTime) -> Result<Booking> {
+        let user = self.teacher(teacher).await?;
+        let zone = user.zone;
+        // The teacher's local day around the start, widened by any buffer:
+        // every slot that could collide or count towards the daily limit.
+        let day = zone.to_local(start).date();
+        let day_start = zone.resolve_bound(day.midnight());
+        let day_end = day
+            .next_day()
+            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
+        let reach = MAX_BUFFER + MAX_BUFFER;
+        let locks = LockSet::new()
+            .claim(self.claim.clone())
+            .schedule(teacher, day_start - reach, day_end + reach)
+            .availability_of(teacher);
+        let pick = TimeBooking {
+            slot: SlotId::from_uuid(self.ids.new_id()),
+            booking: BookingId::from_uuid(self.ids.new_id()),
+            teacher,
+            start,
+            zone,
+            meeting: Meeting::default(),
+        };
+        let (actor, settings, now) = (*actor, self.settings, self.clock.now());
+        execute(&self.store, locks, now, move |unit| {
+            let policy = unit.policy(teacher);
+            let busy: Vec<BusySlot> = unit.schedule(teacher).iter().filter_map(BusySlot::of).collect();
+            let query = BookableQuery {
+                from: start,
+                to: start + Duration::NANOSECOND,
+                length: policy.default_length(),
+                now,
+            };
+            let bookable = Bookable::prepare(unit.availability(teacher)?, &busy, &policy, zone, query);
+            let (slot, outcome) = book_time(&bookable, pick, &actor, unit.schedule(teacher), &policy, &settings, now)?;
+            let booking = slot
+                .bookings()
+                .first()
+                .cloned()
+                .ok_or(DomainError::NotFound { entity: "booking" })?;
+            unit.add_slot(slot);
+            unit.record(outcome);
+            Ok(booking)
+        })
+        .await
+    }
+}
