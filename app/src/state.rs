@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use tutorbook_domain::PlatformSettings;
 use tutorbook_ports::{
     Bookings, Claim, Clock, Feedback, IdempotencyRecord, IdempotencyStore, Packages, PaymentSettings, Result,
-    StoredResponse, Users, UuidV7,
+    Schedules, StoredResponse, Users, UuidV7,
 };
 use tutorbook_sql::SqlStore;
 
@@ -37,6 +37,8 @@ pub struct AppState {
     pub store: Store,
     /// Slots, bookings, credits, history.
     pub bookings: Bookings<Store, SharedClock, UuidV7>,
+    /// Weekly rules, date exceptions, bookable times and booking them.
+    pub schedules: Schedules<Store, SharedClock, UuidV7>,
     /// Reviews, ratings, lesson reports, progress.
     pub feedback: Feedback<Store, SharedClock, UuidV7>,
     /// Course packages, enrollments, payments, refunds, pricing, promotions.
@@ -57,6 +59,7 @@ impl AppState {
     pub fn new(store: Store, settings: PlatformSettings, auth: Auth, clock: SharedClock) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), clock.clone(), UuidV7, settings),
+            schedules: Schedules::new(store.clone(), clock.clone(), UuidV7, settings),
             feedback: Feedback::new(store.clone(), clock.clone(), UuidV7),
             // No live payment provider is wired yet: payments run in stub mode.
             packages: Packages::new(
@@ -104,6 +107,7 @@ impl AppState {
     pub fn keyed(&self, claim: Claim) -> Self {
         Self {
             bookings: self.bookings.keyed(Some(claim.clone())),
+            schedules: self.schedules.keyed(Some(claim.clone())),
             packages: self.packages.keyed(Some(claim)),
             ..self.clone()
         }

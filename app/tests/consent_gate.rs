@@ -31,6 +31,9 @@ fn body_for(method: &str, path: &str) -> Value {
         ("post", "/promotions") => json!({
             "kind": "percent", "percent": 10, "scope": "all", "starts_at": start, "ends_at": "2030-02-07T10:00:00Z"
         }),
+        ("put", "/teachers/{id}/availability/rules") => json!({ "rules": [] }),
+        ("post", "/teachers/{id}/availability/exceptions") => json!({ "kind": "day_off", "from": "2030-01-07" }),
+        ("post", "/teachers/{id}/bookable-times/bookings") => json!({ "start": start }),
         _ => json!({}),
     }
 }
@@ -49,11 +52,15 @@ async fn every_operation_but_the_exempt_ones_requires_consent() {
         for method in item.as_object().unwrap().keys() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
+                .replace("{exception}", &uuid::Uuid::now_v7().to_string())
                 .replace("{document}", "terms");
-            let concrete = if path == "/auth/dev" {
-                format!("{concrete}?as=student")
-            } else {
-                concrete
+            let concrete = match path.as_str() {
+                "/auth/dev" => format!("{concrete}?as=student"),
+                "/teachers/{id}/week" => format!("{concrete}?monday=2030-01-07"),
+                "/teachers/{id}/bookable-times" => {
+                    format!("{concrete}?from=2030-01-07T00:00:00Z&to=2030-01-08T00:00:00Z")
+                }
+                _ => concrete,
             };
             let url = format!("/api/v1{concrete}");
             let body = body_for(method, path);

@@ -6,9 +6,10 @@
 //! API has it too. A value outside an input enum is refused at the door with
 //! `400 invalid_input`.
 
+use time::Weekday;
 use tutorbook_domain::{
-    BookingStatus, ClassType, CreditStatus, EnrollmentStatus, PackageStatus, PaymentProvider, PaymentStatus,
-    PromotionScope, Recurrence, RefundBasis, SlotStatus,
+    BookingStatus, ClassType, CreditStatus, EnrollmentStatus, ExceptionKind, PackageStatus, PaymentProvider,
+    PaymentStatus, PromotionScope, Recurrence, RefundBasis, SlotStatus,
 };
 
 /// Declares an API enum mirroring a domain enum, with the conversion from it.
@@ -47,6 +48,16 @@ mirror! {
     BookingStatusDto from BookingStatus {
         Requested, Confirmed, Waitlisted, Declined, Cancelled, TeacherCancelled, Expired, Completed, NoShow,
     }
+}
+
+mirror! {
+    /// A day of the week.
+    WeekdayDto from Weekday { Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday }
+}
+
+mirror! {
+    /// Why a date exception exists (`docs/availability.md`); `extra_hours` adds hours.
+    ExceptionKindDto from ExceptionKind { DayOff, Holiday, Vacation, SickLeave, Other, ExtraHours }
 }
 
 mirror! {

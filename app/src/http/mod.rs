@@ -16,6 +16,7 @@
 //! documents ([`framework_problem`]).
 
 pub mod auth;
+mod availability;
 mod bookings;
 mod credits;
 pub mod enums;
@@ -53,6 +54,7 @@ pub type Api = (
     credits::CreditsApi,
     feedback::FeedbackApi,
     policy::PolicyApi,
+    availability::AvailabilityApi,
     packages::PackagesApi,
     packages::EnrollmentsApi,
     packages::PaymentsApi,
@@ -71,6 +73,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             credits::CreditsApi,
             feedback::FeedbackApi,
             policy::PolicyApi,
+            availability::AvailabilityApi,
             packages::PackagesApi,
             packages::EnrollmentsApi,
             packages::PaymentsApi,

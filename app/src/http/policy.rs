@@ -36,6 +36,15 @@ pub struct PolicyView {
     pub buffer_before_minutes: i64,
     /// Free time kept after each lesson (0–240).
     pub buffer_after_minutes: i64,
+    /// Length of a lesson booked from the teacher's bookable times (10–480, default 50).
+    #[oai(default = "default_length")]
+    pub default_length_minutes: i64,
+    /// At most this many bookings on one of the teacher's local days (1–100); none when absent.
+    pub daily_limit: Option<u32>,
+}
+
+fn default_length() -> i64 {
+    tutorbook_domain::DEFAULT_LESSON_LENGTH.whole_minutes()
 }
 
 impl From<BookingPolicy> for PolicyView {
@@ -48,6 +57,8 @@ impl From<BookingPolicy> for PolicyView {
             cancel_window_minutes: p.cancel_window().whole_minutes(),
             buffer_before_minutes: p.buffers().before.whole_minutes(),
             buffer_after_minutes: p.buffers().after.whole_minutes(),
+            default_length_minutes: p.default_length().whole_minutes(),
+            daily_limit: p.daily_limit(),
         }
     }
 }
@@ -64,7 +75,9 @@ impl TryFrom<PolicyView> for BookingPolicy {
             .with_buffers(
                 Duration::minutes(v.buffer_before_minutes),
                 Duration::minutes(v.buffer_after_minutes),
-            )
+            )?
+            .with_default_length(Duration::minutes(v.default_length_minutes))?
+            .with_daily_limit(v.daily_limit)
     }
 }
 

@@ -1,0 +1,241 @@
+//! Availability over HTTP (docs/availability.md): rules and exceptions for
+//! the teacher, bookable times for anyone, booking one with a key.
+
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, Duration, OffsetDateTime, Weekday};
+use tutorbook_domain::Zone;
+use tutorbook_memory::ManualClock;
+use tutorbook_ports::{Clock, SystemClock};
+
+mod common;
+
+/// Monday of next week and the clock of a test API running now.
+async fn setup() -> (common::Api<impl poem::Endpoint>, Date) {
+    let clock = ManualClock::at(SystemClock.now());
+    let today = SystemClock.now().date();
+    let monday = today + Duration::days(i64::from(7 - today.weekday().number_days_from_monday()));
+    assert_eq!(monday.weekday(), Weekday::Monday);
+    (common::api_at(clock).await, monday)
+}
+
+fn seoul(date: Date, hour: u8) -> OffsetDateTime {
+    Zone::parse("Asia/Seoul")
+        .unwrap()
+        .resolve_bound(date.with_hms(hour, 0, 0).unwrap())
+}
+
+fn rfc(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap()
+}
+
+fn starts(body: &Value) -> Vec<String> {
+    body["times"]
+        .as_array()
+        .expect("times")
+        .iter()
+        .map(|t| t["start"].as_str().expect("start").to_owned())
+        .collect()
+}
+
+fn monday_rules() -> Value {
+    json!({ "rules": [
+        { "weekday": "monday", "start": "09:00", "end": "12:00", "zone": "Asia/Seoul" },
+        { "weekday": "friday", "start": "22:00", "end": "01:00", "zone": "Asia/Seoul" }
+    ]})
+}
+
+#[tokio::test]
+async fn a_teacher_keeps_rules_and_exceptions() {
+    let (api, monday) = setup().await;
+    let (teacher, teacher_id) = api.user("t1", "teacher").await;
+    let (student, student_id) = api.user("s1", "student").await;
+    let rules = format!("/teachers/{teacher_id}/availability/rules");
+
+    let set = api.put(&rules, Some(&teacher), monday_rules()).await;
+    let body = set.ok(200);
+    assert_eq!(body["rules"].as_array().unwrap().len(), 2);
+    assert_eq!(body["rules"][1]["end"], "01:00");
+
+    let overlapping = json!({ "rules": [
+        { "weekday": "monday", "start": "09:00", "end": "12:00" },
+        { "weekday": "monday", "start": "11:00", "end": "13:00" }
+    ]});
+    api.put(&rules, Some(&teacher), overlapping)
+        .await
+        .refused(400, "invalid_input");
+    api.put(
+        &rules,
+        Some(&teacher),
+        json!({ "rules": [{ "weekday": "monday", "start": "9", "end": "12:00" }] }),
+    )
+    .await
+    .refused(400, "invalid_input");
+    api.put(&rules, Some(&student), monday_rules())
+        .await
+        .refused(403, "forbidden");
+    api.get(&format!("/teachers/{student_id}/availability"), Some(&student))
+        .await
+        .refused(403, "forbidden");
+
+    let day = monday.to_string();
+    let added = api
+        .post(
+            &format!("/teachers/{teacher_id}/availability/exceptions"),
+            Some(&teacher),
+            json!({ "kind": "holiday", "from": day, "note": "Seollal" }),
+        )
+        .await;
+    let exception = added.ok(201)["id"].as_str().unwrap().to_owned();
+    assert_eq!(added.body["until"], day);
+    assert_eq!(added.body["zone"], "Asia/Seoul", "the teacher's zone by default");
+    let stored = api
+        .get(&format!("/teachers/{teacher_id}/availability"), Some(&teacher))
+        .await;
+    assert_eq!(stored.ok(200)["exceptions"].as_array().unwrap().len(), 1);
+    api.post(
+        &format!("/teachers/{teacher_id}/availability/exceptions"),
+        Some(&teacher),
+        json!({ "kind": "extra_hours", "from": day }),
+    )
+    .await
+    .refused(400, "invalid_input");
+
+    let path = format!("/teachers/{teacher_id}/availability/exceptions/{exception}");
+    api.delete(&path, Some(&teacher)).await.ok(204);
+    api.delete(&path, Some(&teacher)).await.refused(404, "not_found");
+}
+
+#[tokio::test]
+async fn anyone_reads_bookable_times_and_a_student_books_one() {
+    let (api, monday) = setup().await;
+    let (teacher, teacher_id) = api.user("t1", "teacher").await;
+    let (student, _) = api.user("s1", "student").await;
+    api.put(
+        &format!("/teachers/{teacher_id}/policy"),
+        Some(&teacher),
+        json!({
+            "requires_approval_one_on_one": false, "requires_approval_group": false,
+            "min_notice_minutes": 0, "max_advance_minutes": 43200, "cancel_window_minutes": 1440,
+            "buffer_before_minutes": 0, "buffer_after_minutes": 0, "default_length_minutes": 60
+        }),
+    )
+    .await
+    .ok(200);
+    api.put(
+        &format!("/teachers/{teacher_id}/availability/rules"),
+        Some(&teacher),
+        monday_rules(),
+    )
+    .await
+    .ok(200);
+
+    let times = format!(
+        "/teachers/{teacher_id}/bookable-times?from={}&to={}&zone=America/New_York",
+        rfc(seoul(monday, 0)),
+        rfc(seoul(monday, 23))
+    );
+    let offered = api.get(&times, None).await;
+    let body = offered.ok(200).clone();
+    assert_eq!(body["length_minutes"], 60);
+    assert_eq!(body["teacher_zone"], "Asia/Seoul");
+    assert_eq!(
+        starts(&body),
+        [rfc(seoul(monday, 9)), rfc(seoul(monday, 10)), rfc(seoul(monday, 11))]
+    );
+    let local = body["times"][0]["local_start"].as_str().unwrap();
+    assert!(local.ends_with("-05:00") || local.ends_with("-04:00"), "{local}");
+
+    let book = format!("/teachers/{teacher_id}/bookable-times/bookings");
+    let pick = json!({ "start": rfc(seoul(monday, 10)) });
+    let booked = api.post_keyed(&book, Some(&student), "pick-1", pick.clone()).await;
+    assert_eq!(booked.ok(201)["status"], "confirmed");
+    let again = api.post_keyed(&book, Some(&student), "pick-1", pick.clone()).await;
+    assert_eq!(again.ok(201)["id"], booked.body["id"], "a retry gets the first answer");
+    assert_eq!(
+        starts(api.get(&times, None).await.ok(200)),
+        [rfc(seoul(monday, 9)), rfc(seoul(monday, 11))]
+    );
+
+    api.post(&book, Some(&student), pick).await.refused(409, "slot_overlap");
+    api.post(
+        &book,
+        Some(&student),
+        json!({ "start": rfc(seoul(monday, 10) + Duration::minutes(20)) }),
+    )
+    .await
+    .refused(409, "outside_availability");
+    api.post(&book, Some(&teacher), json!({ "start": rfc(seoul(monday, 9)) }))
+        .await
+        .refused(409, "own_slot");
+
+    let week = api
+        .get(&format!("/teachers/{teacher_id}/week?monday={monday}"), Some(&teacher))
+        .await;
+    let week = week.ok(200);
+    assert_eq!(week["slots"].as_array().unwrap().len(), 1);
+    assert_eq!(week["slots"][0]["bookings"].as_array().unwrap().len(), 1);
+    api.get(
+        &format!("/teachers/{teacher_id}/week?monday={}", monday + Duration::days(1)),
+        Some(&teacher),
+    )
+    .await
+    .refused(400, "invalid_input");
+}
+
+#[tokio::test]
+async fn bad_ranges_and_zones_are_refused() {
+    let (api, monday) = setup().await;
+    let (_, teacher_id) = api.user("t1", "teacher").await;
+    let (_, student_id) = api.user("s1", "student").await;
+    let from = seoul(monday, 0);
+    let get = |from: OffsetDateTime, to: OffsetDateTime, zone: &str| {
+        format!(
+            "/teachers/{teacher_id}/bookable-times?from={}&to={}{zone}",
+            rfc(from),
+            rfc(to)
+        )
+    };
+    api.get(&get(from, from, ""), None)
+        .await
+        .refused(400, "invalid_time_range");
+    api.get(&get(from, from + Duration::days(94), ""), None)
+        .await
+        .refused(400, "invalid_input");
+    api.get(&get(from, from + Duration::days(1), "&zone=Mars/Olympus"), None)
+        .await
+        .refused(400, "invalid_input");
+    api.get(
+        &format!(
+            "/teachers/{student_id}/bookable-times?from={}&to={}",
+            rfc(from),
+            rfc(from + Duration::days(1))
+        ),
+        None,
+    )
+    .await
+    .refused(404, "not_found");
+}
+
+#[tokio::test]
+async fn the_policy_keeps_the_lesson_length_and_daily_limit() {
+    let (api, _) = setup().await;
+    let (teacher, teacher_id) = api.user("t1", "teacher").await;
+    let path = format!("/teachers/{teacher_id}/policy");
+    let mut policy = api.get(&path, None).await.ok(200).clone();
+    assert_eq!(policy["default_length_minutes"], 50);
+    assert_eq!(policy["daily_limit"], Value::Null);
+    policy["default_length_minutes"] = json!(45);
+    policy["daily_limit"] = json!(3);
+    api.put(&path, Some(&teacher), policy.clone()).await.ok(200);
+    assert_eq!(api.get(&path, None).await.ok(200), &policy);
+    policy["daily_limit"] = json!(0);
+    api.put(&path, Some(&teacher), policy.clone())
+        .await
+        .refused(400, "invalid_input");
+    policy["daily_limit"] = json!(2);
+    policy["default_length_minutes"] = json!(5);
+    api.put(&path, Some(&teacher), policy)
+        .await
+        .refused(400, "invalid_input");
+}
