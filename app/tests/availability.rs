@@ -168,6 +168,16 @@ async fn anyone_reads_bookable_times_and_a_student_books_one() {
     api.post(&book, Some(&teacher), json!({ "start": rfc(seoul(monday, 9)) }))
         .await
         .refused(409, "own_slot");
+    api.post(
+        &book,
+        Some(&student),
+        json!({ "start": rfc(seoul(monday, 9)), "trial": true }),
+    )
+    .await
+    .refused(409, "trial_not_offered");
+    api.get(&format!("{times}&trial=true"), None)
+        .await
+        .refused(409, "trial_not_offered");
 
     let week = api
         .get(&format!("/teachers/{teacher_id}/week?monday={monday}"), Some(&teacher))
@@ -225,8 +235,10 @@ async fn the_policy_keeps_the_lesson_length_and_daily_limit() {
     let mut policy = api.get(&path, None).await.ok(200).clone();
     assert_eq!(policy["default_length_minutes"], 50);
     assert_eq!(policy["daily_limit"], Value::Null);
+    assert_eq!(policy["trial_length_minutes"], Value::Null);
     policy["default_length_minutes"] = json!(45);
     policy["daily_limit"] = json!(3);
+    policy["trial_length_minutes"] = json!(30);
     api.put(&path, Some(&teacher), policy.clone()).await.ok(200);
     assert_eq!(api.get(&path, None).await.ok(200), &policy);
     policy["daily_limit"] = json!(0);

@@ -84,6 +84,15 @@ pub enum BookingSource {
     Credit(CreditId),
     /// A session seat taken by enrolling in a course package.
     Package(EnrollmentId),
+    /// A trial lesson booked from the teacher's bookable times (at most one
+    /// per student and teacher; `docs/availability.md`).
+    Trial,
+}
+
+impl BookingStatus {
+    /// The ends of a trial booking that give the student their trial back:
+    /// the teacher declined it, it expired, or the teacher cancelled it.
+    pub const FREEING_A_TRIAL: [Self; 3] = [Self::Declined, Self::Expired, Self::TeacherCancelled];
 }
 
 /// One student's booking on one slot. Changed only through its [`crate::Slot`].

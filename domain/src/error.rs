@@ -68,6 +68,12 @@ pub enum DomainError {
         /// The teacher's daily limit.
         limit: u32,
     },
+    /// The teacher offers no trial lessons.
+    #[error("this teacher does not offer trial lessons")]
+    TrialNotOffered,
+    /// The student already had (or has) a trial lesson with this teacher.
+    #[error("you already had a trial lesson with this teacher")]
+    TrialAlreadyUsed,
     /// The slot starts later than the teacher's maximum advance allows.
     #[error("this slot is too far ahead to be booked (maximum advance {days} days)")]
     MaxAdvance {
@@ -226,6 +232,8 @@ impl DomainError {
             | Self::MaxAdvance { .. }
             | Self::OutsideAvailability
             | Self::DailyLimitReached { .. }
+            | Self::TrialNotOffered
+            | Self::TrialAlreadyUsed
             | Self::CancellationWindowClosed { .. }
             | Self::InvalidBookingStatus { .. }
             | Self::LessonNotStarted
@@ -265,6 +273,8 @@ impl DomainError {
             Self::MaxAdvance { .. } => "max_advance",
             Self::OutsideAvailability => "outside_availability",
             Self::DailyLimitReached { .. } => "daily_limit_reached",
+            Self::TrialNotOffered => "trial_not_offered",
+            Self::TrialAlreadyUsed => "trial_already_used",
             Self::CancellationWindowClosed { .. } => "cancellation_window_closed",
             Self::InvalidBookingStatus { .. } => "invalid_booking_status",
             Self::LessonNotStarted => "lesson_not_started",

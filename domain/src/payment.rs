@@ -223,7 +223,7 @@ impl Payment {
             });
         }
         match found.source() {
-            BookingSource::Direct => {}
+            BookingSource::Direct | BookingSource::Trial => {}
             // Paid by the enrollment's payment.
             BookingSource::Package(_) => return Err(DomainError::PackageSlot),
             // Paid by the lesson the teacher cancelled.

@@ -45,6 +45,8 @@ pub struct BookingPolicy {
     default_length: Duration,
     #[serde(default)]
     daily_limit: Option<u32>,
+    #[serde(default)]
+    trial_length: Option<Duration>,
 }
 
 fn default_length() -> Duration {
@@ -74,8 +76,20 @@ impl Default for BookingPolicy {
             buffers: Buffers::default(),
             default_length: DEFAULT_LESSON_LENGTH,
             daily_limit: None,
+            trial_length: None,
         }
     }
+}
+
+fn lesson_length(field: &'static str, d: Duration) -> DomainResult<Duration> {
+    let whole_minutes = d.subsec_nanoseconds() == 0 && d.whole_seconds() % 60 == 0;
+    if d < MIN_LESSON_LENGTH || d > MAX_LESSON_LENGTH || !whole_minutes {
+        return Err(DomainError::invalid(
+            field,
+            "must be whole minutes from 10 minutes to 8 hours",
+        ));
+    }
+    Ok(d)
 }
 
 fn non_negative(field: &'static str, d: Duration) -> DomainResult<Duration> {
@@ -170,14 +184,20 @@ impl BookingPolicy {
 
     /// Sets the lesson length: whole minutes from 10 minutes to 8 hours.
     pub fn with_default_length(mut self, d: Duration) -> DomainResult<Self> {
-        if d < MIN_LESSON_LENGTH || d > MAX_LESSON_LENGTH || d.subsec_nanoseconds() != 0 || d.whole_seconds() % 60 != 0
-        {
-            return Err(DomainError::invalid(
-                "default_length",
-                "must be whole minutes from 10 minutes to 8 hours",
-            ));
-        }
-        self.default_length = d;
+        self.default_length = lesson_length("default_length", d)?;
+        Ok(self)
+    }
+
+    /// The length of a trial lesson, when the teacher offers them (at most
+    /// one per student and teacher).
+    pub fn trial_length(&self) -> Option<Duration> {
+        self.trial_length
+    }
+
+    /// Offers trial lessons of this length (whole minutes from 10 minutes
+    /// to 8 hours), or stops offering them.
+    pub fn with_trial(mut self, length: Option<Duration>) -> DomainResult<Self> {
+        self.trial_length = length.map(|d| lesson_length("trial_length", d)).transpose()?;
         Ok(self)
     }
 

@@ -327,6 +327,18 @@ impl Slot {
         policy: &BookingPolicy,
         now: OffsetDateTime,
     ) -> DomainResult<Outcome> {
+        self.request_as(booking, actor, policy, now, BookingSource::Direct)
+    }
+
+    /// [`Slot::request`] recording how the seat was asked for (a trial).
+    pub(crate) fn request_as(
+        &mut self,
+        booking: BookingId,
+        actor: &Actor,
+        policy: &BookingPolicy,
+        now: OffsetDateTime,
+        source: BookingSource,
+    ) -> DomainResult<Outcome> {
         self.check_bookable_by(actor.user, now)?;
         let until_start = self.window.start() - now;
         if until_start < policy.min_notice() {
@@ -340,14 +352,7 @@ impl Slot {
             });
         }
         if policy.requires_approval(self.capacity.is_one_on_one()) {
-            let mut outcome = self.admit(
-                booking,
-                actor.user,
-                BookingStatus::Requested,
-                BookingSource::Direct,
-                actor,
-                now,
-            );
+            let mut outcome = self.admit(booking, actor.user, BookingStatus::Requested, source, actor, now);
             outcome.events.push(DomainEvent::BookingRequested {
                 booking,
                 slot: self.id,
@@ -356,7 +361,7 @@ impl Slot {
             });
             Ok(outcome)
         } else {
-            Ok(self.admit_confirmed(booking, actor.user, BookingSource::Direct, actor, now))
+            Ok(self.admit_confirmed(booking, actor.user, source, actor, now))
         }
     }
 
@@ -760,7 +765,7 @@ impl Slot {
             updated_at: now,
         });
         let reason = match source {
-            BookingSource::Direct => status.as_str(),
+            BookingSource::Direct | BookingSource::Trial => status.as_str(),
             BookingSource::Credit(_) => "credit_redeemed",
             BookingSource::Package(_) => "enrolled",
         };

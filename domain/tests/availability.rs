@@ -5,8 +5,8 @@ use time::macros::{date, datetime, time};
 use time::{Date, Duration, OffsetDateTime, Time, Weekday};
 use tutorbook_domain::{
     Actor, Availability, Bookable, BookableQuery, BookingPolicy, BookingStatus, BusySlot, DateException, DomainError,
-    ExceptionDraft, ExceptionId, ExceptionKind, LessonWindow, Meeting, PlatformSettings, RuleDraft, RuleId, SlotId,
-    TimeBooking, UserId, WeeklyRule, Zone, book_time, bookable_times, check_range, check_rule_set,
+    ExceptionDraft, ExceptionId, ExceptionKind, LessonKind, LessonWindow, Meeting, PlatformSettings, RuleDraft, RuleId,
+    SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, bookable_times, check_range, check_rule_set,
 };
 use uuid::Uuid;
 
@@ -381,6 +381,7 @@ fn booking_a_time_opens_a_one_to_one_slot_with_its_booking() {
         start,
         zone: zone("UTC"),
         meeting: Meeting::default(),
+        kind: LessonKind::Regular,
     };
     let settings = PlatformSettings::default();
     let (slot, outcome) = book_time(

@@ -83,6 +83,9 @@ pub struct LockSet {
     /// These teachers' weekly rules and date exceptions, read under the
     /// teacher's lock (the same lock as their schedule).
     pub availability: Vec<UserId>,
+    /// Whether each (teacher, student) pair already used the student's
+    /// trial lesson, read under the teacher's lock.
+    pub trials: Vec<(UserId, UserId)>,
     /// A package a teacher created with this creation key, if any.
     pub package_key: Option<(UserId, String)>,
     /// The `Idempotency-Key` the command runs under. Taken before any other
@@ -180,6 +183,13 @@ impl LockSet {
         self
     }
 
+    /// Locks `teacher` and finds out whether `student` used their trial
+    /// lesson with them ([`Unit::trial_used`]).
+    pub fn trial_of(mut self, teacher: UserId, student: UserId) -> Self {
+        self.trials.push((teacher, student));
+        self
+    }
+
     /// Looks up the package `teacher` created with `key`.
     pub fn package_key(mut self, teacher: UserId, key: String) -> Self {
         self.package_key = Some((teacher, key));
@@ -239,6 +249,7 @@ pub struct Unit {
     policies: BTreeMap<UserId, BookingPolicy>,
     booking_slots: BTreeMap<BookingId, SlotId>,
     booking_payments: BTreeMap<BookingId, Vec<Payment>>,
+    used_trials: Vec<(UserId, UserId)>,
     keyed_package: Option<PackageId>,
     audit: Vec<AuditEntry>,
     events: Vec<DomainEvent>,
@@ -290,6 +301,8 @@ pub struct Loaded {
     pub reports: Vec<LessonReport>,
     /// The availability of each teacher in [`LockSet::availability`] (empty when none was set).
     pub availability: Vec<(UserId, Availability)>,
+    /// The pairs of [`LockSet::trials`] whose trial is used.
+    pub used_trials: Vec<(UserId, UserId)>,
     /// The answer the claim's key already holds: the command ran before, the
     /// decision is not run again and nothing is written.
     pub replay: Option<String>,
@@ -322,6 +335,7 @@ impl Unit {
             policies: loaded.policies.into_iter().collect(),
             booking_slots: loaded.booking_slots.into_iter().collect(),
             booking_payments: loaded.booking_payments.into_iter().collect(),
+            used_trials: loaded.used_trials,
             keyed_package: loaded.keyed_package,
             audit: Vec::new(),
             events: Vec::new(),
@@ -593,6 +607,12 @@ impl Unit {
     /// Puts a new or edited lesson report.
     pub fn put_report(&mut self, report: LessonReport) {
         self.current.reports.insert(report.booking(), report);
+    }
+
+    /// Whether `student` used their trial lesson with `teacher` (loaded
+    /// through [`LockSet::trial_of`]).
+    pub fn trial_used(&self, teacher: UserId, student: UserId) -> bool {
+        self.used_trials.contains(&(teacher, student))
     }
 
     /// A teacher's availability, loaded through [`LockSet::availability_of`].

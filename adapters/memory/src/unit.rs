@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-use tutorbook_domain::{DomainError, PaymentTarget, Slot, UserId};
+use tutorbook_domain::{BookingSource, BookingStatus, DomainError, PaymentTarget, Slot, UserId};
 use tutorbook_ports::{
     Changes, Decision, Error, IdempotencyRecord, Loaded, LoadedPackage, LockSet, Result, Unit, UnitOfWork,
 };
@@ -137,6 +137,19 @@ impl State {
             loaded
                 .booking_payments
                 .push((*booking, self.booking_payments(*booking)));
+        }
+        for (teacher, student) in &locks.trials {
+            let used = self.slots.values().filter(|s| s.teacher() == *teacher).any(|s| {
+                s.bookings().iter().any(|b| {
+                    b.student() == *student
+                        && b.source() == BookingSource::Trial
+                        && !BookingStatus::FREEING_A_TRIAL.contains(&b.status())
+                })
+            });
+            if used {
+                loaded.used_trials.push((*teacher, *student));
+            }
+            teachers.push(*teacher);
         }
         for teacher in &locks.availability {
             loaded

@@ -106,6 +106,8 @@ pub(crate) trait Queries: Locks {
     ) -> impl Future<Output = Result<Vec<MakeupCredit>, TxError>> + Send;
     fn booking_history(&mut self, booking: BookingId) -> impl Future<Output = Result<Vec<AuditEntry>, TxError>> + Send;
     fn insert_review(&mut self, review: &Review) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Whether `student` has a trial booking with `teacher` that still counts.
+    fn trial_used(&mut self, teacher: UserId, student: UserId) -> impl Future<Output = Result<bool, TxError>> + Send;
     fn review_of_booking(&mut self, booking: BookingId)
     -> impl Future<Output = Result<Option<Review>, TxError>> + Send;
     fn reviews_of_teacher(
@@ -572,6 +574,23 @@ macro_rules! impl_queries {
                     .execute(self)
                     .await?;
                 Ok(())
+            }
+
+            async fn trial_used(&mut self, teacher: UserId, student: UserId) -> Result<bool, TxError> {
+                use $crate::schema::{bookings, slots};
+                let found: Option<DbId> = bookings::table
+                    .inner_join(slots::table)
+                    .filter(slots::teacher_id.eq(DbId::from(teacher)))
+                    .filter(bookings::student_id.eq(DbId::from(student)))
+                    .filter(bookings::trial.eq(true))
+                    .filter(
+                        bookings::status.ne_all(tutorbook_domain::BookingStatus::FREEING_A_TRIAL.map(|s| s.as_str())),
+                    )
+                    .select(bookings::id)
+                    .first(self)
+                    .await
+                    .optional()?;
+                Ok(found.is_some())
             }
 
             async fn review_of_booking(&mut self, booking: BookingId) -> Result<Option<Review>, TxError> {

@@ -196,12 +196,13 @@ pub(crate) struct BookingRow {
     pub created_at: DbInstant,
     pub updated_at: DbInstant,
     pub enrollment_id: Option<DbId>,
+    pub trial: bool,
 }
 
 impl BookingRow {
     pub fn of(b: &Booking) -> Self {
         let (credit_id, enrollment_id) = match b.source() {
-            BookingSource::Direct => (None, None),
+            BookingSource::Direct | BookingSource::Trial => (None, None),
             BookingSource::Credit(credit) => (Some(credit.into()), None),
             BookingSource::Package(enrollment) => (None, Some(enrollment.into())),
         };
@@ -214,6 +215,7 @@ impl BookingRow {
             created_at: b.created_at().into(),
             updated_at: b.updated_at().into(),
             enrollment_id,
+            trial: b.source() == BookingSource::Trial,
         }
     }
 
@@ -226,6 +228,7 @@ impl BookingRow {
             match (self.credit_id, self.enrollment_id) {
                 (Some(credit), _) => BookingSource::Credit(CreditId::from_uuid(credit.0)),
                 (None, Some(enrollment)) => BookingSource::Package(EnrollmentId::from_uuid(enrollment.0)),
+                (None, None) if self.trial => BookingSource::Trial,
                 (None, None) => BookingSource::Direct,
             },
             self.created_at.0,
@@ -373,6 +376,7 @@ pub(crate) struct PolicyRow {
     pub buffer_after_minutes: i64,
     pub default_length_minutes: i64,
     pub daily_limit: Option<i32>,
+    pub trial_length_minutes: Option<i64>,
 }
 
 impl PolicyRow {
@@ -388,6 +392,7 @@ impl PolicyRow {
             buffer_after_minutes: p.buffers().after.whole_minutes(),
             default_length_minutes: p.default_length().whole_minutes(),
             daily_limit: p.daily_limit().and_then(|n| i32::try_from(n).ok()),
+            trial_length_minutes: p.trial_length().map(|d| d.whole_minutes()),
         }
     }
 
@@ -405,6 +410,7 @@ impl PolicyRow {
             })
             .and_then(|p| p.with_default_length(Duration::minutes(self.default_length_minutes)))
             .and_then(|p| p.with_daily_limit(self.daily_limit.and_then(|n| u32::try_from(n).ok())))
+            .and_then(|p| p.with_trial(self.trial_length_minutes.map(Duration::minutes)))
             .map_err(corrupt)
     }
 }

@@ -38,6 +38,7 @@ diesel::table! {
         created_at -> SqlInstant,
         updated_at -> SqlInstant,
         enrollment_id -> Nullable<SqlId>,
+        trial -> Bool,
     }
 }
 
@@ -105,6 +106,7 @@ diesel::table! {
         buffer_after_minutes -> BigInt,
         default_length_minutes -> BigInt,
         daily_limit -> Nullable<Integer>,
+        trial_length_minutes -> Nullable<BigInt>,
     }
 }
 

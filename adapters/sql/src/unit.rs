@@ -85,6 +85,7 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQue
     // racing with a booking is decided by whichever commits first, as before.
     let mut teachers: Vec<UserId> = schedules.iter().map(|s| s.teacher).collect();
     teachers.extend(locks.availability.iter().copied());
+    teachers.extend(locks.trials.iter().map(|(teacher, _)| *teacher));
     sorted(&mut teachers);
     let named_slots = slot_ids.clone();
     loaded.policies = c.load_policies(&teachers).await?;
@@ -148,6 +149,11 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQue
         loaded
             .booking_payments
             .push((*booking, c.payments_of_booking(*booking).await?));
+    }
+    for (teacher, student) in &locks.trials {
+        if c.trial_used(*teacher, *student).await? {
+            loaded.used_trials.push((*teacher, *student));
+        }
     }
     for teacher in &locks.availability {
         loaded

@@ -247,8 +247,12 @@ impl BookableTimesView {
 /// A student's pick of a bookable time.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 pub struct TimePick {
-    /// One of the starts `GET /teachers/{id}/bookable-times` offered.
+    /// One of the starts `GET /teachers/{id}/bookable-times` offered
+    /// (with `trial=true` for a trial lesson).
     pub start: OffsetDateTime,
+    /// A trial lesson: the teacher's trial length, once per student and teacher.
+    #[oai(default)]
+    pub trial: bool,
 }
 
 api_response! {
@@ -338,6 +342,8 @@ api_response! {
         403 => Forbidden,
         /// No such teacher.
         404 => NotFound,
+        /// Trial times of a teacher who offers no trials (`trial_not_offered`).
+        409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
     }
@@ -357,7 +363,8 @@ api_response! {
         /// No such teacher.
         404 => NotFound,
         /// `outside_availability`, `slot_overlap`, `daily_limit_reached`, `min_notice`,
-        /// `max_advance`, `slot_in_past`, `own_slot`, or an `Idempotency-Key` conflict.
+        /// `max_advance`, `slot_in_past`, `own_slot`, `trial_not_offered`,
+        /// `trial_already_used`, or an `Idempotency-Key` conflict.
         409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
@@ -514,8 +521,13 @@ impl AvailabilityApi {
 
     /// The 1:1 starts a student may book with the teacher in `[from, to)`
     /// (at most 93 days), shown in `zone` (default: the caller's zone, or the
-    /// teacher's for anonymous callers). Anonymous callers are welcome.
+    /// teacher's for anonymous callers); `trial=true` for trial lessons.
+    /// Anonymous callers are welcome.
     #[oai(path = "/teachers/:id/bookable-times", method = "get", tag = "ApiTags::Availability")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each query parameter as an argument"
+    )]
     async fn bookable_times(
         &self,
         state: Data<&AppState>,
@@ -524,13 +536,14 @@ impl AvailabilityApi {
         from: Query<OffsetDateTime>,
         to: Query<OffsetDateTime>,
         zone: Query<Option<String>>,
+        trial: Query<Option<bool>>,
     ) -> BookableTimesResponse {
         respond(
             async {
                 let viewer = maybe_consented(&state, &auth).await?;
                 let times = state
                     .schedules
-                    .bookable_times(UserId::from_uuid(id.0), from.0, to.0)
+                    .bookable_times(UserId::from_uuid(id.0), from.0, to.0, trial.0.unwrap_or(false))
                     .await?;
                 let shown = match (&zone.0, &viewer) {
                     (Some(name), _) => Zone::parse(name)?,
@@ -565,7 +578,7 @@ impl AvailabilityApi {
                 let caller = consented(&state, &auth).await?;
                 Ok(state
                     .schedules
-                    .book_time(&caller.actor, UserId::from_uuid(id.0), body.start)
+                    .book_time(&caller.actor, UserId::from_uuid(id.0), body.start, body.trial)
                     .await?)
             },
             |b| BookTimeResponse::Created(Json(BookingView::from(&b))),

@@ -41,6 +41,9 @@ pub struct PolicyView {
     pub default_length_minutes: i64,
     /// At most this many bookings on one of the teacher's local days (1–100); none when absent.
     pub daily_limit: Option<u32>,
+    /// Length of a trial lesson (10–480), at most one per student and
+    /// teacher; no trials when absent.
+    pub trial_length_minutes: Option<i64>,
 }
 
 fn default_length() -> i64 {
@@ -59,6 +62,7 @@ impl From<BookingPolicy> for PolicyView {
             buffer_after_minutes: p.buffers().after.whole_minutes(),
             default_length_minutes: p.default_length().whole_minutes(),
             daily_limit: p.daily_limit(),
+            trial_length_minutes: p.trial_length().map(|d| d.whole_minutes()),
         }
     }
 }
@@ -77,7 +81,8 @@ impl TryFrom<PolicyView> for BookingPolicy {
                 Duration::minutes(v.buffer_after_minutes),
             )?
             .with_default_length(Duration::minutes(v.default_length_minutes))?
-            .with_daily_limit(v.daily_limit)
+            .with_daily_limit(v.daily_limit)?
+            .with_trial(v.trial_length_minutes.map(Duration::minutes))
     }
 }
 

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Actor, BookingId, BookingPolicy, DomainError, DomainResult, ExceptionId, LessonWindow, Meeting, Outcome,
-    PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
+    Actor, BookingId, BookingPolicy, BookingSource, DomainError, DomainResult, ExceptionId, LessonWindow, Meeting,
+    Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
 };
 
 /// Most date exceptions a teacher keeps.
@@ -124,13 +124,33 @@ pub struct TimeBooking {
     pub zone: Zone,
     /// Meeting details of the new slot.
     pub meeting: Meeting,
+    /// A regular lesson or a trial.
+    pub kind: LessonKind,
+}
+
+/// What kind of lesson a booked time is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LessonKind {
+    /// A lesson of the policy's lesson length.
+    Regular,
+    /// A trial lesson of the policy's trial length, at most one per student
+    /// and teacher.
+    Trial {
+        /// Whether the student already has a trial with the teacher that
+        /// was not declined, did not expire and was not cancelled by the
+        /// teacher (read under the teacher's lock).
+        used: bool,
+    },
 }
 
 /// A student books a bookable time: `bookable` (prepared around the start,
-/// with the lesson length of the new slot) must offer it, and the 1:1 slot opened
-/// for it must not collide with `teacher_slots` (read under the teacher's
-/// lock). The booking is then requested or confirmed as the policy says,
-/// exactly as on a slot the teacher opened.
+/// with the lesson length of the new slot: the trial length for a trial)
+/// must offer it, and the 1:1 slot opened for it must not collide with
+/// `teacher_slots` (read under the teacher's lock). The booking is then
+/// requested or confirmed as the policy says, exactly as on a slot the
+/// teacher opened. A trial needs the teacher to offer trials
+/// (`trial_not_offered`) and the student not to have used theirs
+/// (`trial_already_used`).
 pub fn book_time(
     bookable: &Bookable,
     pick: TimeBooking,
@@ -143,6 +163,18 @@ pub fn book_time(
     if actor.user == pick.teacher {
         return Err(DomainError::OwnSlot);
     }
+    let source = match pick.kind {
+        LessonKind::Regular => BookingSource::Direct,
+        LessonKind::Trial { used } => {
+            if policy.trial_length() != Some(bookable.length()) {
+                return Err(DomainError::TrialNotOffered);
+            }
+            if used {
+                return Err(DomainError::TrialAlreadyUsed);
+            }
+            BookingSource::Trial
+        }
+    };
     bookable.check(pick.start)?;
     let window = LessonWindow::new(pick.start, pick.start + bookable.length())?;
     let draft = SlotDraft {
@@ -154,7 +186,7 @@ pub fn book_time(
         package_session: None,
     };
     let (mut slot, mut outcome) = Slot::open_for(pick.slot, draft, teacher_slots, policy, settings, now)?;
-    let booked = slot.request(pick.booking, actor, policy, now)?;
+    let booked = slot.request_as(pick.booking, actor, policy, now, source)?;
     outcome.events.extend(booked.events);
     outcome.audit.extend(booked.audit);
     outcome.booking = booked.booking;

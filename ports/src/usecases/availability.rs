@@ -5,9 +5,9 @@
 
 use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BusySlot, DateException, DomainError,
-    ExceptionDraft, ExceptionId, MAX_BUFFER, Meeting, PlatformSettings, Role, RuleDraft, RuleId, Slot, SlotId,
-    TimeBooking, UserId, WeeklyRule, Zone, book_time, check_manager, check_range,
+    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BusySlot, DateException,
+    DomainError, ExceptionDraft, ExceptionId, LessonKind, MAX_BUFFER, Meeting, PlatformSettings, Role, RuleDraft,
+    RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_manager, check_range,
 };
 
 use crate::{
@@ -157,16 +157,19 @@ where
     }
 
     /// The 1:1 starts anyone may pick from `teacher`'s availability in
-    /// `[from, to)` (at most 93 days), as of now.
+    /// `[from, to)` (at most 93 days), as of now: regular lessons, or trial
+    /// lessons (`trial_not_offered` when the teacher offers none).
     pub async fn bookable_times(
         &self,
         teacher: UserId,
         from: OffsetDateTime,
         to: OffsetDateTime,
+        trial: bool,
     ) -> Result<BookableTimes> {
         check_range(from, to)?;
         let user = self.teacher(teacher).await?;
         let policy = self.store.policy(teacher).await?;
+        let length = lesson_length(&policy, trial)?;
         let availability = self.store.availability(teacher).await?;
         // Slots whose buffers reach into the range, and whole local days for
         // the daily limit.
@@ -176,12 +179,12 @@ where
         let query = BookableQuery {
             from,
             to,
-            length: policy.default_length(),
+            length,
             now: self.clock.now(),
         };
         Ok(BookableTimes {
             starts: Bookable::prepare(&availability, &busy, &policy, user.zone, query).times(),
-            length: policy.default_length(),
+            length,
             zone: user.zone,
         })
     }
@@ -190,8 +193,16 @@ where
     /// slot and its booking are created in one transaction under the
     /// teacher's lock, after the same check that offers the time (a start
     /// not offered is refused with the reason: `outside_availability`,
-    /// `slot_overlap`, `daily_limit_reached`, `min_notice`, ...).
-    pub async fn book_time(&self, actor: &Actor, teacher: UserId, start: OffsetDateTime) -> Result<Booking> {
+    /// `slot_overlap`, `daily_limit_reached`, `min_notice`, ...). A trial
+    /// lesson takes the policy's trial length, once per student and teacher
+    /// (`trial_not_offered`, `trial_already_used`).
+    pub async fn book_time(
+        &self,
+        actor: &Actor,
+        teacher: UserId,
+        start: OffsetDateTime,
+        trial: bool,
+    ) -> Result<Booking> {
         let user = self.teacher(teacher).await?;
         let zone = user.zone;
         // The teacher's local day around the start, widened by any buffer:
@@ -205,7 +216,8 @@ where
         let locks = LockSet::new()
             .claim(self.claim.clone())
             .schedule(teacher, day_start - reach, day_end + reach)
-            .availability_of(teacher);
+            .availability_of(teacher)
+            .trial_of(teacher, actor.user);
         let pick = TimeBooking {
             slot: SlotId::from_uuid(self.ids.new_id()),
             booking: BookingId::from_uuid(self.ids.new_id()),
@@ -213,15 +225,26 @@ where
             start,
             zone,
             meeting: Meeting::default(),
+            kind: LessonKind::Regular,
         };
         let (actor, settings, now) = (*actor, self.settings, self.clock.now());
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(teacher);
+            let pick = TimeBooking {
+                kind: if trial {
+                    LessonKind::Trial {
+                        used: unit.trial_used(teacher, actor.user),
+                    }
+                } else {
+                    LessonKind::Regular
+                },
+                ..pick
+            };
             let busy: Vec<BusySlot> = unit.schedule(teacher).iter().filter_map(BusySlot::of).collect();
             let query = BookableQuery {
                 from: start,
                 to: start + Duration::NANOSECOND,
-                length: policy.default_length(),
+                length: lesson_length(&policy, trial)?,
                 now,
             };
             let bookable = Bookable::prepare(unit.availability(teacher)?, &busy, &policy, zone, query);
@@ -236,5 +259,15 @@ where
             Ok(booking)
         })
         .await
+    }
+}
+
+/// The length of a lesson booked from bookable times: the policy's lesson
+/// length, or its trial length for a trial (`trial_not_offered` without one).
+fn lesson_length(policy: &BookingPolicy, trial: bool) -> Result<Duration, DomainError> {
+    if trial {
+        policy.trial_length().ok_or(DomainError::TrialNotOffered)
+    } else {
+        Ok(policy.default_length())
     }
 }

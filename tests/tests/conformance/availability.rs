@@ -93,7 +93,7 @@ fn hourly() -> BookingPolicy {
 
 async fn monday_times<S: ScheduleStore>(s: &Setup<S>) -> Vec<OffsetDateTime> {
     s.schedules
-        .bookable_times(TEACHER, seoul_monday(0, 0), seoul_monday(23, 0))
+        .bookable_times(TEACHER, seoul_monday(0, 0), seoul_monday(23, 0), false)
         .await
         .unwrap()
         .starts
@@ -189,7 +189,11 @@ async fn a_booked_time_becomes_a_lesson_and_leaves_the_offer<S: ScheduleStore>(s
     assert_eq!(monday_times(&s).await, [seoul_monday(9, 0), seoul_monday(10, 0)]);
 
     let me = Actor::student(student(1));
-    let booking = s.schedules.book_time(&me, TEACHER, seoul_monday(9, 0)).await.unwrap();
+    let booking = s
+        .schedules
+        .book_time(&me, TEACHER, seoul_monday(9, 0), false)
+        .await
+        .unwrap();
     assert_eq!(booking.status(), BookingStatus::Confirmed);
     assert_eq!(booking.student(), me.user);
     let slot = s.world.reload_id(booking.slot()).await;
@@ -203,28 +207,32 @@ async fn a_booked_time_becomes_a_lesson_and_leaves_the_offer<S: ScheduleStore>(s
     // Taken, crafted by hand, the teacher's own, too soon: each with its reason.
     let other = Actor::student(student(2));
     assert_eq!(
-        code(s.schedules.book_time(&other, TEACHER, seoul_monday(9, 0)).await),
+        code(s.schedules.book_time(&other, TEACHER, seoul_monday(9, 0), false).await),
         "slot_overlap"
     );
     assert_eq!(
-        code(s.schedules.book_time(&other, TEACHER, seoul_monday(10, 30)).await),
+        code(
+            s.schedules
+                .book_time(&other, TEACHER, seoul_monday(10, 30), false)
+                .await
+        ),
         "outside_availability"
     );
     assert_eq!(
-        code(s.schedules.book_time(&other, TEACHER, seoul_monday(13, 0)).await),
+        code(s.schedules.book_time(&other, TEACHER, seoul_monday(13, 0), false).await),
         "outside_availability"
     );
     assert_eq!(
         code(
             s.schedules
-                .book_time(&Actor::teacher(TEACHER), TEACHER, seoul_monday(10, 0))
+                .book_time(&Actor::teacher(TEACHER), TEACHER, seoul_monday(10, 0), false)
                 .await
         ),
         "own_slot"
     );
     s.world.clock.set(seoul_monday(10, 0) - Duration::minutes(5));
     assert_eq!(
-        code(s.schedules.book_time(&other, TEACHER, seoul_monday(9, 0)).await),
+        code(s.schedules.book_time(&other, TEACHER, seoul_monday(9, 0), false).await),
         "slot_in_past"
     );
     s.world.store.check_invariants().await;
@@ -256,7 +264,7 @@ async fn the_daily_limit_counts_the_teachers_local_day<S: ScheduleStore>(store: 
     assert_eq!(
         code(
             s.schedules
-                .book_time(&Actor::student(student(2)), TEACHER, seoul_monday(9, 0))
+                .book_time(&Actor::student(student(2)), TEACHER, seoul_monday(9, 0), false)
                 .await
         ),
         "daily_limit_reached"
@@ -282,7 +290,7 @@ async fn racing_students_for_colliding_times_leave_one_lesson<S: ScheduleStore>(
         };
         async move {
             schedules
-                .book_time(&Actor::student(student(n as u128 + 1)), TEACHER, start)
+                .book_time(&Actor::student(student(n as u128 + 1)), TEACHER, start, false)
                 .await
         }
     })
@@ -309,7 +317,73 @@ async fn racing_students_for_colliding_times_leave_one_lesson<S: ScheduleStore>(
     s.world.store.check_invariants().await;
 }
 
+async fn a_trial_lesson_is_once_per_student_and_teacher<S: ScheduleStore>(store: S) {
+    let s = setup(store, hourly()).await;
+    let me = Actor::student(student(1));
+    let trial_times = |trial| {
+        s.schedules
+            .bookable_times(TEACHER, seoul_monday(0, 0), seoul_monday(23, 0), trial)
+    };
+    assert_eq!(code(trial_times(true).await), "trial_not_offered");
+    assert_eq!(
+        code(s.schedules.book_time(&me, TEACHER, seoul_monday(9, 0), true).await),
+        "trial_not_offered"
+    );
+
+    let with_trials = hourly().with_trial(Some(Duration::minutes(30))).unwrap();
+    s.world.store.set_policy(TEACHER, with_trials).await.unwrap();
+    let offered = trial_times(true).await.unwrap();
+    assert_eq!(offered.length, Duration::minutes(30));
+    assert_eq!(offered.starts.len(), 6, "09:00 to 12:00 in half hours");
+    let trial = s
+        .schedules
+        .book_time(&me, TEACHER, seoul_monday(9, 30), true)
+        .await
+        .unwrap();
+    assert_eq!(trial.source(), tutorbook_domain::BookingSource::Trial);
+    let slot = s.world.reload_id(trial.slot()).await;
+    assert_eq!(slot.window().duration(), Duration::minutes(30));
+    assert_eq!(
+        slot.bookings()[0].source(),
+        tutorbook_domain::BookingSource::Trial,
+        "kept as a trial"
+    );
+    assert_eq!(
+        code(s.schedules.book_time(&me, TEACHER, seoul_monday(11, 0), true).await),
+        "trial_already_used"
+    );
+    // A student's own cancellation does not give the trial back...
+    s.world.bookings.cancel(&me, trial.id()).await.unwrap();
+    assert_eq!(
+        code(s.schedules.book_time(&me, TEACHER, seoul_monday(11, 0), true).await),
+        "trial_already_used"
+    );
+    // ...a teacher's cancellation does.
+    let other = Actor::student(student(2));
+    let theirs = s
+        .schedules
+        .book_time(&other, TEACHER, seoul_monday(9, 0), true)
+        .await
+        .unwrap();
+    s.world
+        .bookings
+        .teacher_cancel(&Actor::teacher(TEACHER), theirs.id())
+        .await
+        .unwrap();
+    s.schedules
+        .book_time(&other, TEACHER, seoul_monday(11, 0), true)
+        .await
+        .unwrap();
+    // Regular lessons are not limited.
+    s.schedules
+        .book_time(&me, TEACHER, seoul_monday(10, 0), false)
+        .await
+        .unwrap();
+    s.world.store.check_invariants().await;
+}
+
 conformance!(
+    a_trial_lesson_is_once_per_student_and_teacher,
     rules_and_exceptions_are_kept_and_checked,
     a_booked_time_becomes_a_lesson_and_leaves_the_offer,
     the_daily_limit_counts_the_teachers_local_day,

@@ -1,5 +1,6 @@
 -- A teacher's weekly hours and date exceptions (docs/availability.md), and
--- the policy's lesson length and daily limit. Dates are Julian day numbers
+-- the policy's lesson length, daily limit and trial length, and which
+-- bookings are trial lessons (at most one per student and teacher). Dates are Julian day numbers
 -- and local times minutes after midnight, the same in both backends.
 CREATE TABLE availability_rules (
     id           TEXT PRIMARY KEY NOT NULL,
@@ -30,3 +31,6 @@ CREATE INDEX availability_exceptions_teacher ON availability_exceptions (teacher
 ALTER TABLE teacher_policies ADD COLUMN default_length_minutes BIGINT NOT NULL DEFAULT 50
     CHECK (default_length_minutes BETWEEN 10 AND 480);
 ALTER TABLE teacher_policies ADD COLUMN daily_limit INTEGER CHECK (daily_limit BETWEEN 1 AND 100);
+ALTER TABLE teacher_policies ADD COLUMN trial_length_minutes BIGINT
+    CHECK (trial_length_minutes BETWEEN 10 AND 480);
+ALTER TABLE bookings ADD COLUMN trial BOOLEAN NOT NULL DEFAULT false;
