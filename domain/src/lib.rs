@@ -34,9 +34,10 @@ mod zone;
 pub use actor::{Actor, Role};
 pub use audit::AuditEntry;
 pub use availability::{
-    Availability, Bookable, BookableQuery, BusySlot, DateException, ExceptionDraft, ExceptionKind, LessonKind,
-    MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES, RuleDraft, TimeBooking, WeeklyRule,
-    book_time, bookable_times, check_manager, check_range, check_rule_set,
+    Availability, Bookable, BookableQuery, BusySlot, DateException, EARLIEST_INSTANT, ExceptionDraft, ExceptionKind,
+    LATEST_INSTANT, LessonKind, MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES,
+    RuleDraft, TimeBooking, WeeklyRule, book_time, bookable_times, check_instant, check_manager, check_range,
+    check_rule_set,
 };
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;

@@ -30,8 +30,6 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotency-replayed";
 /// Longest accepted key.
 const MAX_KEY: usize = 255;
-/// Largest body a keyed request may carry (it is held in memory to fingerprint it).
-pub const MAX_BODY: usize = 1 << 20;
 
 /// The `around` middleware.
 pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
@@ -69,7 +67,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         return next.call(req).await.map(IntoResponse::into_response);
     };
 
-    let Ok(body) = req.take_body().into_bytes_limit(MAX_BODY).await else {
+    let Ok(body) = req.take_body().into_bytes_limit(crate::http::guard::MAX_BODY).await else {
         return Ok(Problem::payload_too_large("a request body may be at most 1 MiB").into_poem_response());
     };
     let claim = Claim {

@@ -11,9 +11,11 @@
 //! | `/docs`         | Swagger UI                           |
 //!
 //! Middleware, outermost first: request id + log line + metrics
-//! ([`observe`]), `Idempotency-Key` ([`idempotency`]), and framework errors
-//! (unknown route, malformed JSON, missing bearer token) turned into problem
-//! documents ([`framework_problem`]).
+//! ([`observe`]), the body limit ([`guard::limit_body`]), `Idempotency-Key`
+//! ([`idempotency`]), panics answered as problems
+//! ([`guard::panics_as_problems`]), and framework errors (unknown route,
+//! malformed JSON, missing bearer token) turned into problem documents
+//! ([`framework_problem`]).
 
 pub mod auth;
 mod availability;
@@ -21,6 +23,7 @@ mod bookings;
 mod credits;
 pub mod enums;
 mod feedback;
+pub mod guard;
 mod health;
 pub mod idempotency;
 pub mod metrics;
@@ -101,15 +104,17 @@ pub fn build_app(state: AppState) -> impl Endpoint + 'static {
     let api = api_service();
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
-    Route::new()
+    let routes = Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(metrics::metrics))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest(API_PREFIX, api)
-        .catch_all_error(framework_problem)
+        .catch_all_error(framework_problem);
+    guard::panics_as_problems(routes)
         .around(idempotency::idempotency)
+        .around(guard::limit_body)
         .around(observe::observe)
         .data(state)
 }

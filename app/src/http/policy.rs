@@ -73,17 +73,30 @@ impl TryFrom<PolicyView> for BookingPolicy {
     fn try_from(v: PolicyView) -> Result<Self, Self::Error> {
         BookingPolicy::default()
             .with_approval(v.requires_approval_one_on_one, v.requires_approval_group)
-            .with_min_notice(Duration::minutes(v.min_notice_minutes))?
-            .with_max_advance(Duration::minutes(v.max_advance_minutes))?
-            .with_cancel_window(Duration::minutes(v.cancel_window_minutes))?
+            .with_min_notice(minutes("min_notice_minutes", v.min_notice_minutes)?)?
+            .with_max_advance(minutes("max_advance_minutes", v.max_advance_minutes)?)?
+            .with_cancel_window(minutes("cancel_window_minutes", v.cancel_window_minutes)?)?
             .with_buffers(
-                Duration::minutes(v.buffer_before_minutes),
-                Duration::minutes(v.buffer_after_minutes),
+                minutes("buffer_before_minutes", v.buffer_before_minutes)?,
+                minutes("buffer_after_minutes", v.buffer_after_minutes)?,
             )?
-            .with_default_length(Duration::minutes(v.default_length_minutes))?
+            .with_default_length(minutes("default_length_minutes", v.default_length_minutes)?)?
             .with_daily_limit(v.daily_limit)?
-            .with_trial(v.trial_length_minutes.map(Duration::minutes))
+            .with_trial(
+                v.trial_length_minutes
+                    .map(|m| minutes("trial_length_minutes", m))
+                    .transpose()?,
+            )
     }
+}
+
+/// Whole minutes as a duration; `invalid_input` for counts no duration
+/// holds (`Duration::minutes` would panic on them).
+fn minutes(field: &'static str, count: i64) -> Result<Duration, tutorbook_domain::DomainError> {
+    count
+        .checked_mul(60)
+        .map(Duration::seconds)
+        .ok_or_else(|| tutorbook_domain::DomainError::invalid(field, "is out of range"))
 }
 
 api_response! {

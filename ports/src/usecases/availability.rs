@@ -7,7 +7,7 @@ use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BusySlot, DateException,
     DomainError, ExceptionDraft, ExceptionId, LessonKind, MAX_BUFFER, Meeting, PlatformSettings, Role, RuleDraft,
-    RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_manager, check_range,
+    RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_instant, check_manager, check_range,
 };
 
 use crate::{
@@ -203,6 +203,7 @@ where
         start: OffsetDateTime,
         trial: bool,
     ) -> Result<Booking> {
+        check_instant("start", start)?;
         let user = self.teacher(teacher).await?;
         let zone = user.zone;
         // The teacher's local day around the start, widened by any buffer:
