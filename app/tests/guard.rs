@@ -51,6 +51,102 @@ async fn every_body_is_bounded_keyed_or_not() {
 async fn out_of_range_numbers_and_instants_are_refused_not_panicked_on() {
     let api = common::api().await;
     let (teacher, teacher_id) = api.user("t1", "teacher").await;
+    let (student, student_id) = api.user("s1", "student").await;
+    let (staff, _) = api.user("staff", "staff").await;
+    // Staff naming a student or nobody as the teacher: a bad field, not a 500.
+    for named in [student_id.clone(), uuid::Uuid::nil().to_string()] {
+        api.post(
+            "/packages",
+            Some(&staff),
+            json!({
+                "teacher": named, "title": "Mine now", "description": "", "class_type": "one_on_one",
+                "capacity": 1, "start_date": "2027-03-01", "start_time": "19:00", "zone": "Asia/Seoul",
+                "recurrence": "weekdays", "session_count": 1
+            }),
+        )
+        .await
+        .refused(400, "invalid_input");
+        api.post(
+            "/slots",
+            Some(&staff),
+            json!({ "teacher": named, "start": "2027-01-04T10:00:00Z", "end": "2027-01-04T11:00:00Z", "capacity": 1 }),
+        )
+        .await
+        .refused(400, "invalid_input");
+    }
+    let policy = |min_notice: i64, max_advance: i64| {
+        json!({
+            "requires_approval_one_on_one": true, "requires_approval_group": false,
+            "min_notice_minutes": min_notice, "max_advance_minutes": max_advance, "cancel_window_minutes": 0,
+            "buffer_before_minutes": 0, "buffer_after_minutes": 240
+        })
+    };
+    // Checked as the student too: the value is never reached before the permission.
+    for token in [&student, &teacher] {
+        api.put(
+            &format!("/teachers/{teacher_id}/policy"),
+            Some(token),
+            policy(i64::MAX, 60),
+        )
+        .await
+        .refused(
+            if token == &student { 403 } else { 400 },
+            if token == &student {
+                "forbidden"
+            } else {
+                "invalid_input"
+            },
+        );
+    }
+    api.put(
+        &format!("/teachers/{teacher_id}/policy"),
+        Some(&teacher),
+        policy(0, 100_000_000_000),
+    )
+    .await
+    .refused(400, "invalid_input");
+    // A 240-minute buffer after: the slot at the end of 9999 would overflow.
+    api.put(&format!("/teachers/{teacher_id}/policy"), Some(&teacher), policy(0, 60))
+        .await
+        .ok(200);
+    api.post(
+        "/slots",
+        Some(&teacher),
+        json!({ "start": "9999-12-31T22:00:00Z", "end": "9999-12-31T23:00:00Z", "capacity": 1 }),
+    )
+    .await
+    .refused(400, "invalid_input");
+    // A slot a year long would block the teacher for the year.
+    api.post(
+        "/slots",
+        Some(&teacher),
+        json!({ "start": "2027-01-04T10:00:00Z", "end": "2028-01-04T10:00:00Z", "capacity": 1 }),
+    )
+    .await
+    .refused(400, "invalid_input");
+    api.post(
+        "/packages",
+        Some(&teacher),
+        json!({
+            "title": "Far away", "description": "", "class_type": "one_on_one", "capacity": 1,
+            "start_date": "9999-12-31", "start_time": "23:30", "zone": "Etc/GMT+12",
+            "recurrence": "weekdays", "session_count": 1
+        }),
+    )
+    .await
+    .refused(400, "invalid_input");
+    for path in [
+        "/me/bookings?from=9999-12-01T00:00:00Z",
+        "/me/bookings?from=9999-12-01T00:00:00Z&to=9999-12-31T00:00:00Z",
+        "/me/slots?from=9999-12-01T00:00:00Z",
+    ] {
+        let token = if path.starts_with("/me/slots") {
+            &teacher
+        } else {
+            &student
+        };
+        api.get(path, Some(token)).await.refused(400, "invalid_input");
+    }
     api.put(
         &format!("/teachers/{teacher_id}/policy"),
         Some(&teacher),

@@ -34,10 +34,9 @@ mod zone;
 pub use actor::{Actor, Role};
 pub use audit::AuditEntry;
 pub use availability::{
-    Availability, Bookable, BookableQuery, BusySlot, DateException, EARLIEST_INSTANT, ExceptionDraft, ExceptionKind,
-    LATEST_INSTANT, LessonKind, MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES,
-    RuleDraft, TimeBooking, WeeklyRule, book_time, bookable_times, check_instant, check_manager, check_range,
-    check_rule_set,
+    Availability, Bookable, BookableQuery, BusySlot, DateException, ExceptionDraft, ExceptionKind, LessonKind,
+    MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES, RuleDraft, TimeBooking, WeeklyRule,
+    book_time, bookable_times, check_manager, check_range, check_rule_set,
 };
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;
@@ -56,8 +55,8 @@ pub use money::{Currency, Money};
 pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
 pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund};
 pub use policy::{
-    BookingPolicy, CancellationTier, DEFAULT_LESSON_LENGTH, MAX_BUFFER, MAX_DAILY_LIMIT, MAX_LESSON_LENGTH,
-    MIN_LESSON_LENGTH, PlatformSettings,
+    BookingPolicy, CancellationTier, DEFAULT_LESSON_LENGTH, MAX_ADVANCE, MAX_BUFFER, MAX_DAILY_LIMIT,
+    MAX_LESSON_LENGTH, MAX_NOTICE, MIN_LESSON_LENGTH, PlatformSettings,
 };
 pub use pricing::{PricingConfig, SessionRates};
 pub use promotion::{Discount, Percent, Promotion, PromotionScope, Purchase, best_promotion};
@@ -66,5 +65,5 @@ pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportC
 pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating};
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
-pub use window::{Buffers, LessonWindow};
+pub use window::{Buffers, EARLIEST_INSTANT, LATEST_INSTANT, LessonWindow, check_date, check_instant};
 pub use zone::{DEFAULT_ZONE, Zone};

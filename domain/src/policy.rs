@@ -65,6 +65,12 @@ pub const MAX_LESSON_LENGTH: Duration = Duration::hours(8);
 /// The largest daily limit a policy may set.
 pub const MAX_DAILY_LIMIT: u32 = 100;
 
+/// The longest minimum notice and cancel window a policy may set: a year.
+pub const MAX_NOTICE: Duration = Duration::days(366);
+
+/// The longest maximum advance a policy may set: three years.
+pub const MAX_ADVANCE: Duration = Duration::days(3 * 366);
+
 impl Default for BookingPolicy {
     fn default() -> Self {
         Self {
@@ -100,6 +106,14 @@ fn non_negative(field: &'static str, d: Duration) -> DomainResult<Duration> {
     }
 }
 
+/// A notice or cancel window: from zero to [`MAX_NOTICE`].
+fn notice(field: &'static str, d: Duration) -> DomainResult<Duration> {
+    if non_negative(field, d)? > MAX_NOTICE {
+        return Err(DomainError::invalid(field, "must be at most 366 days"));
+    }
+    Ok(d)
+}
+
 impl BookingPolicy {
     /// Whether a request on a slot of this capacity waits for the teacher.
     pub fn requires_approval(&self, one_on_one: bool) -> bool {
@@ -122,9 +136,9 @@ impl BookingPolicy {
         self.min_notice
     }
 
-    /// Sets the minimum notice (not negative).
+    /// Sets the minimum notice (zero to [`MAX_NOTICE`]).
     pub fn with_min_notice(mut self, d: Duration) -> DomainResult<Self> {
-        self.min_notice = non_negative("min_notice", d)?;
+        self.min_notice = notice("min_notice", d)?;
         Ok(self)
     }
 
@@ -133,10 +147,13 @@ impl BookingPolicy {
         self.max_advance
     }
 
-    /// Sets the maximum advance (positive).
+    /// Sets the maximum advance (positive, at most [`MAX_ADVANCE`]).
     pub fn with_max_advance(mut self, d: Duration) -> DomainResult<Self> {
-        if !d.is_positive() {
-            return Err(DomainError::invalid("max_advance", "must be positive"));
+        if !d.is_positive() || d > MAX_ADVANCE {
+            return Err(DomainError::invalid(
+                "max_advance",
+                "must be positive and at most 1098 days",
+            ));
         }
         self.max_advance = d;
         Ok(self)
@@ -147,9 +164,9 @@ impl BookingPolicy {
         self.cancel_window
     }
 
-    /// Sets the cancellation window (not negative).
+    /// Sets the cancellation window (zero to [`MAX_NOTICE`]).
     pub fn with_cancel_window(mut self, d: Duration) -> DomainResult<Self> {
-        self.cancel_window = non_negative("cancel_window", d)?;
+        self.cancel_window = notice("cancel_window", d)?;
         Ok(self)
     }
 
@@ -281,6 +298,11 @@ mod tests {
         assert!(p.with_min_notice(Duration::minutes(-1)).is_err());
         assert!(p.with_max_advance(Duration::ZERO).is_err());
         assert!(p.with_buffers(Duration::hours(5), Duration::ZERO).is_err());
+        assert!(p.with_min_notice(MAX_NOTICE).is_ok());
+        assert!(p.with_min_notice(MAX_NOTICE + Duration::minutes(1)).is_err());
+        assert!(p.with_cancel_window(MAX_NOTICE + Duration::minutes(1)).is_err());
+        assert!(p.with_max_advance(MAX_ADVANCE).is_ok());
+        assert!(p.with_max_advance(Duration::minutes(100_000_000_000)).is_err());
         assert!(PlatformSettings::new(1, Duration::days(30)).is_err());
         assert_eq!(
             p.with_cancellation_tier(CancellationTier::Strict).cancel_window(),

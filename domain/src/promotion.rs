@@ -111,7 +111,7 @@ pub struct Promotion {
 }
 
 impl Promotion {
-    /// Builds a promotion; the window must end after it starts.
+    /// Builds a promotion; the window lies in 2000–2100 and must end after it starts.
     pub fn new(
         id: PromotionId,
         discount: Discount,
@@ -120,6 +120,8 @@ impl Promotion {
         ends_at: OffsetDateTime,
         active: bool,
     ) -> DomainResult<Self> {
+        crate::check_instant("starts_at", starts_at)?;
+        crate::check_instant("ends_at", ends_at)?;
         if ends_at <= starts_at {
             return Err(DomainError::InvalidTimeRange);
         }

@@ -99,7 +99,7 @@ impl PackageSchedule {
     /// `start_date` (which counts when it matches) that fall on a day of the
     /// `recurrence`, each at `start_time` local time in `zone`, converted to UTC.
     ///
-    /// Refuses no sessions (`invalid_input`), more than [`MAX_SESSIONS`]
+    /// Refuses a start date outside 2000–2099 and no sessions (`invalid_input`), more than [`MAX_SESSIONS`]
     /// (`too_many_sessions`), dates spread over [`MAX_SPAN_DAYS`] days or more
     /// (`package_span_too_long`), and a start time skipped (`dst_gap`) or
     /// repeated (`dst_ambiguous`) on a session date, naming the first such date.
@@ -110,6 +110,7 @@ impl PackageSchedule {
         recurrence: Recurrence,
         session_count: u32,
     ) -> DomainResult<Self> {
+        crate::check_date("start_date", start_date)?;
         if session_count == 0 {
             return Err(DomainError::invalid(
                 "session_count",

@@ -1,8 +1,37 @@
-//! A lesson's time window in UTC.
+//! A lesson's time window in UTC, and the plausible range every instant and
+//! date the product accepts lies in (docs/product.md §14).
 
-use crate::{DomainError, DomainResult};
+use crate::{DomainError, DomainResult, MAX_LESSON_LENGTH};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime, UtcOffset};
+
+/// The earliest instant the product accepts: lessons, ranges, bookable times.
+pub const EARLIEST_INSTANT: OffsetDateTime = time::macros::datetime!(2000-01-01 00:00 UTC);
+
+/// The end of the instants the product accepts (exclusive).
+pub const LATEST_INSTANT: OffsetDateTime = time::macros::datetime!(2100-01-01 00:00 UTC);
+
+/// Refuses an instant outside [`EARLIEST_INSTANT`]..[`LATEST_INSTANT`]
+/// (`invalid_input` naming `field`). Far-off instants mean nothing to a
+/// tutoring school and would only overflow the date arithmetic around them,
+/// so every instant a client sends is checked before anything adds to it.
+pub fn check_instant(field: &'static str, at: OffsetDateTime) -> DomainResult<()> {
+    if (EARLIEST_INSTANT..LATEST_INSTANT).contains(&at) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(field, "must be between 2000 and 2100"))
+    }
+}
+
+/// Refuses a calendar date outside the years 2000 to 2099, as
+/// [`check_instant`] does for instants.
+pub fn check_date(field: &'static str, date: Date) -> DomainResult<()> {
+    if (2000..2100).contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(field, "must be between 2000 and 2100"))
+    }
+}
 
 /// Half-open `[start, end)` in UTC with `end > start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -12,10 +41,17 @@ pub struct LessonWindow {
 }
 
 impl LessonWindow {
-    /// Builds a window; the end must be after the start. Both are normalised to UTC.
+    /// Builds a window; the end must be after the start (`invalid_time_range`),
+    /// both between 2000 and 2100, and the lesson at most
+    /// [`MAX_LESSON_LENGTH`] long (`invalid_input`). Both are normalised to UTC.
     pub fn new(start: OffsetDateTime, end: OffsetDateTime) -> DomainResult<Self> {
+        check_instant("start", start)?;
+        check_instant("end", end)?;
         if end <= start {
             return Err(DomainError::InvalidTimeRange);
+        }
+        if end - start > MAX_LESSON_LENGTH {
+            return Err(DomainError::invalid("end", "a lesson lasts at most 8 hours"));
         }
         Ok(Self {
             start: start.to_offset(UtcOffset::UTC),
@@ -73,6 +109,25 @@ mod tests {
     fn end_must_follow_start() {
         let t = datetime!(2026-12-01 10:00 UTC);
         assert_eq!(LessonWindow::new(t, t), Err(DomainError::InvalidTimeRange));
+    }
+
+    #[test]
+    fn windows_are_plausible_lessons() {
+        let t = datetime!(2026-12-01 10:00 UTC);
+        assert!(LessonWindow::new(t, t + MAX_LESSON_LENGTH).is_ok());
+        let long = LessonWindow::new(t, t + MAX_LESSON_LENGTH + Duration::minutes(1));
+        assert_eq!(long.unwrap_err().code(), "invalid_input");
+        let far = datetime!(9999-12-31 22:00 UTC);
+        assert_eq!(
+            LessonWindow::new(far, far + Duration::hours(1)).unwrap_err().code(),
+            "invalid_input"
+        );
+        let early = datetime!(1999-12-31 23:00 UTC);
+        assert_eq!(LessonWindow::new(early, t).unwrap_err().code(), "invalid_input");
+        assert!(check_instant("at", LATEST_INSTANT).is_err());
+        assert!(check_instant("at", EARLIEST_INSTANT).is_ok());
+        assert!(check_date("on", time::macros::date!(2099 - 12 - 31)).is_ok());
+        assert!(check_date("on", time::macros::date!(2100 - 01 - 01)).is_err());
     }
 
     #[test]

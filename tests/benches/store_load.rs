@@ -11,7 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::Duration;
 use tutorbook_domain::{Actor, Meeting, PlatformSettings, UserId, Zone};
 use tutorbook_memory::MemoryStore;
-use tutorbook_ports::{BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UuidV7};
+use tutorbook_ports::{BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UserStore, UuidV7};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ fn percentile(sorted: &[StdDuration], p: f64) -> StdDuration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-async fn run<S: BookingStore + PolicyStore + UnitOfWork + Clone + 'static>(name: &str, store: S) {
+async fn run<S: BookingStore + PolicyStore + UserStore + UnitOfWork + Clone + 'static>(name: &str, store: S) {
     let bookings = Bookings::new(store, SystemClock, UuidV7, PlatformSettings::default());
     let start = tutorbook_ports::Clock::now(&SystemClock) + Duration::days(2);
     let mut slots = Vec::new();

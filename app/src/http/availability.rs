@@ -46,6 +46,7 @@ fn time_text(time: Time) -> String {
 
 /// One weekly rule.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RuleInput {
     /// The day of the week the hours start on.
     pub weekday: WeekdayDto,
@@ -78,6 +79,7 @@ pub struct RulesInput {
 
 /// A stored weekly rule.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RuleView {
     /// Its id.
     pub id: Uuid,
@@ -115,6 +117,7 @@ impl From<&WeeklyRule> for RuleView {
 
 /// A date exception to add.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExceptionInput {
     /// Why; `extra_hours` adds hours, every other kind takes them away.
     pub kind: ExceptionKindDto,
@@ -135,6 +138,7 @@ pub struct ExceptionInput {
 
 /// A stored date exception.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExceptionView {
     /// Its id.
     pub id: Uuid,

@@ -59,6 +59,7 @@ pub struct BookingWithSlot {
 
 /// A page of a student's bookings.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BookingPage {
     /// Bookings by their slot's start.
     pub items: Vec<BookingWithSlot>,

@@ -30,6 +30,7 @@ pub struct NewReview {
 
 /// A teacher's rating and latest reviews.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct TeacherFeedbackView {
     /// Mean stars; absent without reviews.
     pub average: Option<f64>,
@@ -52,6 +53,7 @@ pub struct ReportInput {
 
 /// A student's progress.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProgressView {
     /// The reports the caller may see, oldest first.
     pub reports: Vec<ReportView>,

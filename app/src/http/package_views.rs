@@ -51,6 +51,7 @@ pub struct SessionDto {
 
 /// A course package.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PackageDto {
     /// Its id.
     pub id: Uuid,
@@ -121,6 +122,7 @@ impl PackageDto {
 
 /// A payment.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PaymentDto {
     /// Its id.
     pub id: Uuid,
@@ -173,6 +175,7 @@ impl From<&tutorbook_domain::Payment> for PaymentDto {
 
 /// An enrollment with its payment.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EnrollmentDto {
     /// Its id.
     pub id: Uuid,
@@ -321,6 +324,7 @@ impl From<&PricingConfig> for PricingDto {
 
 /// A promotion.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PromotionDto {
     /// Its id.
     pub id: Uuid,

@@ -64,7 +64,9 @@ pub fn page_after<T>(
 }
 
 /// A `[from, to)` range: `from` defaults to `now`, `to` to `from + default`.
-/// `invalid_time_range` unless `from < to`; `invalid_input` when longer than [`MAX_RANGE`].
+/// `invalid_time_range` unless `from < to`; `invalid_input` when longer than
+/// [`MAX_RANGE`] or outside the years 2000 to 2100 (checked before any
+/// arithmetic, which far-off instants would overflow).
 pub fn time_range(
     from: Option<OffsetDateTime>,
     to: Option<OffsetDateTime>,
@@ -72,7 +74,9 @@ pub fn time_range(
     now: OffsetDateTime,
 ) -> Result<(OffsetDateTime, OffsetDateTime), Problem> {
     let from = from.unwrap_or(now);
+    tutorbook_domain::check_instant("from", from)?;
     let to = to.unwrap_or(from + default);
+    tutorbook_domain::check_instant("to", to)?;
     if to <= from {
         return Err(tutorbook_domain::DomainError::InvalidTimeRange.into());
     }
@@ -125,6 +129,15 @@ mod tests {
         assert_eq!(
             time_range(Some(now), Some(now), Duration::DAY, now).unwrap_err().code,
             "invalid_time_range"
+        );
+        let far = time::macros::datetime!(9999-12-01 00:00 UTC);
+        assert_eq!(
+            time_range(Some(far), None, Duration::DAY, now).unwrap_err().code,
+            "invalid_input"
+        );
+        assert_eq!(
+            time_range(None, Some(far), Duration::DAY, now).unwrap_err().code,
+            "invalid_input"
         );
         let long = time_range(Some(now), Some(now + Duration::days(400)), Duration::DAY, now);
         assert_eq!(long.unwrap_err().code, "invalid_input");

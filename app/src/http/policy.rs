@@ -21,6 +21,7 @@ enum ApiTags {
 
 /// How a teacher's slots may be booked. Durations in whole minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PolicyView {
     /// One-to-one requests wait for the teacher's approval (default true).
     pub requires_approval_one_on_one: bool,
@@ -163,8 +164,10 @@ impl PolicyApi {
         respond(
             async {
                 let caller = consented(&state, &auth).await?;
-                let policy = BookingPolicy::try_from(body.0)?;
                 let teacher = UserId::from_uuid(id.0);
+                // The permission before the values: a stranger learns nothing from them.
+                tutorbook_domain::check_manager(&caller.actor, teacher)?;
+                let policy = BookingPolicy::try_from(body.0)?;
                 state.bookings.set_policy(&caller.actor, teacher, policy).await?;
                 Ok(state.bookings.policy(teacher).await?)
             },

@@ -57,6 +57,7 @@ impl From<ProviderDto> for MeetingProvider {
 
 /// A slot to open.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NewSlot {
     /// Start (RFC 3339).
     pub start: OffsetDateTime,
@@ -85,6 +86,7 @@ pub struct DaySupply {
 
 /// Browse: the days with supply, and the slots of the selected day.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Browse {
     /// The zone days are counted in.
     pub zone: String,
@@ -100,6 +102,7 @@ pub struct Browse {
 
 /// A page of slots.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SlotPage {
     /// The slots, by start.
     pub items: Vec<SlotView>,

@@ -27,6 +27,7 @@ enum ApiTags {
 
 /// Changes to one's profile; absent fields stay as they are.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProfilePatch {
     /// New display name (1–100 characters).
     pub display_name: Option<String>,
@@ -38,6 +39,7 @@ pub struct ProfilePatch {
 
 /// One document and the user's decision on it.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConsentStatus {
     /// The document.
     pub document: DocumentDto,
@@ -95,6 +97,7 @@ pub struct RoleChange {
 
 /// A page of users.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserPage {
     /// The users, by id (sign-up order).
     pub items: Vec<UserView>,

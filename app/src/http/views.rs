@@ -109,6 +109,7 @@ impl From<DocumentDto> for ConsentDocument {
 
 /// A user as the API shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct UserView {
     /// User id.
     pub id: Uuid,
@@ -142,6 +143,7 @@ impl From<&User> for UserView {
 
 /// A booking.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BookingView {
     /// Booking id.
     pub id: Uuid,
@@ -179,6 +181,7 @@ impl From<&Booking> for BookingView {
 /// A slot. Meeting details and bookings are shown only to the slot's teacher,
 /// staff and (meeting details) its confirmed students.
 #[derive(Debug, Clone, PartialEq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct SlotView {
     /// Slot id.
     pub id: Uuid,
@@ -197,10 +200,8 @@ pub struct SlotView {
     /// Whether it is bookable.
     pub status: SlotStatusDto,
     /// Meeting link, for the people in the lesson.
-    #[oai(skip_serializing_if_is_none)]
     pub meeting_url: Option<String>,
     /// The bookings, for the teacher and staff.
-    #[oai(skip_serializing_if_is_none)]
     pub bookings: Option<Vec<BookingView>>,
 }
 
@@ -229,6 +230,7 @@ impl SlotView {
 
 /// A make-up credit.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CreditView {
     /// Credit id.
     pub id: Uuid,
@@ -266,6 +268,7 @@ impl CreditView {
 
 /// One change in a booking's history.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditView {
     /// Who caused it; absent for the system.
     pub actor: Option<Uuid>,
@@ -326,6 +329,7 @@ impl From<&Review> for ReviewView {
 
 /// IELTS bands, each 0–9 in steps of 0.5; absent when not assessed.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BandsDto {
     /// Listening.
     pub listening: Option<f64>,

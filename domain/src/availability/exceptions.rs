@@ -92,11 +92,13 @@ pub struct DateException {
 }
 
 impl DateException {
-    /// Checks a draft: `until` not before `from` and at most
+    /// Checks a draft: dates in 2000–2099, `until` not before `from` and at most
     /// [`MAX_EXCEPTION_DAYS`] days; hours in whole minutes with the end
     /// after the start; extra hours need hours; a note of at most
     /// [`MAX_NOTE_CHARS`] characters.
     pub fn new(id: ExceptionId, mut draft: ExceptionDraft) -> DomainResult<Self> {
+        crate::check_date("from", draft.from)?;
+        crate::check_date("until", draft.until)?;
         if draft.until < draft.from {
             return Err(DomainError::invalid("until", "must not be before from"));
         }

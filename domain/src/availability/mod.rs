@@ -94,28 +94,11 @@ pub fn check_manager(actor: &Actor, teacher: UserId) -> DomainResult<()> {
     }
 }
 
-/// The earliest instant bookable times and booked times may touch.
-pub const EARLIEST_INSTANT: OffsetDateTime = time::macros::datetime!(2000-01-01 00:00 UTC);
-
-/// The latest instant bookable times and booked times may touch.
-pub const LATEST_INSTANT: OffsetDateTime = time::macros::datetime!(2100-01-01 00:00 UTC);
-
-/// Refuses an instant outside [`EARLIEST_INSTANT`]..[`LATEST_INSTANT`]
-/// (`invalid_input`): far-off instants would only overflow the date
-/// arithmetic around them.
-pub fn check_instant(field: &'static str, at: OffsetDateTime) -> DomainResult<()> {
-    if (EARLIEST_INSTANT..LATEST_INSTANT).contains(&at) {
-        Ok(())
-    } else {
-        Err(DomainError::invalid(field, "must be between 2000 and 2100"))
-    }
-}
-
 /// Checks a bookable-times range: both ends between 2000 and 2100, `from`
 /// before `to`, at most [`MAX_RANGE_DAYS`] days.
 pub fn check_range(from: OffsetDateTime, to: OffsetDateTime) -> DomainResult<()> {
-    check_instant("from", from)?;
-    check_instant("to", to)?;
+    crate::check_instant("from", from)?;
+    crate::check_instant("to", to)?;
     if to <= from {
         return Err(DomainError::InvalidTimeRange);
     }

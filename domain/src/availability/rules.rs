@@ -36,8 +36,13 @@ pub struct WeeklyRule {
 
 impl WeeklyRule {
     /// Checks a draft: whole-minute times, hours of at least 10 minutes,
-    /// `valid_from` not after `valid_until`.
+    /// validity dates in 2000–2099, `valid_from` not after `valid_until`.
     pub fn new(id: RuleId, draft: RuleDraft) -> DomainResult<Self> {
+        for (field, date) in [("valid_from", draft.valid_from), ("valid_until", draft.valid_until)] {
+            if let Some(date) = date {
+                crate::check_date(field, date)?;
+            }
+        }
         for (field, t) in [("start", draft.start), ("end", draft.end)] {
             if t.second() != 0 || t.nanosecond() != 0 {
                 return Err(DomainError::invalid(field, "must be a whole minute"));

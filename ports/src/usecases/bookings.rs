@@ -10,7 +10,9 @@ use tutorbook_domain::{
     Zone,
 };
 
-use crate::{BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, execute};
+use crate::{
+    BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, UserStore, execute,
+};
 
 /// What a teacher (or staff for them) sends to open a slot.
 #[derive(Debug, Clone)]
@@ -41,7 +43,7 @@ pub struct Bookings<S, C, I> {
 
 impl<S, C, I> Bookings<S, C, I>
 where
-    S: BookingStore + PolicyStore + UnitOfWork,
+    S: BookingStore + PolicyStore + UserStore + UnitOfWork,
     C: Clock,
     I: IdGen,
 {
@@ -78,11 +80,12 @@ where
     }
 
     /// Opens a slot; refused when it overlaps another of the teacher's slots
-    /// (buffers included), is in the past, or has a bad capacity. Locks the
-    /// teacher's schedule.
+    /// (buffers included), is in the past, or has a bad capacity; staff must
+    /// name a teacher. Locks the teacher's schedule.
     pub async fn open_slot(&self, actor: &Actor, input: OpenSlot) -> Result<Slot> {
         let window = LessonWindow::new(input.start, input.end)?;
         let teacher = input.teacher;
+        super::check_named_teacher(&self.store, actor, teacher).await?;
         let draft = SlotDraft {
             teacher,
             window,
@@ -440,12 +443,28 @@ mod tests {
 
     #[tokio::test]
     async fn staff_may_open_a_slot_for_a_teacher() {
-        let store = store_opening_against(vec![], BookingPolicy::default());
+        let mut store = store_opening_against(vec![], BookingPolicy::default());
+        expect_user(&mut store, TEACHER, Role::Teacher);
         let slot = service(store, ids([uuid(1)]))
             .open_slot(&Actor::staff(STAFF), input(TEACHER, START, 50, 1))
             .await
             .unwrap();
         assert_eq!(slot.teacher(), TEACHER);
+    }
+
+    #[tokio::test]
+    async fn staff_may_not_give_a_student_or_nobody_a_slot() {
+        for named in [STUDENT, OTHER_TEACHER] {
+            let mut store = MockStore::new();
+            expect_user(&mut store, STUDENT, Role::Student);
+            store.expect_user().returning(|_| Ok(None));
+            // No id is drawn: nothing is created.
+            let err = service(store, MockIdGen::new())
+                .open_slot(&Actor::staff(STAFF), input(named, START, 50, 1))
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{named:?}");
+        }
     }
 
     #[tokio::test]

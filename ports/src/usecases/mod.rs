@@ -15,3 +15,22 @@ pub use users::{MAX_DISPLAY_NAME, MAX_USERS_PAGE, Users};
 
 #[cfg(test)]
 mod testing;
+
+use tutorbook_domain::{Actor, DomainError, Role, UserId};
+
+use crate::{Result, UserStore};
+
+/// Checks the teacher a command gives new slots (or a package) to. Staff
+/// acting for someone must name a teacher (`invalid_input` for a student or
+/// an unknown id), so nobody else ever gets a schedule; a teacher acting for
+/// themselves needs no read, and anyone else is left to the decision, which
+/// refuses them (`forbidden`).
+async fn check_named_teacher<S: UserStore>(store: &S, actor: &Actor, teacher: UserId) -> Result<()> {
+    if !actor.is_staff() || (actor.user == teacher && actor.role == Role::Teacher) {
+        return Ok(());
+    }
+    match store.user(teacher).await? {
+        Some(user) if user.role == Role::Teacher => Ok(()),
+        _ => Err(DomainError::invalid("teacher", "must name a teacher").into()),
+    }
+}

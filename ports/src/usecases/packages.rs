@@ -11,7 +11,7 @@ use tutorbook_domain::{
 
 use crate::{
     BookingStore, Claim, Clock, EnrollmentView, Error, IdGen, LockSet, PackageStore, PackageView, PolicyStore,
-    PricingStore, Result, UnitOfWork, execute, widest_search_range,
+    PricingStore, Result, UnitOfWork, UserStore, execute, widest_search_range,
 };
 
 /// How enrollments are paid for.
@@ -51,7 +51,7 @@ pub struct Packages<S, C, I> {
 
 impl<S, C, I> Packages<S, C, I>
 where
-    S: PackageStore + PricingStore + PolicyStore + BookingStore + UnitOfWork,
+    S: PackageStore + PricingStore + PolicyStore + BookingStore + UserStore + UnitOfWork,
     C: Clock,
     I: IdGen,
 {
@@ -108,6 +108,7 @@ where
         if !(for_self || actor.is_staff()) {
             return Err(DomainError::Forbidden.into());
         }
+        super::check_named_teacher(&self.store, actor, teacher).await?;
         let (from, to) = search_range(&details.schedule);
         let mut locks = self.locks().schedule(teacher, from, to);
         if let Some(key) = &creation_key {

@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, LessonReport, LessonWindow, MakeupCredit, Meeting,
-    PlatformSettings, Review, Slot, SlotDraft, SlotId, TeacherRating, UserId, Zone,
+    Actor, AuditEntry, Booking, BookingId, BookingPolicy, Consent, CreditId, LessonReport, LessonWindow, MakeupCredit,
+    Meeting, PlatformSettings, Review, Role, Slot, SlotDraft, SlotId, TeacherRating, UserId, Zone,
 };
 use uuid::Uuid;
 
 use crate::{
-    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, PolicyStore, ReportStore, Result,
-    ReviewStore, Unit, UnitOfWork,
+    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, PolicyStore, ProfileUpdate, ReportStore,
+    Result, ReviewStore, Unit, UnitOfWork, User, UserStore,
 };
 
 mockall::mock! {
@@ -55,10 +55,41 @@ mockall::mock! {
     }
 
     #[async_trait]
+    impl UserStore for Store {
+        async fn create_user(&self, user: User) -> Result<User>;
+        async fn user_by_subject(&self, subject: &str) -> Result<Option<User>>;
+        async fn user(&self, id: UserId) -> Result<Option<User>>;
+        async fn users(&self, after: Option<UserId>, limit: usize) -> Result<Vec<User>>;
+        async fn set_role(&self, id: UserId, role: Role) -> Result<User>;
+        async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User>;
+        async fn consents(&self, id: UserId) -> Result<Vec<Consent>>;
+        async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()>;
+    }
+
+    #[async_trait]
     impl ReportStore for Store {
         async fn report_of(&self, booking: BookingId) -> Result<Option<LessonReport>>;
         async fn student_reports(&self, student: UserId) -> Result<Vec<LessonReport>>;
     }
+}
+
+/// `store` knows `id` as a user with `role` (for staff naming a teacher).
+pub(crate) fn expect_user(store: &mut MockStore, id: UserId, role: Role) {
+    store
+        .expect_user()
+        .withf(move |asked| *asked == id)
+        .returning(move |_| {
+            Ok(Some(User {
+                id,
+                subject: format!("test:{id}"),
+                role,
+                display_name: "Someone".into(),
+                email: None,
+                zone: Zone::default_zone(),
+                locale: tutorbook_domain::Locale::default(),
+                created_at: NOW,
+            }))
+        });
 }
 
 /// The instant every test's clock reads.

@@ -31,13 +31,12 @@ impl<S: UserStore, C: Clock> Users<S, C> {
     }
 
     /// A teacher by id, for staff acting for them; `invalid_input` when the
-    /// user is not a teacher, `not_found` when unknown.
+    /// user is not a teacher or unknown (the id is a field of their input).
     pub async fn teacher(&self, id: UserId) -> Result<User> {
-        let user = self.user(id).await?;
-        if user.role != Role::Teacher {
-            return Err(DomainError::invalid("teacher", "must name a teacher").into());
+        match self.store.user(id).await? {
+            Some(user) if user.role == Role::Teacher => Ok(user),
+            _ => Err(DomainError::invalid("teacher", "must name a teacher").into()),
         }
-        Ok(user)
     }
 
     /// The actor changes their own profile. A display name is trimmed and
@@ -104,7 +103,7 @@ fn require_staff(actor: &Actor) -> Result<()> {
 mod tests {
     use super::*;
     use crate::MockUserStore;
-    use crate::usecases::testing::{NOW, STAFF, STUDENT, clock};
+    use crate::usecases::testing::{NOW, STAFF, STUDENT, TEACHER, clock};
     use tutorbook_domain::{Locale, Zone};
 
     fn user(id: UserId, role: Role) -> User {
@@ -201,13 +200,15 @@ mod tests {
     async fn staff_acting_for_a_teacher_must_name_a_teacher() {
         let mut store = MockUserStore::new();
         store.expect_user().returning(|id| {
-            Ok(Some(user(
-                id,
-                if id == STUDENT { Role::Student } else { Role::Teacher },
-            )))
+            Ok((id != TEACHER).then(|| user(id, if id == STUDENT { Role::Student } else { Role::Teacher })))
         });
         let users = Users::new(store, clock());
         assert_eq!(users.teacher(STUDENT).await.unwrap_err().code(), "invalid_input");
+        assert_eq!(
+            users.teacher(TEACHER).await.unwrap_err().code(),
+            "invalid_input",
+            "unknown"
+        );
         assert_eq!(users.teacher(STAFF).await.unwrap().role, Role::Teacher);
     }
 }

@@ -6,7 +6,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tutorbook_memory::MemoryStore;
 use tutorbook_ports::effects::{CalendarStore, ReminderStore};
 use tutorbook_ports::{
-    BookingStore, Outbox, PackageStore, PolicyStore, PricingStore, ReportStore, ReviewStore, UnitOfWork,
+    BookingStore, Outbox, PackageStore, PolicyStore, PricingStore, ReportStore, ReviewStore, UnitOfWork, UserStore,
 };
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ pub trait Store:
     + ReportStore
     + PackageStore
     + PricingStore
+    + UserStore
     + Outbox
     + CalendarStore
     + ReminderStore

@@ -39,6 +39,7 @@ enum ApiTags {
 
 /// What a teacher sends to create or revise a package.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PackageInput {
     /// The teacher; only staff may name one (defaults to the caller).
     pub teacher: Option<Uuid>,
@@ -95,6 +96,7 @@ pub struct PricingInput {
 
 /// A promotion as staff define it.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PromotionInput {
     /// `percent` (1–100 in `percent`) or `fixed` (`amount` in minor units of `currency`).
     pub kind: String,
