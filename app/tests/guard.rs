@@ -18,10 +18,7 @@ async fn a_panic_is_a_500_problem_not_a_closed_connection() {
         Route::new().at("/boom", post(boom)),
     ));
     let answer = client.post("/boom").send().await;
-    answer.assert_status(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
-    answer.assert_content_type("application/problem+json");
-    let body = answer.json().await;
-    body.value().object().get("code").assert_string("internal");
+    assert_problem(answer, poem::http::StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
 }
 
 #[tokio::test]
@@ -36,14 +33,7 @@ async fn every_body_is_bounded_keyed_or_not() {
             .body(big.clone())
             .send()
             .await;
-        answer.assert_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE);
-        answer
-            .json()
-            .await
-            .value()
-            .object()
-            .get("code")
-            .assert_string("payload_too_large");
+        assert_problem(answer, poem::http::StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     }
 }
 
@@ -171,4 +161,40 @@ async fn out_of_range_numbers_and_instants_are_refused_not_panicked_on() {
     )
     .await
     .refused(400, "invalid_input");
+}
+
+#[tokio::test]
+async fn a_405_says_what_is_allowed_and_lists_refuse_limits_out_of_bounds() {
+    let api = common::api().await;
+    let answer = api.client.put("/api/v1/slots").send().await;
+    answer.assert_status(poem::http::StatusCode::METHOD_NOT_ALLOWED);
+    answer.assert_header("allow", "GET, POST");
+    for limit in ["0", "201", "100000"] {
+        api.get(&format!("/packages?limit={limit}"), None)
+            .await
+            .refused(400, "invalid_input");
+    }
+    api.get("/packages?limit=200", None).await.ok(200);
+    let (teacher, _) = api.user("t", "teacher").await;
+    let answer = api
+        .client
+        .post("/api/v1/slots")
+        .header("Authorization", format!("Bearer {teacher}"))
+        .content_type("text/plain")
+        .body("start=tomorrow")
+        .send()
+        .await;
+    assert_problem(
+        answer,
+        poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+/// `answer` is a problem document with `status` and `code`.
+async fn assert_problem(answer: poem::test::TestResponse, status: poem::http::StatusCode, code: &str) {
+    answer.assert_status(status);
+    answer.assert_content_type("application/problem+json");
+    answer.json().await.value().object().get("code").assert_string(code);
 }

@@ -182,3 +182,49 @@ async fn concurrent_retries_run_the_command_once() {
         "booked exactly once"
     );
 }
+
+#[tokio::test]
+async fn a_key_is_read_after_the_caller_and_by_the_meaning_of_the_body() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let path = "/slots";
+    let start = common::now() + time::Duration::days(3);
+    let end = start + time::Duration::minutes(50);
+    let fmt = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let spaced = format!(
+        r#"{{ "start": "{}",  "end": "{}", "capacity": 2 }}"#,
+        fmt(start),
+        fmt(end)
+    );
+    let reordered = format!(r#"{{"capacity":2,"end":"{}","start":"{}"}}"#, fmt(end), fmt(start));
+    let send = |body: String, token: Option<String>, key: &'static str| {
+        let mut req = api
+            .client
+            .post(format!("/api/v1{path}"))
+            .header("Idempotency-Key", key)
+            .content_type("application/json")
+            .body(body);
+        if let Some(token) = token {
+            req = req.header("Authorization", format!("Bearer {token}"));
+        }
+        req.send()
+    };
+    let first = send(spaced, Some(teacher.clone()), "slot-1").await;
+    first.assert_status(poem::http::StatusCode::CREATED);
+    // The same JSON with other spacing and key order is the same request: replayed.
+    let again = send(reordered, Some(teacher.clone()), "slot-1").await;
+    again.assert_status(poem::http::StatusCode::CREATED);
+    again.assert_header("idempotency-replayed", "true");
+    // A malformed key from someone not signed in: the missing sign-in is the answer.
+    let anonymous = send("{}".into(), None, LONG_KEY).await;
+    anonymous.assert_status(poem::http::StatusCode::UNAUTHORIZED);
+    let signed_in = send("{}".into(), Some(teacher), LONG_KEY).await;
+    signed_in.assert_status(poem::http::StatusCode::BAD_REQUEST);
+}
+
+/// A key longer than the 255 characters allowed.
+const LONG_KEY: &str = concat!(
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
+    "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+);

@@ -440,7 +440,11 @@ impl AvailabilityApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<ExceptionInput>,
     ) -> ExceptionResponse {
@@ -573,7 +577,11 @@ impl AvailabilityApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<TimePick>,
     ) -> BookTimeResponse {

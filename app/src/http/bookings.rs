@@ -235,7 +235,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> RequestResponse {
         respond(
@@ -255,7 +259,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> ApproveResponse {
         respond(
@@ -277,7 +285,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> DeclineResponse {
         respond(
@@ -301,7 +313,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> CancelResponse {
         respond(
@@ -321,7 +337,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> TeacherCancelResponse {
         respond(
@@ -347,7 +367,11 @@ impl BookingsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<AttendanceMark>,
     ) -> AttendanceResponse {
@@ -401,7 +425,7 @@ impl BookingsApi {
         to: Query<Option<OffsetDateTime>>,
         student: Query<Option<Uuid>>,
         cursor: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
     ) -> BookingPageResponse {
         respond(
             async {

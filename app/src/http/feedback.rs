@@ -163,7 +163,11 @@ impl FeedbackApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<NewReview>,
     ) -> ReviewResponse {

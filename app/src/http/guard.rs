@@ -52,6 +52,22 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
     next.call(req).await.map(IntoResponse::into_response)
 }
 
+/// Adds `Allow` to a `405`: the methods the API serves at the path.
+pub async fn allow_on_405<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut response = match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    };
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+        && let Some(allow) = crate::http::document::allowed_methods(&path)
+        && let Ok(value) = poem::http::HeaderValue::from_str(&allow)
+    {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    Ok(response)
+}
+
 fn too_large() -> Response {
     Problem::payload_too_large("a request body may be at most 1 MiB").into_poem_response()
 }

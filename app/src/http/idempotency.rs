@@ -37,21 +37,14 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     if req.method() != Method::POST || req.uri().path().starts_with("/api/v1/auth/") {
         return next.call(req).await.map(IntoResponse::into_response);
     }
-    let Some(raw) = req.headers().get(IDEMPOTENCY_KEY) else {
+    if !req.headers().contains_key(IDEMPOTENCY_KEY) {
         return next.call(req).await.map(IntoResponse::into_response);
-    };
-    let key = match raw.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
-        _ => {
-            return Ok(Problem::invalid(format!(
-                "Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters"
-            ))
-            .into_poem_response());
-        }
-    };
+    }
     let Some(state) = req.data::<AppState>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
+    // Who is asking comes first: a caller who is not signed in gets the
+    // operation's 401, whatever the key looks like.
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -63,8 +56,16 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         None => None,
     };
     let Some(caller) = caller else {
-        // The operation itself answers 401.
         return next.call(req).await.map(IntoResponse::into_response);
+    };
+    let key = match req.headers().get(IDEMPOTENCY_KEY).map(|raw| raw.to_str()) {
+        Some(Ok(k)) if !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_owned(),
+        _ => {
+            return Ok(Problem::invalid(format!(
+                "Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters"
+            ))
+            .into_poem_response());
+        }
     };
 
     let Ok(body) = req.take_body().into_bytes_limit(crate::http::guard::MAX_BODY).await else {
@@ -121,15 +122,39 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     Ok(Response::from_parts(parts, Body::from(bytes)))
 }
 
-/// SHA-256 over method, path with query, and body.
+/// SHA-256 over method, path with query, and the body's meaning: a JSON
+/// body is hashed in a canonical form (keys sorted, no whitespace), so the
+/// same request sent with other spacing or key order is the same request;
+/// any other body is hashed as its bytes.
 pub fn fingerprint(method: &Method, uri: &poem::http::Uri, body: &[u8]) -> String {
     let mut hash = Sha256::new();
     hash.update(method.as_str().as_bytes());
     hash.update(b" ");
     hash.update(uri.path_and_query().map_or(uri.path(), |p| p.as_str()).as_bytes());
     hash.update(b"\n");
-    hash.update(body);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => hash.update(canonical(&json).as_bytes()),
+        Err(_) => hash.update(body),
+    }
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `value` as JSON text with every object's keys in sorted order.
+fn canonical(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let inner: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }
 
 fn replay(stored: StoredResponse) -> Response {

@@ -11,7 +11,8 @@
 //! | `/docs`         | Swagger UI                           |
 //!
 //! Middleware, outermost first: request id + log line + metrics
-//! ([`observe`]), the body limit ([`guard::limit_body`]), `Idempotency-Key`
+//! ([`observe`]), the body limit ([`guard::limit_body`]), `Allow` on a 405
+//! ([`guard::allow_on_405`]), `Idempotency-Key`
 //! ([`idempotency`]), panics answered as problems
 //! ([`guard::panics_as_problems`]), and framework errors (unknown route,
 //! malformed JSON, missing bearer token) turned into problem documents
@@ -21,6 +22,7 @@ pub mod auth;
 mod availability;
 mod bookings;
 mod credits;
+pub mod document;
 pub mod enums;
 mod feedback;
 pub mod guard;
@@ -94,27 +96,34 @@ pub fn api_service() -> OpenApiService<Api, ()> {
 }
 
 /// The OpenAPI document as pretty JSON (what `/openapi.json` serves, and
-/// what the committed snapshot `app/openapi.json` holds).
+/// what the committed snapshot `app/openapi.json` holds), with the answers
+/// of the layers in front of the operations ([`document`]).
 pub fn openapi_json() -> String {
-    api_service().spec()
+    document::document().to_owned()
+}
+
+#[poem::handler]
+fn openapi_document() -> poem::web::WithContentType<&'static str> {
+    use poem::IntoResponse;
+    document::document().with_content_type("application/json")
 }
 
 /// Builds the complete endpoint tree with `state` attached as request data.
 pub fn build_app(state: AppState) -> impl Endpoint + 'static {
     let api = api_service();
-    let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let routes = Route::new()
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(metrics::metrics))
-        .at("/openapi.json", spec)
+        .at("/openapi.json", get(openapi_document))
         .nest("/docs", docs)
         .nest(API_PREFIX, api)
         .catch_all_error(framework_problem);
     guard::panics_as_problems(routes)
         .around(idempotency::idempotency)
         .around(guard::limit_body)
+        .around(guard::allow_on_405)
         .around(observe::observe)
         .data(state)
 }
@@ -130,6 +139,7 @@ async fn framework_problem(err: poem::Error) -> Response {
         ),
         StatusCode::NOT_FOUND => ("not_found", "no such resource".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", err.to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", err.to_string()),
         s if s.is_server_error() => {
             tracing::error!(error = %err, "unhandled error");
             (

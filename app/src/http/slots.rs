@@ -246,7 +246,7 @@ impl SlotsApi {
         tz: Query<Option<String>>,
         date: Query<Option<String>>,
         cursor: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
     ) -> BrowseResponse {
         respond(
             async {
@@ -310,7 +310,11 @@ impl SlotsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         body: Json<NewSlot>,
     ) -> OpenSlotResponse {
         respond(
@@ -393,7 +397,11 @@ impl SlotsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> CancelSlotResponse {
         respond(
@@ -430,7 +438,7 @@ impl SlotsApi {
         to: Query<Option<OffsetDateTime>>,
         teacher: Query<Option<Uuid>>,
         cursor: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
     ) -> SlotPageResponse {
         respond(
             async {

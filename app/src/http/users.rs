@@ -299,7 +299,7 @@ impl UsersApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         cursor: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
     ) -> UserPageResponse {
         respond(
             async {

@@ -15,7 +15,11 @@ impl PackagesApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        key: Header<Option<String>>,
         body: Json<PackageInput>,
     ) -> CreatePackageResponse {
         respond(
@@ -42,11 +46,16 @@ impl PackagesApi {
 
     /// Open packages with future sessions, soonest first (a teacher does not see their own).
     #[oai(path = "/packages", method = "get", tag = "ApiTags::Packages")]
-    async fn list(&self, state: Data<&AppState>, auth: MaybeAuth, limit: Query<Option<u32>>) -> PackagesResponse {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: MaybeAuth,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
+    ) -> PackagesResponse {
         respond(
             async {
                 let viewer = maybe_consented(&state, &auth).await?;
-                let limit = limit.0.unwrap_or(50).clamp(1, 200) as usize;
+                let limit = limit.0.unwrap_or(50) as usize;
                 let found = state.packages.open_packages(viewer.map(|c| c.user.id), limit).await?;
                 dtos(&state, &found).await
             },

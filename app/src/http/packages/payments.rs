@@ -14,7 +14,11 @@ impl PaymentsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> PaymentResponse {
         respond(
@@ -36,7 +40,11 @@ impl PaymentsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         id: Path<Uuid>,
     ) -> PaymentResponse {
         respond(
@@ -108,7 +116,11 @@ impl PaymentsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(name = "Idempotency-Key")] _key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
         body: Json<PromotionInput>,
     ) -> PromotionResponse {
         respond(
