@@ -112,6 +112,26 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "when set, host tokens must carry this `iss`",
     },
     Variable {
+        name: "TUTORBOOK_SIGN_IN_PER_MINUTE",
+        default: "`20`",
+        meaning: "sign-ins per minute per client address (`0`: no limit)",
+    },
+    Variable {
+        name: "TUTORBOOK_ANONYMOUS_READS_PER_MINUTE",
+        default: "`600`",
+        meaning: "reads without a token per minute per client address (`0`: no limit)",
+    },
+    Variable {
+        name: "TUTORBOOK_CLIENT_IP_HEADER",
+        default: "(unset: the peer address)",
+        meaning: "header a trusted proxy puts the client address in (its last entry), e.g. `X-Forwarded-For`",
+    },
+    Variable {
+        name: "TUTORBOOK_REQUEST_TIMEOUT_SECS",
+        default: "`30`",
+        meaning: "longest a request may run before `503 timed_out` (1 to 600)",
+    },
+    Variable {
         name: "TUTORBOOK_DEV_LOGIN",
         default: "`false`",
         meaning: "`?as=teacher` or `?as=student` sign-in; refused in production and beside Google",
@@ -257,6 +277,40 @@ pub const HOST_JWT_ISSUER_VAR: &str = "TUTORBOOK_HOST_JWT_ISSUER";
 pub const DEV_LOGIN_VAR: &str = "TUTORBOOK_DEV_LOGIN";
 /// Demo data switch.
 pub const DEMO_DATA_VAR: &str = "TUTORBOOK_DEMO_DATA";
+/// Sign-ins per minute per client address.
+pub const SIGN_IN_RATE_VAR: &str = "TUTORBOOK_SIGN_IN_PER_MINUTE";
+/// Anonymous reads per minute per client address.
+pub const ANONYMOUS_RATE_VAR: &str = "TUTORBOOK_ANONYMOUS_READS_PER_MINUTE";
+/// Header a trusted proxy carries the client address in.
+pub const CLIENT_IP_HEADER_VAR: &str = "TUTORBOOK_CLIENT_IP_HEADER";
+/// The longest a request may run, in seconds.
+pub const REQUEST_TIMEOUT_VAR: &str = "TUTORBOOK_REQUEST_TIMEOUT_SECS";
+/// The longest a request may run unless configured.
+pub const DEFAULT_REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// Limits on what one request, or one client, may cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Sign-ins per minute per client address (0: none).
+    pub sign_in_per_minute: u32,
+    /// Reads without a token per minute per client address (0: none).
+    pub anonymous_reads_per_minute: u32,
+    /// Where a trusted proxy puts the client's address.
+    pub client_ip_header: Option<poem::http::HeaderName>,
+    /// The longest a request may run.
+    pub time_limit: Duration,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        Self {
+            sign_in_per_minute: 20,
+            anonymous_reads_per_minute: 600,
+            client_ip_header: None,
+            time_limit: DEFAULT_REQUEST_TIME_LIMIT,
+        }
+    }
+}
 
 /// The built-in development token secret: public (it is in the source), so
 /// the service refuses it unless [`ALLOW_DEV_SECRET_VAR`] is set, and always
@@ -384,6 +438,8 @@ pub struct Config {
     /// The calendar was switched on without its key file and organizer
     /// (worth a warning: it stays off).
     pub calendar_half_configured: bool,
+    /// Rate limits and the request time limit.
+    pub limits: RequestLimits,
 }
 
 /// Why the configuration could not be loaded. Messages name the variable,
@@ -493,6 +549,7 @@ impl Default for Config {
             demo_data: false,
             effects: EffectsConfig::default(),
             calendar_half_configured: false,
+            limits: RequestLimits::default(),
         }
     }
 }
@@ -511,7 +568,11 @@ impl Config {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        const KNOWN: [&str; 17] = [
+        const KNOWN: [&str; 21] = [
+            SIGN_IN_RATE_VAR,
+            ANONYMOUS_RATE_VAR,
+            CLIENT_IP_HEADER_VAR,
+            REQUEST_TIMEOUT_VAR,
             HOST_JWT_PUBLIC_KEY_FILE_VAR,
             BIND_VAR,
             LOG_VAR,
@@ -587,12 +648,55 @@ impl Config {
                 .ok_or(ConfigError::InvalidPoolSize { var: POOL_VAR, value })?;
         }
         config.demo_data = flag(&mut values, DEMO_DATA_VAR)?;
+        config.limits = limits_config(&mut values)?;
         config.auth = auth_config(&mut values)?;
         // The effect loops' variables, from the same read of the environment.
         config.calendar_half_configured = EffectsConfig::google_half_configured(vars.iter().cloned());
         config.effects = EffectsConfig::from_vars(vars)?;
         Ok(config)
     }
+}
+
+/// The rate limits and the request time limit.
+fn limits_config(values: &mut std::collections::HashMap<&'static str, String>) -> Result<RequestLimits, ConfigError> {
+    let mut limits = RequestLimits::default();
+    let count = |var: &'static str, value: String| {
+        value
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or(ConfigError::InvalidValue {
+                var,
+                value,
+                expected: "a number of requests from 0 (no limit) to 1000000",
+            })
+    };
+    if let Some(value) = values.remove(SIGN_IN_RATE_VAR) {
+        limits.sign_in_per_minute = count(SIGN_IN_RATE_VAR, value)?;
+    }
+    if let Some(value) = values.remove(ANONYMOUS_RATE_VAR) {
+        limits.anonymous_reads_per_minute = count(ANONYMOUS_RATE_VAR, value)?;
+    }
+    if let Some(value) = values.remove(CLIENT_IP_HEADER_VAR) {
+        limits.client_ip_header = Some(value.parse().map_err(|_| ConfigError::InvalidValue {
+            var: CLIENT_IP_HEADER_VAR,
+            value: value.clone(),
+            expected: "a header name such as X-Forwarded-For",
+        })?);
+    }
+    if let Some(value) = values.remove(REQUEST_TIMEOUT_VAR) {
+        let secs = value
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=600).contains(n))
+            .ok_or(ConfigError::InvalidValue {
+                var: REQUEST_TIMEOUT_VAR,
+                value,
+                expected: "seconds from 1 to 600",
+            })?;
+        limits.time_limit = Duration::from_secs(secs);
+    }
+    Ok(limits)
 }
 
 /// The identity settings, with the boot-safety rules: no public secret, no

@@ -12,8 +12,9 @@ use tutorbook_ports::{
 use tutorbook_sql::SqlStore;
 
 use crate::auth::{Auth, Identity};
-use crate::config::Database;
+use crate::config::{DEFAULT_REQUEST_TIME_LIMIT, Database, RequestLimits};
 use crate::http::metrics::Metrics;
+use crate::http::rate::RateLimits;
 
 /// The store the service runs on: SQLite by default, Postgres with `DATABASE_URL`.
 pub type Store = SqlStore;
@@ -51,6 +52,10 @@ pub struct AppState {
     pub identity: Identity<Store>,
     /// Request counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Sign-in and anonymous-read limits per client address.
+    pub rate_limits: Arc<RateLimits>,
+    /// The longest a request may run.
+    pub request_time_limit: std::time::Duration,
 }
 
 impl AppState {
@@ -74,6 +79,21 @@ impl AppState {
             clock,
             store,
             metrics: Arc::new(Metrics::default()),
+            rate_limits: Arc::new(RateLimits::default()),
+            request_time_limit: DEFAULT_REQUEST_TIME_LIMIT,
+        }
+    }
+
+    /// The same state with the request limits of `limits`.
+    pub fn with_limits(self, limits: &RequestLimits) -> Self {
+        Self {
+            rate_limits: Arc::new(RateLimits::new(
+                limits.sign_in_per_minute,
+                limits.anonymous_reads_per_minute,
+                limits.client_ip_header.clone(),
+            )),
+            request_time_limit: limits.time_limit,
+            ..self
         }
     }
 

@@ -54,6 +54,7 @@ impl<E: poem::Endpoint> World<E> {
             match status {
                 401 => assert_eq!(answer.code(), "unauthorized"),
                 403 => assert_eq!(answer.code(), "forbidden"),
+                404 => assert_eq!(answer.code(), "not_found"),
                 _ => last = answer.body,
             }
         }
@@ -75,8 +76,36 @@ fn only(allowed: &[Who], ok: u16) -> Vec<(Who, u16)> {
     order
 }
 
-/// Strangers to the lesson are refused, then staff acts for the teacher.
-fn by_staff_not_strangers() -> Vec<(Who, u16)> {
+/// On a booking, a private object (docs/product.md §15): strangers (the
+/// other student and teacher) are told it does not exist, the lesson's
+/// student and teacher who may not act are refused, then `allowed` act.
+fn private(allowed: &[Who], ok: u16) -> Vec<(Who, u16)> {
+    let mut order = vec![(Anonymous, 401), (OtherStudent, 404), (OtherTeacher, 404)];
+    order.extend(
+        [Student, Teacher]
+            .into_iter()
+            .filter(|w| !allowed.contains(w))
+            .map(|w| (w, 403)),
+    );
+    order.extend(allowed.iter().map(|w| (*w, ok)));
+    order
+}
+
+/// On a booking: strangers are told it does not exist, its student is
+/// refused, then staff acts for the teacher.
+fn booking_by_staff() -> Vec<(Who, u16)> {
+    vec![
+        (Anonymous, 401),
+        (Student, 403),
+        (OtherStudent, 404),
+        (OtherTeacher, 404),
+        (Staff, 200),
+    ]
+}
+
+/// On a slot (public): everyone but its teacher is refused, then staff acts
+/// for the teacher.
+fn slot_by_staff() -> Vec<(Who, u16)> {
     vec![
         (Anonymous, 401),
         (Student, 403),
@@ -125,7 +154,7 @@ async fn reads_are_for_their_owners_and_staff() {
         "GET",
         &format!("/bookings/{booking}/history"),
         Value::Null,
-        &only(&[Student, Teacher, Staff], 200),
+        &private(&[Student, Teacher, Staff], 200),
     )
     .await;
     w.check(
@@ -205,7 +234,7 @@ async fn changes_are_for_the_people_the_rules_name() {
         "POST",
         &format!("/bookings/{requested}/decline"),
         json!({}),
-        &only(&[Teacher], 200),
+        &private(&[Teacher], 200),
     )
     .await;
     // Approve: staff may act for the teacher.
@@ -215,7 +244,7 @@ async fn changes_are_for_the_people_the_rules_name() {
             "POST",
             &format!("/bookings/{requested}/approve"),
             json!({}),
-            &by_staff_not_strangers(),
+            &booking_by_staff(),
         )
         .await;
     assert_eq!(approved["status"], "confirmed");
@@ -224,7 +253,7 @@ async fn changes_are_for_the_people_the_rules_name() {
         "POST",
         &format!("/bookings/{requested}/cancel"),
         json!({}),
-        &only(&[Student], 200),
+        &private(&[Student], 200),
     )
     .await;
     // Teacher cancellation: the slot's teacher; it issues a credit.
@@ -234,17 +263,23 @@ async fn changes_are_for_the_people_the_rules_name() {
             "POST",
             &format!("/bookings/{confirmed}/teacher-cancel"),
             json!({}),
-            &only(&[Teacher], 200),
+            &private(&[Teacher], 200),
         )
         .await;
     let credit = cancelled["credit"]["id"].as_str().unwrap().to_owned();
-    // Redeeming the credit: its student.
+    // Redeeming the credit: its student; to everyone else it does not exist.
     let target = w.api.open_slot(&teacher, 54, 1).await;
     w.check(
         "POST",
         &format!("/credits/{credit}/redeem"),
         json!({ "slot": target }),
-        &only(&[Student], 201),
+        &[
+            (Anonymous, 401),
+            (OtherStudent, 404),
+            (Teacher, 404),
+            (OtherTeacher, 404),
+            (Student, 201),
+        ],
     )
     .await;
     // Deleting and cancelling slots: their teacher, or staff.
@@ -257,13 +292,8 @@ async fn changes_are_for_the_people_the_rules_name() {
     )
     .await;
     let empty = w.api.open_slot(&teacher, 58, 1).await;
-    w.check(
-        "POST",
-        &format!("/slots/{empty}/cancel"),
-        json!({}),
-        &by_staff_not_strangers(),
-    )
-    .await;
+    w.check("POST", &format!("/slots/{empty}/cancel"), json!({}), &slot_by_staff())
+        .await;
     // Opening slots: teachers for themselves (staff must name the teacher, tested elsewhere).
     let start = common::now() + time::Duration::days(4);
     let end = start + time::Duration::minutes(50);

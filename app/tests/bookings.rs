@@ -183,7 +183,7 @@ async fn a_one_to_one_request_is_approved_declined_cancelled_and_audited() {
         json!({}),
     )
     .await
-    .refused(403, "forbidden");
+    .refused(404, "not_found");
     api.post(&format!("/bookings/{first_id}/approve"), Some(&alice), json!({}))
         .await
         .refused(403, "forbidden");
@@ -222,10 +222,10 @@ async fn a_one_to_one_request_is_approved_declined_cancelled_and_audited() {
         .ok(200);
     api.get(&format!("/bookings/{first_id}/history"), Some(&bob))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
     api.get(&format!("/bookings/{first_id}/history"), Some(&other_teacher))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
 
     // The teacher cancels the confirmed lesson: Alice gets a credit.
     api.post(
@@ -234,7 +234,7 @@ async fn a_one_to_one_request_is_approved_declined_cancelled_and_audited() {
         json!({}),
     )
     .await
-    .refused(403, "forbidden");
+    .refused(404, "not_found");
     let cancelled = api
         .post(
             &format!("/bookings/{first_id}/teacher-cancel"),
@@ -289,7 +289,7 @@ async fn student_cancellation_honours_the_window() {
     let (a, b) = (a.as_str().unwrap(), b.as_str().unwrap());
     api.post(&format!("/bookings/{a}/cancel"), Some(&other), json!({}))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
     assert_eq!(
         api.post(&format!("/bookings/{a}/cancel"), Some(&student), json!({}))
             .await
@@ -348,7 +348,7 @@ async fn credits_redeem_into_the_same_teachers_slots_once() {
         .refused(409, "credit_wrong_teacher");
     api.post(&format!("/credits/{credit}/redeem"), Some(&other), redeem(&target))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
     api.post(
         &format!("/credits/{}/redeem", uuid::Uuid::now_v7()),
         Some(&student),
@@ -427,7 +427,7 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
         attend.clone(),
     )
     .await
-    .refused(403, "forbidden");
+    .refused(404, "not_found");
     api.post(
         &format!("/bookings/{booking}/attendance"),
         Some(&teacher),
@@ -454,7 +454,7 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
         json!({ "rating": 4 }),
     )
     .await
-    .refused(403, "forbidden");
+    .refused(404, "not_found");
     let review = api
         .post(
             &format!("/bookings/{booking}/review"),
@@ -486,7 +486,7 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
         bands.clone(),
     )
     .await
-    .refused(403, "forbidden");
+    .refused(404, "not_found");
     api.put(
         &format!("/bookings/{booking}/report"),
         Some(&teacher),
@@ -516,7 +516,7 @@ async fn attendance_reviews_reports_and_progress_after_the_lesson_starts() {
     }
     api.get(&format!("/bookings/{booking}/report"), Some(&other))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
 
     let progress = api
         .get(&format!("/students/{student_id}/progress"), Some(&student))

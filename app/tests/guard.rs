@@ -1,5 +1,6 @@
-//! Bounded cost and no dropped connections: the body limit for every
-//! request, a panic answered as a problem, and inputs that used to panic.
+//! Bounded cost and no dropped connections (docs/security.md): the body
+//! and time limits, rate limits per client address, a panic answered as a
+//! problem, inputs that used to panic, bounded host tokens, readable names.
 
 use poem::test::TestClient;
 use poem::{Route, handler, post};
@@ -197,4 +198,134 @@ async fn assert_problem(answer: poem::test::TestResponse, status: poem::http::St
     answer.assert_status(status);
     answer.assert_content_type("application/problem+json");
     answer.json().await.value().object().get("code").assert_string(code);
+}
+
+/// A host token with `claims` (plus an hour's `exp` unless given).
+fn host_token_with(mut claims: serde_json::Value) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    if claims.get("exp").is_none() {
+        claims["exp"] = json!(common::now().unix_timestamp() + 3600);
+    }
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(common::HOST_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn host_tokens_are_bounded_and_their_errors_say_little() {
+    let api = common::api().await;
+    let now = common::now().unix_timestamp();
+    let long_sub = host_token_with(json!({ "sub": "x".repeat(20_000), "role": "student" }));
+    let not_yet = host_token_with(json!({ "sub": "later", "role": "student", "nbf": now + 3600 }));
+    let bad_role = host_token_with(json!({ "sub": "r", "role": "emperor" }));
+    for token in [&long_sub, &not_yet, &bad_role] {
+        let answer = api.get("/me", Some(token)).await;
+        assert_eq!(answer.code(), "unauthorized");
+        let detail = answer.body["detail"].as_str().unwrap();
+        assert!(!detail.contains("emperor") && !detail.contains("variant"), "{detail}");
+    }
+    // None of them made a user.
+    let (staff, _) = api.user("staff", "staff").await;
+    let users = api.get("/users", Some(&staff)).await;
+    assert_eq!(users.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn names_are_readable_text_and_cleaned_at_sign_up() {
+    let api = common::api().await;
+    let (student, _) = api.user("s", "student").await;
+    for name in ["Kim\u{0}Joon", "evil\u{202E}gnp.exe", "\u{200B}\u{200B}", "a\u{2066}b"] {
+        api.patch("/me", Some(&student), json!({ "display_name": name }))
+            .await
+            .refused(400, "invalid_text");
+    }
+    // HTML is text like any other: kept as typed, never interpreted (emails are plain text).
+    let html = "<script>alert(1)</script> Kim";
+    let me = api.patch("/me", Some(&student), json!({ "display_name": html })).await;
+    assert_eq!(me.ok(200)["display_name"], html);
+    // A provider's name with hidden characters is cleaned, not refused.
+    let token = host_token_with(json!({ "sub": "n-1", "role": "student", "name": "Lee\u{202E}\u{0} Min" }));
+    api.consent_all(&token).await;
+    assert_eq!(api.get("/me", Some(&token)).await.ok(200)["display_name"], "Lee Min");
+}
+
+#[tokio::test]
+async fn sign_ins_and_anonymous_reads_are_rate_limited_per_client_address() {
+    let limits = tutorbook_app::config::RequestLimits {
+        sign_in_per_minute: 2,
+        anonymous_reads_per_minute: 3,
+        client_ip_header: Some(poem::http::HeaderName::from_static("x-forwarded-for")),
+        ..Default::default()
+    };
+    let api = common::api_on(common::state().await.with_limits(&limits));
+    let read = |ip: &'static str| {
+        api.client
+            .get("/api/v1/slots")
+            .header("X-Forwarded-For", format!("203.0.113.9, {ip}"))
+            .send()
+    };
+    for _ in 0..3 {
+        read("198.51.100.1").await.assert_status_is_ok();
+    }
+    let limited = read("198.51.100.1").await;
+    limited.assert_status(poem::http::StatusCode::TOO_MANY_REQUESTS);
+    limited.assert_header_exist("retry-after");
+    // Another address, and signed-in reads, are not held back.
+    read("198.51.100.2").await.assert_status_is_ok();
+    let (student, _) = api.user("s", "student").await;
+    api.client
+        .get("/api/v1/slots")
+        .header("X-Forwarded-For", "198.51.100.1")
+        .header("Authorization", format!("Bearer {student}"))
+        .send()
+        .await
+        .assert_status_is_ok();
+    // Sign-ins have their own, smaller budget.
+    let sign_in = || {
+        api.client
+            .post("/api/v1/auth/google")
+            .header("X-Forwarded-For", "198.51.100.3")
+            .content_type("application/json")
+            .body(r#"{"id_token":"nope"}"#)
+            .send()
+    };
+    for _ in 0..2 {
+        assert_ne!(sign_in().await.0.status(), poem::http::StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_problem(
+        sign_in().await,
+        poem::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_past_the_time_limit_is_answered_503() {
+    use poem::EndpointExt;
+    let limits = tutorbook_app::config::RequestLimits {
+        time_limit: std::time::Duration::from_millis(50),
+        ..Default::default()
+    };
+    let state = common::state().await.with_limits(&limits);
+    #[handler]
+    async fn slow() -> &'static str {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        "late"
+    }
+    let client = TestClient::new(
+        Route::new()
+            .at("/slow", poem::get(slow))
+            .around(tutorbook_app::http::guard::time_limit)
+            .data(state),
+    );
+    assert_problem(
+        client.get("/slow").send().await,
+        poem::http::StatusCode::SERVICE_UNAVAILABLE,
+        "timed_out",
+    )
+    .await;
 }

@@ -222,11 +222,11 @@ async fn students_enroll_get_a_quote_and_a_refund_once() {
     );
     api.get(&format!("/enrollments/{enrollment_id}/refund-quote"), Some(&other))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
 
     api.post(&format!("/enrollments/{enrollment_id}/refund"), Some(&other), json!({}))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
     let refund = api
         .post(
             &format!("/enrollments/{enrollment_id}/refund"),

@@ -161,8 +161,10 @@ impl MakeupCredit {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> DomainResult<Outcome> {
+        // A credit is its student's (and staff's): to anyone else it does
+        // not exist.
         if !actor.is_or_staff(self.student) {
-            return Err(DomainError::Forbidden);
+            return Err(DomainError::NotFound { entity: "credit" });
         }
         match self.status_at(now) {
             CreditStatus::Active => {}

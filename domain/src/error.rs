@@ -116,6 +116,13 @@ pub enum DomainError {
     /// Rating outside 1..=5.
     #[error("rating must be between 1 and 5")]
     InvalidRating,
+    /// A name or text with characters no person types: control characters,
+    /// bidirectional overrides, or nothing but invisible characters.
+    #[error("{field} must be readable text: no control or direction-changing characters, not only invisible ones")]
+    InvalidText {
+        /// Which input was wrong.
+        field: &'static str,
+    },
     /// IELTS band outside 0..=9 or not a multiple of 0.5.
     #[error("band must be between 0 and 9 in steps of 0.5")]
     InvalidBand,
@@ -213,6 +220,7 @@ impl DomainError {
             | Self::InvalidTimeRange
             | Self::InvalidCapacity { .. }
             | Self::InvalidRating
+            | Self::InvalidText { .. }
             | Self::InvalidBand
             | Self::DstGap { .. }
             | Self::DstAmbiguous { .. }
@@ -285,6 +293,7 @@ impl DomainError {
             Self::AlreadyReviewed => "already_reviewed",
             Self::ReviewTooEarly => "review_too_early",
             Self::InvalidRating => "invalid_rating",
+            Self::InvalidText { .. } => "invalid_text",
             Self::InvalidBand => "invalid_band",
             Self::DstGap { .. } => "dst_gap",
             Self::DstAmbiguous { .. } => "dst_ambiguous",

@@ -28,6 +28,7 @@ mod report;
 mod review;
 mod schedule;
 mod slot;
+mod text;
 mod window;
 mod zone;
 
@@ -65,5 +66,6 @@ pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportC
 pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating};
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
+pub use text::{check_line, check_text, clean_line};
 pub use window::{Buffers, EARLIEST_INSTANT, LATEST_INSTANT, LessonWindow, check_date, check_instant};
 pub use zone::{DEFAULT_ZONE, Zone};

@@ -330,7 +330,8 @@ impl CoursePackage {
     }
 }
 
-/// Checks the title, description and seats; returns the trimmed title and the capacity.
+/// Checks the title, description (lengths, readable text) and seats; returns
+/// the trimmed title and the capacity.
 fn check_details(details: &PackageDetails, settings: &PlatformSettings) -> DomainResult<(String, Capacity)> {
     let title = details.title.trim();
     if title.is_empty() {
@@ -347,6 +348,10 @@ fn check_details(details: &PackageDetails, settings: &PlatformSettings) -> Domai
             "description",
             format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
         ));
+    }
+    crate::check_line("title", title)?;
+    if !details.description.is_empty() {
+        crate::check_text("description", &details.description)?;
     }
     let capacity = match details.class_type {
         ClassType::OneOnOne => Capacity::ONE_ON_ONE,

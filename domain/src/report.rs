@@ -108,6 +108,7 @@ impl LessonReport {
         }
         let reported = slot
             .booking(booking)
+            .filter(|_| slot.shows_booking_to(booking, actor))
             .ok_or(DomainError::NotFound { entity: "booking" })?;
         if actor.user != slot.teacher() {
             return Err(DomainError::Forbidden);

@@ -90,6 +90,7 @@ impl Review {
         let ReviewContent { rating, text } = content;
         let reviewed = slot
             .booking(booking)
+            .filter(|_| slot.shows_booking_to(booking, actor))
             .ok_or(DomainError::NotFound { entity: "booking" })?;
         if reviewed.student() != actor.user {
             return Err(DomainError::Forbidden);

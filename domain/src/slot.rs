@@ -262,6 +262,15 @@ impl Slot {
         viewer.is_some_and(|a| a.is_or_staff(self.teacher))
     }
 
+    /// Whether `viewer` may see booking `booking` of this slot: its student,
+    /// the slot's teacher, or staff. To anyone else it does not exist
+    /// (`not_found`, docs/product.md §15): an id they guessed or saw tells
+    /// them nothing.
+    pub fn shows_booking_to(&self, booking: BookingId, viewer: &Actor) -> bool {
+        self.booking(booking)
+            .is_some_and(|b| viewer.is_or_staff(b.student) || viewer.user == self.teacher)
+    }
+
     /// Whether `viewer` sees the meeting link: the people in the lesson (its
     /// teacher, staff, and students holding a seat), nobody else.
     pub fn shows_meeting_to(&self, viewer: Option<&Actor>) -> bool {
@@ -368,6 +377,7 @@ impl Slot {
     /// The teacher approves a request: it takes a seat, and when that fills the
     /// slot every competing request is declined.
     pub fn approve(&mut self, booking: BookingId, actor: &Actor, now: OffsetDateTime) -> DomainResult<Outcome> {
+        self.seen_booking_index(booking, actor)?;
         self.check_teacher(actor)?;
         let index = self.requested_index(booking)?;
         if self.window.start() <= now {
@@ -396,6 +406,7 @@ impl Slot {
 
     /// The teacher declines a request.
     pub fn decline(&mut self, booking: BookingId, actor: &Actor, now: OffsetDateTime) -> DomainResult<Outcome> {
+        self.seen_booking_index(booking, actor)?;
         self.check_teacher(actor)?;
         let index = self.requested_index(booking)?;
         let mut outcome = Outcome {
@@ -428,7 +439,7 @@ impl Slot {
         policy: &BookingPolicy,
         now: OffsetDateTime,
     ) -> DomainResult<Outcome> {
-        let index = self.booking_index(booking)?;
+        let index = self.seen_booking_index(booking, actor)?;
         let current = &self.bookings[index];
         if !actor.is_or_staff(current.student) {
             return Err(DomainError::Forbidden);
@@ -479,8 +490,8 @@ impl Slot {
         settings: &PlatformSettings,
         now: OffsetDateTime,
     ) -> DomainResult<Outcome> {
+        let index = self.seen_booking_index(booking, actor)?;
         self.check_teacher(actor)?;
-        let index = self.booking_index(booking)?;
         let status = self.bookings[index].status;
         if status != BookingStatus::Confirmed {
             return Err(DomainError::InvalidBookingStatus {
@@ -570,8 +581,8 @@ impl Slot {
         actor: &Actor,
         now: OffsetDateTime,
     ) -> DomainResult<Outcome> {
+        let index = self.seen_booking_index(booking, actor)?;
         self.check_teacher(actor)?;
-        let index = self.booking_index(booking)?;
         let status = self.bookings[index].status;
         if status != BookingStatus::Confirmed {
             return Err(DomainError::InvalidBookingStatus {
@@ -714,6 +725,17 @@ impl Slot {
             .iter()
             .position(|b| b.id == booking)
             .ok_or(DomainError::NotFound { entity: "booking" })
+    }
+
+    /// The booking's index when `actor` may see it ([`Slot::shows_booking_to`]);
+    /// `not_found` otherwise, before any other rule speaks.
+    fn seen_booking_index(&self, booking: BookingId, actor: &Actor) -> DomainResult<usize> {
+        let index = self.booking_index(booking)?;
+        if self.shows_booking_to(booking, actor) {
+            Ok(index)
+        } else {
+            Err(DomainError::NotFound { entity: "booking" })
+        }
     }
 
     fn requested_index(&self, booking: BookingId) -> DomainResult<usize> {

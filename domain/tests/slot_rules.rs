@@ -374,8 +374,11 @@ fn request_refuses_a_cancelled_or_deleted_slot() {
 fn approve_is_for_the_teacher_or_staff_only() {
     let mut slot = slot(1);
     let booking = ask(&mut slot, 1);
-    for actor in [student(1), student(2), other_teacher()] {
-        assert_refused(&mut slot, "forbidden", |s| s.approve(booking, &actor, NOW));
+    // The booking's own student sees it but may not approve; strangers
+    // are told it does not exist.
+    assert_refused(&mut slot, "forbidden", |s| s.approve(booking, &student(1), NOW));
+    for actor in [student(2), other_teacher()] {
+        assert_refused(&mut slot, "not_found", |s| s.approve(booking, &actor, NOW));
     }
     let outcome = slot.approve(booking, &staff(), NOW).unwrap();
     assert_eq!(outcome.audit[0].actor, Some(user(STAFF)));
@@ -600,9 +603,9 @@ fn decline_is_for_the_teacher_or_staff_and_requests_only() {
     let mut slot = slot(2);
     let confirmed = confirm(&mut slot, 1);
     let waiting = ask(&mut slot, 2);
-    for actor in [student(2), other_teacher()] {
-        assert_refused(&mut slot, "forbidden", |s| s.decline(waiting, &actor, NOW));
-    }
+    // The request's own student (2) sees it but may not decline it.
+    assert_refused(&mut slot, "forbidden", |s| s.decline(waiting, &student(2), NOW));
+    assert_refused(&mut slot, "not_found", |s| s.decline(waiting, &other_teacher(), NOW));
     assert_refused(&mut slot, "invalid_booking_status", |s| {
         s.decline(confirmed, &teacher(), NOW)
     });
@@ -619,8 +622,12 @@ fn decline_is_for_the_teacher_or_staff_and_requests_only() {
 fn student_cancels_only_their_own_booking_unless_staff() {
     let mut slot = slot(2);
     let booking = confirm(&mut slot, 1);
-    for actor in [student(2), teacher(), other_teacher()] {
-        assert_refused(&mut slot, "forbidden", |s| {
+    for (actor, code) in [
+        (student(2), "not_found"),
+        (teacher(), "forbidden"),
+        (other_teacher(), "not_found"),
+    ] {
+        assert_refused(&mut slot, code, |s| {
             s.cancel_by_student(booking, &actor, &policy(), NOW)
         });
     }
@@ -837,8 +844,8 @@ fn teacher_cancel_refuses_a_started_lesson() {
 fn teacher_cancel_is_for_the_slots_teacher_or_staff() {
     let mut slot = slot(1);
     let booking = confirm(&mut slot, 1);
-    for actor in [other_teacher(), student(1)] {
-        assert_refused(&mut slot, "forbidden", |s| {
+    for (actor, code) in [(other_teacher(), "not_found"), (student(1), "forbidden")] {
+        assert_refused(&mut slot, code, |s| {
             s.cancel_by_teacher(booking, credit_id(1), &actor, &settings(), NOW)
         });
     }

@@ -84,9 +84,17 @@ impl GoogleVerifier {
         validation.set_audience(&[&self.config.client_id]);
         validation.set_issuer(&self.config.issuers);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
-        let data = decode::<GoogleIdentity>(id_token, &key, &validation)
-            .map_err(|e| Problem::unauthorized(format!("the ID token was refused: {e}")))?;
+        let data = decode::<GoogleIdentity>(id_token, &key, &validation).map_err(|e| {
+            // The parser's words stay in the log, not in the answer.
+            tracing::info!(error = %e, "Google ID token refused");
+            if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) {
+                Problem::unauthorized("the ID token has expired")
+            } else {
+                Problem::unauthorized("the ID token was refused")
+            }
+        })?;
         Ok(data.claims)
     }
 
@@ -109,7 +117,10 @@ impl GoogleVerifier {
             .as_ref()
             .and_then(|c| c.set.find(kid))
             .ok_or_else(|| Problem::unauthorized("the ID token is signed with an unknown key"))?;
-        DecodingKey::from_jwk(jwk).map_err(|e| Problem::unauthorized(format!("unusable signing key: {e}")))
+        DecodingKey::from_jwk(jwk).map_err(|e| {
+            tracing::warn!(error = %e, "Google signing key unusable");
+            Problem::unauthorized("the ID token's signing key is unusable")
+        })
     }
 
     async fn fetch(&self) -> Result<JwkSet, Problem> {

@@ -32,6 +32,9 @@ pub struct HostClaims {
     pub zone: Option<String>,
 }
 
+/// The longest host subject kept (it becomes part of the user's subject).
+const MAX_SUBJECT_BYTES: usize = 255;
+
 /// Checks host tokens.
 pub struct HostTokens {
     decoding: DecodingKey,
@@ -54,6 +57,7 @@ impl HostTokens {
         };
         let mut validation = Validation::new(algorithm);
         validation.validate_aud = false;
+        validation.validate_nbf = true;
         validation.leeway = 30;
         let mut required = vec!["exp", "sub"];
         if let Some(issuer) = &config.issuer {
@@ -68,16 +72,22 @@ impl HostTokens {
     /// with the host's key.
     pub fn verify(&self, token: &str) -> Option<Result<HostClaims, Problem>> {
         match decode::<HostClaims>(token, &self.decoding, &self.validation) {
-            Ok(data) if data.claims.sub.trim().is_empty() => {
-                Some(Err(Problem::unauthorized("the host token has an empty subject")))
+            Ok(data) if data.claims.sub.trim().is_empty() || data.claims.sub.len() > MAX_SUBJECT_BYTES => {
+                Some(Err(Problem::unauthorized(format!(
+                    "the host token's subject must be 1 to {MAX_SUBJECT_BYTES} bytes"
+                ))))
             }
             Ok(data) => Some(Ok(data.claims)),
             Err(e) => match e.kind() {
                 ErrorKind::InvalidSignature | ErrorKind::InvalidToken | ErrorKind::InvalidAlgorithm => None,
                 ErrorKind::ExpiredSignature => Some(Err(Problem::unauthorized("the host token has expired"))),
-                _ => Some(Err(Problem::unauthorized(format!(
-                    "the host token is not acceptable: {e}"
-                )))),
+                ErrorKind::ImmatureSignature => Some(Err(Problem::unauthorized("the host token is not valid yet"))),
+                _ => {
+                    // The parser's words stay in the log: they help an
+                    // operator, and tell a prober how the check works.
+                    tracing::info!(error = %e, "host token refused");
+                    Some(Err(Problem::unauthorized("the host token is not acceptable")))
+                }
             },
         }
     }

@@ -242,11 +242,32 @@ pub fn new_user(
         id: UserId::from_uuid(Uuid::now_v7()),
         subject,
         role,
-        display_name,
-        email,
+        display_name: sign_up_name(&display_name),
+        email: email.filter(|e| e.len() <= MAX_EMAIL_BYTES),
         zone: Zone::parse_or_default(zone),
         locale: locale.map(Locale::parse_or_default).unwrap_or_default(),
         created_at: now,
+    }
+}
+
+/// The longest email address kept from an identity provider (RFC 5321's
+/// limit); a longer one is not an address mail can go to.
+const MAX_EMAIL_BYTES: usize = 254;
+
+/// A name an identity provider gave, made fit to show: characters that hide
+/// or reorder text taken out (the person cannot be asked to retype it), at
+/// most [`tutorbook_ports::MAX_DISPLAY_NAME`] characters, and a stand-in
+/// when nothing readable is left.
+fn sign_up_name(given: &str) -> String {
+    let cleaned: String = tutorbook_domain::clean_line(given)
+        .chars()
+        .take(tutorbook_ports::MAX_DISPLAY_NAME)
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        "New user".to_owned()
+    } else {
+        cleaned.to_owned()
     }
 }
 

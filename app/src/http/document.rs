@@ -5,7 +5,11 @@
 //! - `400 invalid_input` on every operation: a path, query or header value,
 //!   or a body, that does not parse or lies outside its declared bounds;
 //! - `413 payload_too_large` and `415 unsupported_media_type` on every
-//!   operation that takes a body.
+//!   operation that takes a body;
+//! - `429 rate_limited` on sign-ins and reads (a read without a token is
+//!   rate limited per client address);
+//! - `503` on every operation (`timed_out`: the request ran past the time
+//!   limit; or the store is unavailable).
 //!
 //! The same paths answer `Allow` on a `405` ([`allowed_methods`]).
 
@@ -29,7 +33,7 @@ fn add_layer_answers(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         for method in METHODS {
             let Some(operation) = item.get_mut(method) else {
                 continue;
@@ -52,6 +56,16 @@ fn add_layer_answers(doc: &mut Value) {
                     "A body that is not `application/json` (`unsupported_media_type`).",
                 );
             }
+            if method == "get" || path.starts_with("/auth/") {
+                add(
+                    "429",
+                    "Too many requests from this address (`rate_limited`); see `Retry-After`.",
+                );
+            }
+            add(
+                "503",
+                "The request ran past the time limit (`timed_out`) or the store is unavailable; retry.",
+            );
         }
     }
 }

@@ -52,6 +52,22 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
     next.call(req).await.map(IntoResponse::into_response)
 }
 
+/// Answers `503 timed_out` when the operation takes longer than the
+/// state's time limit: nothing can hold a connection (and its database
+/// connection) for ever.
+pub async fn time_limit<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let Some(limit) = req.data::<crate::state::AppState>().map(|s| s.request_time_limit) else {
+        return next.call(req).await.map(IntoResponse::into_response);
+    };
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(answer) => answer.map(IntoResponse::into_response),
+        Err(_) => {
+            tracing::warn!(limit_secs = limit.as_secs(), "a request ran out of time");
+            Ok(Problem::timed_out(format!("the request took longer than {} s", limit.as_secs())).into_poem_response())
+        }
+    }
+}
+
 /// Adds `Allow` to a `405`: the methods the API serves at the path.
 pub async fn allow_on_405<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let path = req.uri().path().to_owned();

@@ -11,8 +11,9 @@
 //! | `/docs`         | Swagger UI                           |
 //!
 //! Middleware, outermost first: request id + log line + metrics
-//! ([`observe`]), the body limit ([`guard::limit_body`]), `Allow` on a 405
-//! ([`guard::allow_on_405`]), `Idempotency-Key`
+//! ([`observe`]), rate limits ([`rate::rate_limit`]), `Allow` on a 405
+//! ([`guard::allow_on_405`]), the body limit ([`guard::limit_body`]), the
+//! time limit ([`guard::time_limit`]), `Idempotency-Key`
 //! ([`idempotency`]), panics answered as problems
 //! ([`guard::panics_as_problems`]), and framework errors (unknown route,
 //! malformed JSON, missing bearer token) turned into problem documents
@@ -35,6 +36,7 @@ mod packages;
 pub mod page;
 mod policy;
 pub mod problem;
+pub mod rate;
 mod slots;
 mod users;
 pub mod views;
@@ -122,10 +124,15 @@ pub fn build_app(state: AppState) -> impl Endpoint + 'static {
         .catch_all_error(framework_problem);
     guard::panics_as_problems(routes)
         .around(idempotency::idempotency)
+        .around(guard::time_limit)
         .around(guard::limit_body)
         .around(guard::allow_on_405)
+        .around(rate::rate_limit)
         .around(observe::observe)
         .data(state)
+        // One type for the whole stack: its nesting would otherwise exceed
+        // the compiler's depth limit in crates that hold it in a future.
+        .boxed()
 }
 
 /// Errors raised before or around an operation (unknown path, wrong method,

@@ -74,6 +74,18 @@ impl Problem {
         Self::with_status(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail)
     }
 
+    /// `429 rate_limited`: too many requests from one client address.
+    pub fn rate_limited(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+    }
+
+    /// `503 timed_out`: the request took longer than the service allows;
+    /// whatever it was doing was abandoned (a command's transaction is
+    /// rolled back), so a retry is safe.
+    pub fn timed_out(detail: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "timed_out", detail)
+    }
+
     /// `503 identity_provider_unavailable`: Google's keys cannot be fetched.
     pub fn identity_provider_unavailable(detail: impl Into<String>) -> Self {
         Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "identity_provider_unavailable", detail)

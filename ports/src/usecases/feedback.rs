@@ -93,7 +93,7 @@ where
             .await?
             .ok_or_else(|| Error::not_found("report"))?;
         if !(actor.is_or_staff(report.student()) || actor.user == report.teacher()) {
-            return Err(DomainError::Forbidden.into());
+            return Err(Error::not_found("report"));
         }
         Ok(report)
     }
@@ -225,7 +225,7 @@ mod tests {
         let (slot, booking) = booked_slot();
         let cases = [
             (NOW, Actor::student(STUDENT), "review_too_early"),
-            (LESSON_OVER, Actor::student(OTHER_STUDENT), "forbidden"),
+            (LESSON_OVER, Actor::student(OTHER_STUDENT), "not_found"),
             (LESSON_OVER, Actor::teacher(TEACHER), "forbidden"),
         ];
         for (now, actor, code) in cases {
@@ -369,7 +369,7 @@ mod tests {
             .write_report(&Actor::teacher(OTHER_TEACHER), booking, content("", 5.0))
             .await
             .unwrap_err();
-        assert_eq!(err.code(), "forbidden");
+        assert_eq!(err.code(), "not_found");
     }
 
     #[tokio::test]
@@ -395,7 +395,7 @@ mod tests {
             if allowed {
                 assert_eq!(got.unwrap(), stored, "{actor:?}");
             } else {
-                assert_eq!(got.unwrap_err().code(), "forbidden", "{actor:?}");
+                assert_eq!(got.unwrap_err().code(), "not_found", "{actor:?}");
             }
         }
     }

@@ -296,8 +296,10 @@ where
     }
 
     /// What the student would get back if they left now (docs/product.md §10).
+    /// Strangers to the enrollment are told it does not exist; its teacher
+    /// sees it but may not ask (`forbidden`).
     pub async fn refund_quote(&self, actor: &Actor, id: EnrollmentId) -> Result<RefundQuote> {
-        let view = self.existing_enrollment(id).await?;
+        let view = self.enrollment(actor, id).await?;
         let package = self.existing(view.enrollment.package()).await?;
         let total = session_count(&package.package);
         let credits = self.store.student_credits(view.enrollment.student()).await?;
@@ -311,7 +313,7 @@ where
         // Checked here as well as in the decision: a retry returns the stored
         // refund without running the decision, and must not show it to a
         // stranger. (An enrollment's student never changes.)
-        let view = self.existing_enrollment(id).await?;
+        let view = self.enrollment(actor, id).await?;
         let student = view.enrollment.student();
         if !actor.is_or_staff(student) {
             return Err(DomainError::Forbidden.into());

@@ -40,13 +40,15 @@ impl<S: UserStore, C: Clock> Users<S, C> {
     }
 
     /// The actor changes their own profile. A display name is trimmed and
-    /// must keep 1 to [`MAX_DISPLAY_NAME`] characters.
+    /// must keep 1 to [`MAX_DISPLAY_NAME`] characters of readable text
+    /// (`invalid_text` for control or direction-changing characters).
     pub async fn update_profile(&self, actor: &Actor, mut update: ProfileUpdate) -> Result<User> {
         if let Some(name) = update.display_name.take() {
             let name = name.trim().to_owned();
             if name.is_empty() || name.chars().count() > MAX_DISPLAY_NAME {
                 return Err(DomainError::invalid("display_name", "must be 1 to 100 characters").into());
             }
+            tutorbook_domain::check_line("display_name", &name)?;
             update.display_name = Some(name);
         }
         self.store.update_profile(actor.user, update).await

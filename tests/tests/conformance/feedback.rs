@@ -24,7 +24,11 @@ async fn a_lesson_is_reviewed_once_and_counts_in_the_rating<S: Store>(store: S) 
     assert_eq!(written.teacher, TEACHER);
     assert_eq!(written.created_at, at(1, 11));
     assert_eq!(code(review(1, booking.id(), 1).await), "already_reviewed");
-    assert_eq!(code(review(2, booking.id(), 1).await), "forbidden");
+    assert_eq!(
+        code(review(2, booking.id(), 1).await),
+        "not_found",
+        "another student's booking"
+    );
     review(2, other.id(), 4).await.unwrap();
 
     let page = w.feedback.teacher_feedback(TEACHER).await.unwrap();
@@ -82,7 +86,7 @@ async fn a_report_is_written_edited_and_shown_in_progress<S: Store>(store: S) {
             .await
     };
 
-    assert_eq!(code(write(OTHER_TEACHER, content(5.0, "no")).await), "forbidden");
+    assert_eq!(code(write(OTHER_TEACHER, content(5.0, "no")).await), "not_found");
     let first = write(TEACHER, content(6.0, "Solid")).await.unwrap();
     w.clock.advance(Duration::hours(1));
     let edited = write(TEACHER, content(6.5, "Better")).await.unwrap();
@@ -95,7 +99,7 @@ async fn a_report_is_written_edited_and_shown_in_progress<S: Store>(store: S) {
     }
     assert_eq!(
         code(w.feedback.report(&Actor::student(student(2)), booking.id()).await),
-        "forbidden"
+        "not_found"
     );
 
     let progress = w
