@@ -14,12 +14,24 @@ fn boom() -> &'static str {
 }
 
 #[tokio::test]
-async fn a_panic_is_a_500_problem_not_a_closed_connection() {
-    let client = TestClient::new(tutorbook_app::http::guard::panics_as_problems(
-        Route::new().at("/boom", post(boom)),
-    ));
-    let answer = client.post("/boom").send().await;
+async fn a_panic_is_a_500_problem_with_its_request_id_and_counted() {
+    use poem::EndpointExt;
+    let state = common::state().await;
+    let client = TestClient::new(
+        tutorbook_app::http::guard::panics_as_problems(Route::new().at("/boom", post(boom)))
+            .around(tutorbook_app::http::observe::observe)
+            .data(state.clone()),
+    );
+    let answer = client.post("/boom").header("X-Request-Id", "req-boom-1").send().await;
+    answer.assert_header("x-request-id", "req-boom-1");
     assert_problem(answer, poem::http::StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    assert!(
+        state
+            .metrics
+            .render()
+            .contains(r#"tutorbook_http_requests_total{method="POST",status="500"} 1"#),
+        "the panic is counted"
+    );
 }
 
 #[tokio::test]
