@@ -191,6 +191,16 @@ pub const VARIABLES: &[Variable] = &[
         default: "`24`",
         meaning: "how long an `Idempotency-Key` is remembered (purged hourly)",
     },
+    Variable {
+        name: "TUTORBOOK_JOBS_INTERVAL_SECS",
+        default: "`60`",
+        meaning: "pause between passes of the booking jobs (expiring unanswered requests, completing unmarked lessons)",
+    },
+    Variable {
+        name: "TUTORBOOK_COMPLETION_GRACE_HOURS",
+        default: "`24`",
+        meaning: "how long after a lesson its teacher may mark attendance before it is completed",
+    },
 ];
 
 /// The README's row for a variable.

@@ -1,6 +1,7 @@
 //! The background effect loops: the outbox worker (emails, calendar syncs,
-//! reminder planning), the reminder scheduler and an hourly purge of old
-//! `Idempotency-Key`s, with their configuration and a graceful stop. Several instances of the service may run them at
+//! reminder planning), the reminder scheduler, the booking jobs (expiring
+//! unanswered requests, completing unmarked lessons) and an hourly purge of
+//! old `Idempotency-Key`s, with their configuration and a graceful stop. Several instances of the service may run them at
 //! once against one Postgres database: claims are leased (`SKIP LOCKED`).
 //!
 //! | variable | default | meaning |
@@ -15,6 +16,8 @@
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
 //! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
 //! | `TUTORBOOK_IDEMPOTENCY_TTL_HOURS` | `24` | how long an `Idempotency-Key` is remembered (1–720) |
+//! | `TUTORBOOK_JOBS_INTERVAL_SECS` | `60` | pause between passes of the booking jobs |
+//! | `TUTORBOOK_COMPLETION_GRACE_HOURS` | `24` | how long after a lesson its teacher may mark attendance before it is completed (1–720) |
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -25,12 +28,13 @@ use thiserror::Error;
 use time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tutorbook_domain::PlatformSettings;
 use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
 use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
     ReminderPlanner, ReminderScheduler, RetryPolicy,
 };
-use tutorbook_ports::{Clock, Directory, IdempotencyStore, UuidV7};
+use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, UuidV7};
 use tutorbook_resend::ResendMailer;
 
 use crate::state::{SharedClock, Store};
@@ -72,6 +76,10 @@ pub struct EffectsConfig {
     pub retry: RetryPolicy,
     /// How long an `Idempotency-Key` is remembered; older keys are purged hourly.
     pub idempotency_ttl: Duration,
+    /// Pause between passes of the booking jobs.
+    pub jobs_interval: StdDuration,
+    /// How long after a lesson's end an unmarked lesson is completed.
+    pub completion_grace: Duration,
 }
 
 impl Default for EffectsConfig {
@@ -84,6 +92,8 @@ impl Default for EffectsConfig {
             reminders: ReminderPlan::default(),
             retry: RetryPolicy::default(),
             idempotency_ttl: Duration::hours(24),
+            jobs_interval: StdDuration::from_secs(60),
+            completion_grace: Duration::hours(24),
         }
     }
 }
@@ -166,18 +176,13 @@ impl EffectsConfig {
             config.reminders = leads(&v)?;
         }
         if let Some(v) = get("TUTORBOOK_IDEMPOTENCY_TTL_HOURS")? {
-            config.idempotency_ttl = v
-                .parse::<i64>()
-                .ok()
-                .filter(|h| (1..=720).contains(h))
-                .map(Duration::hours)
-                .ok_or_else(|| {
-                    invalid(
-                        "TUTORBOOK_IDEMPOTENCY_TTL_HOURS",
-                        &v,
-                        "expected whole hours from 1 to 720",
-                    )
-                })?;
+            config.idempotency_ttl = hours("TUTORBOOK_IDEMPOTENCY_TTL_HOURS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_JOBS_INTERVAL_SECS")? {
+            config.jobs_interval = seconds("TUTORBOOK_JOBS_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_COMPLETION_GRACE_HOURS")? {
+            config.completion_grace = hours("TUTORBOOK_COMPLETION_GRACE_HOURS", &v)?;
         }
         Ok(config)
     }
@@ -214,6 +219,15 @@ fn seconds(var: &'static str, value: &str) -> Result<StdDuration, EffectsConfigE
         .filter(|s| (1..=3600).contains(s))
         .map(StdDuration::from_secs)
         .ok_or_else(|| invalid(var, value, "expected whole seconds from 1 to 3600"))
+}
+
+fn hours(var: &'static str, value: &str) -> Result<Duration, EffectsConfigError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (1..=720).contains(h))
+        .map(Duration::hours)
+        .ok_or_else(|| invalid(var, value, "expected whole hours from 1 to 720"))
 }
 
 /// `24h,1h` or `90m`: email reminder leads, each from 1 minute to 7 days.
@@ -304,6 +318,8 @@ impl Effects {
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
         let keys = store.clone();
+        // The jobs' decisions read no platform setting.
+        let jobs = Bookings::new(store.clone(), clock.clone(), UuidV7, PlatformSettings::default());
         let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, clock.clone(), config.retry);
 
         let (stop, stopped) = watch::channel(false);
@@ -335,6 +351,11 @@ impl Effects {
                 false
             }
         }));
+        let grace = config.completion_grace;
+        let jobs = tokio::spawn(every(config.jobs_interval, stopped.clone(), move || {
+            let jobs = jobs.clone();
+            async move { run_booking_jobs(&jobs, grace).await }
+        }));
         let reminders = tokio::spawn(every(reminders_every, stopped, move || {
             let scheduler = scheduler.clone();
             async move {
@@ -354,7 +375,7 @@ impl Effects {
         );
         Ok(Self {
             stop,
-            tasks: vec![outbox, reminders, housekeeping],
+            tasks: vec![outbox, reminders, housekeeping, jobs],
         })
     }
 
@@ -375,6 +396,31 @@ async fn join_all(tasks: Vec<JoinHandle<()>>) {
     for task in tasks {
         let _ = task.await;
     }
+}
+
+/// Slots one pass of a booking job looks at; a full pass goes again at once.
+const JOB_BATCH: usize = 100;
+
+/// One pass of the booking jobs (docs/product.md §5); `true` when either
+/// had a full batch, so more may be waiting.
+async fn run_booking_jobs(jobs: &Bookings<Store, SharedClock, UuidV7>, grace: Duration) -> bool {
+    let expired = jobs.expire_unanswered(JOB_BATCH).await;
+    let completed = jobs.complete_unmarked(grace, JOB_BATCH).await;
+    let mut more = false;
+    for (job, done) in [
+        ("expire unanswered requests", expired),
+        ("complete unmarked lessons", completed),
+    ] {
+        match done {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(job, bookings = n, "booking job pass");
+                more |= n >= JOB_BATCH;
+            }
+            Err(e) => tracing::warn!(job, error = %e, "booking job pass failed"),
+        }
+    }
+    more
 }
 
 /// Runs `pass` until told to stop, pausing `interval` after a pass that
@@ -473,6 +519,22 @@ mod tests {
         );
         for bad in ["0", "x", "3601"] {
             assert!(EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_INTERVAL_SECS", bad)]).is_err());
+        }
+        let jobs = EffectsConfig::from_vars([
+            ("TUTORBOOK_JOBS_INTERVAL_SECS", "15"),
+            ("TUTORBOOK_COMPLETION_GRACE_HOURS", "48"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (jobs.jobs_interval, jobs.completion_grace),
+            (StdDuration::from_secs(15), Duration::hours(48))
+        );
+        for bad in ["0", "721", "1.5"] {
+            let refused = EffectsConfig::from_vars([("TUTORBOOK_COMPLETION_GRACE_HOURS", bad)]).unwrap_err();
+            assert!(
+                refused.to_string().contains("TUTORBOOK_COMPLETION_GRACE_HOURS"),
+                "{refused}"
+            );
         }
         // Non-ASCII units and overflowing numbers are refused with the
         // variable's name, never a panic.

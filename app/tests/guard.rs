@@ -35,6 +35,32 @@ async fn a_panic_is_a_500_problem_with_its_request_id_and_counted() {
 }
 
 #[tokio::test]
+async fn a_panic_under_an_idempotency_key_keeps_nothing_so_the_retry_runs_again() {
+    use poem::EndpointExt;
+    let state = common::state().await;
+    let (token, id) = common::api_on(state.clone()).user("s", "student").await;
+    let client = TestClient::new(
+        tutorbook_app::http::guard::panics_as_problems(Route::new().at("/api/v1/boom", post(boom)))
+            .around(tutorbook_app::http::idempotency::idempotency)
+            .data(state.clone()),
+    );
+    for _ in 0..2 {
+        let answer = client
+            .post("/api/v1/boom")
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Idempotency-Key", "boom-1")
+            .send()
+            .await;
+        assert_problem(answer, poem::http::StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    }
+    let user = tutorbook_domain::UserId::from_uuid(id.parse().unwrap());
+    assert!(
+        state.idempotency_record(user, "boom-1").await.unwrap().is_none(),
+        "the key is free"
+    );
+}
+
+#[tokio::test]
 async fn every_body_is_bounded_keyed_or_not() {
     let api = common::api().await;
     let big = format!("{{\"id_token\": \"{}\"}}", "x".repeat(2 << 20));

@@ -65,6 +65,15 @@ pub enum DomainEvent {
         /// The teacher.
         teacher: UserId,
     },
+    /// A request nobody answered before its lesson started expired.
+    BookingExpired {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+    },
     /// A request was refused.
     BookingDeclined {
         /// The booking.
@@ -189,6 +198,7 @@ impl DomainEvent {
             Self::BookingRequested { .. } => "booking_requested",
             Self::BookingConfirmed { .. } => "booking_confirmed",
             Self::BookingDeclined { .. } => "booking_declined",
+            Self::BookingExpired { .. } => "booking_expired",
             Self::BookingCancelled { .. } => "booking_cancelled",
             Self::BookingTeacherCancelled { .. } => "booking_teacher_cancelled",
             Self::SeatReleased { .. } => "seat_released",

@@ -10,7 +10,7 @@ use crate::{
     PackageSessionId, PlatformSettings, Role, SlotId, UserId, Zone,
 };
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// Whether a slot still takes bookings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -573,6 +573,59 @@ impl Slot {
         })
     }
 
+    /// Expires every request on this slot that nobody answered before the
+    /// lesson started (docs/product.md §5): each becomes `expired` (by the
+    /// system, no actor) and its student is told. Nothing to do before the
+    /// start, or when no request waits: an empty outcome, so the job that
+    /// calls it may run any number of times, anywhere.
+    pub fn expire_unanswered(&mut self, now: OffsetDateTime) -> Outcome {
+        let mut outcome = Outcome::default();
+        if now < self.window.start() {
+            return outcome;
+        }
+        for index in 0..self.bookings.len() {
+            if self.bookings[index].status != BookingStatus::Requested {
+                continue;
+            }
+            self.transition_by(index, BookingStatus::Expired, None, "expired", now, &mut outcome);
+            let booking = &self.bookings[index];
+            outcome.events.push(DomainEvent::BookingExpired {
+                booking: booking.id,
+                slot: self.id,
+                student: booking.student,
+            });
+        }
+        outcome
+    }
+
+    /// Completes every confirmed booking of a lesson that ended at least
+    /// `grace` before `now` without an attendance mark (docs/product.md §5):
+    /// the teacher had that long to say otherwise. Idempotent like
+    /// [`Slot::expire_unanswered`].
+    pub fn complete_unmarked(&mut self, now: OffsetDateTime, grace: Duration) -> Outcome {
+        let mut outcome = Outcome::default();
+        if now < self.window.end() + grace {
+            return outcome;
+        }
+        for index in 0..self.bookings.len() {
+            if self.bookings[index].status != BookingStatus::Confirmed {
+                continue;
+            }
+            self.transition_by(
+                index,
+                BookingStatus::Completed,
+                None,
+                "completed_unmarked",
+                now,
+                &mut outcome,
+            );
+            outcome.events.push(DomainEvent::LessonCompleted {
+                booking: self.bookings[index].id,
+            });
+        }
+        outcome
+    }
+
     /// The teacher records attendance of a confirmed booking once the lesson has started.
     pub fn mark_attendance(
         &mut self,
@@ -815,11 +868,24 @@ impl Slot {
         now: OffsetDateTime,
         outcome: &mut Outcome,
     ) {
+        self.transition_by(index, to, Some(actor.user), reason, now, outcome);
+    }
+
+    /// A status change by `actor`, or by the system when `None`.
+    fn transition_by(
+        &mut self,
+        index: usize,
+        to: BookingStatus,
+        actor: Option<UserId>,
+        reason: &str,
+        now: OffsetDateTime,
+        outcome: &mut Outcome,
+    ) {
         let booking = &mut self.bookings[index];
         outcome.audit.push(AuditEntry {
             booking: booking.id,
             slot: self.id,
-            actor: Some(actor.user),
+            actor,
             at: now,
             from: Some(booking.status),
             to,

@@ -1294,3 +1294,61 @@ fn the_meeting_link_is_for_the_people_in_the_lesson_and_the_roster_for_its_teach
         assert_eq!(slot.shows_roster_to(viewer.as_ref()), roster, "{viewer:?}");
     }
 }
+
+// ----- the booking jobs -----
+
+#[test]
+fn unanswered_requests_expire_at_the_start_by_the_system_once() {
+    let mut slot = slot(3);
+    let confirmed = confirm(&mut slot, 1);
+    let waiting = ask(&mut slot, 2);
+    assert_eq!(slot.expire_unanswered(START - Duration::minutes(1)), Default::default());
+
+    let outcome = slot.expire_unanswered(START);
+    assert_eq!(slot.booking(waiting).unwrap().status(), BookingStatus::Expired);
+    assert_eq!(slot.booking(confirmed).unwrap().status(), BookingStatus::Confirmed);
+    assert_eq!(outcome.audit.len(), 1);
+    assert_eq!(
+        (outcome.audit[0].actor, outcome.audit[0].reason.as_str()),
+        (None, "expired")
+    );
+    assert_eq!(
+        outcome.events,
+        vec![DomainEvent::BookingExpired {
+            booking: waiting,
+            slot: slot.id(),
+            student: student(2).user,
+        }]
+    );
+    assert_eq!(
+        slot.expire_unanswered(START + Duration::hours(1)),
+        Default::default(),
+        "once"
+    );
+}
+
+#[test]
+fn unmarked_lessons_complete_after_the_grace_and_marks_stand() {
+    let mut slot = slot(3);
+    let first = confirm(&mut slot, 1);
+    let second = confirm(&mut slot, 2);
+    let ended = START + LESSON;
+    slot.mark_attendance(second, Attendance::NoShow, &teacher(), ended)
+        .unwrap();
+    let grace = Duration::hours(24);
+    assert_eq!(
+        slot.complete_unmarked(ended + grace - Duration::minutes(1), grace),
+        Default::default()
+    );
+
+    let outcome = slot.complete_unmarked(ended + grace, grace);
+    assert_eq!(slot.booking(first).unwrap().status(), BookingStatus::Completed);
+    assert_eq!(slot.booking(second).unwrap().status(), BookingStatus::NoShow);
+    assert_eq!(outcome.events, vec![DomainEvent::LessonCompleted { booking: first }]);
+    assert_eq!(outcome.audit[0].actor, None);
+    assert_eq!(
+        slot.complete_unmarked(ended + grace * 2, grace),
+        Default::default(),
+        "once"
+    );
+}

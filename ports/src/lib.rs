@@ -19,7 +19,9 @@ pub use directory::{Contact, Directory};
 pub use error::{Error, ErrorKind, Result};
 pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse};
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
-pub use store::{AvailabilityStore, BookingStore, Outbox, OutboxMessage, PolicyStore, ReportStore, ReviewStore};
+pub use store::{
+    AvailabilityStore, BookingStore, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore,
+};
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };

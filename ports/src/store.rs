@@ -47,6 +47,21 @@ pub trait BookingStore: Send + Sync {
 
     /// The history of one booking, oldest first.
     async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>>;
+
+    /// Slots with work for the booking jobs (docs/product.md §5), the
+    /// earliest first, at most `limit`.
+    async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>>;
+}
+
+/// What the booking jobs look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overdue {
+    /// Slots starting at or before the instant with a request still waiting:
+    /// nobody answered it in time.
+    Requests(OffsetDateTime),
+    /// Slots ending at or before the instant with a booking still confirmed:
+    /// nobody marked the attendance.
+    Lessons(OffsetDateTime),
 }
 
 /// Teachers' booking policies.

@@ -11,12 +11,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    AuditEntry, Availability, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit,
-    Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    AuditEntry, Availability, Booking, BookingId, BookingPolicy, BookingStatus, CreditId, DomainEvent, LessonReport,
+    MakeupCredit, Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
-    AvailabilityStore, BookingStore, Error, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore,
+    AvailabilityStore, BookingStore, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
+    ReviewStore,
 };
 use uuid::Uuid;
 
@@ -156,6 +157,23 @@ impl BookingStore for MemoryStore {
             .collect();
         slots.sort_by_key(|s| (s.window().start(), s.id()));
         Ok(slots)
+    }
+
+    async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>> {
+        let (status, by, edge): (BookingStatus, OffsetDateTime, fn(&Slot) -> OffsetDateTime) = match overdue {
+            Overdue::Requests(by) => (BookingStatus::Requested, by, |s| s.window().start()),
+            Overdue::Lessons(by) => (BookingStatus::Confirmed, by, |s| s.window().end()),
+        };
+        let state = self.lock();
+        let mut found: Vec<(OffsetDateTime, SlotId)> = state
+            .slots
+            .values()
+            .filter(|s| edge(s) <= by && s.bookings().iter().any(|b| b.status() == status))
+            .map(|s| (edge(s), s.id()))
+            .collect();
+        found.sort_by_key(|(at, id)| (*at, id.as_uuid()));
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 
     async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>> {

@@ -105,6 +105,12 @@ pub(crate) trait Queries: Locks {
         student: UserId,
     ) -> impl Future<Output = Result<Vec<MakeupCredit>, TxError>> + Send;
     fn booking_history(&mut self, booking: BookingId) -> impl Future<Output = Result<Vec<AuditEntry>, TxError>> + Send;
+    /// The slots the booking jobs have work on, earliest first.
+    fn overdue_slot_ids(
+        &mut self,
+        overdue: tutorbook_ports::Overdue,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<SlotId>, TxError>> + Send;
     fn insert_review(&mut self, review: &Review) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Whether `student` has a trial booking with `teacher` that still counts.
     fn trial_used(&mut self, teacher: UserId, student: UserId) -> impl Future<Output = Result<bool, TxError>> + Send;
@@ -537,6 +543,43 @@ macro_rules! impl_queries {
                 }
                 found.sort_by_key(|(b, s)| (s.window().start(), b.created_at(), b.id()));
                 Ok(found)
+            }
+
+            async fn overdue_slot_ids(
+                &mut self,
+                overdue: tutorbook_ports::Overdue,
+                limit: i64,
+            ) -> Result<Vec<SlotId>, TxError> {
+                use tutorbook_domain::BookingStatus;
+                use tutorbook_ports::Overdue;
+                use $crate::schema::{bookings, slots};
+                let found: Vec<(DbInstant, DbId)> = match overdue {
+                    Overdue::Requests(by) => {
+                        bookings::table
+                            .inner_join(slots::table)
+                            .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+                            .filter(slots::starts_at.le(DbInstant(by)))
+                            .select((slots::starts_at, slots::id))
+                            .distinct()
+                            .order((slots::starts_at.asc(), slots::id.asc()))
+                            .limit(limit)
+                            .load(self)
+                            .await?
+                    }
+                    Overdue::Lessons(by) => {
+                        bookings::table
+                            .inner_join(slots::table)
+                            .filter(bookings::status.eq(BookingStatus::Confirmed.as_str()))
+                            .filter(slots::ends_at.le(DbInstant(by)))
+                            .select((slots::ends_at, slots::id))
+                            .distinct()
+                            .order((slots::ends_at.asc(), slots::id.asc()))
+                            .limit(limit)
+                            .load(self)
+                            .await?
+                    }
+                };
+                Ok(found.into_iter().map(|(_, id)| id.0.into()).collect())
             }
 
             async fn credits_of_student(&mut self, student: UserId) -> Result<Vec<MakeupCredit>, TxError> {

@@ -13,8 +13,8 @@ use tutorbook_domain::{
     TeacherRating, UserId,
 };
 use tutorbook_ports::{
-    BookingStore, Decision, Error, LockSet, Outbox, OutboxMessage, PolicyStore, ReportStore, Result, ReviewStore, Unit,
-    UnitOfWork,
+    BookingStore, Decision, Error, LockSet, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
+    ReviewStore, Unit, UnitOfWork,
 };
 use uuid::Uuid;
 
@@ -237,6 +237,11 @@ impl BookingStore for SqlStore {
 
     async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>> {
         read!(self, |c| c.booking_history(booking).await.map_err(Error::from))
+    }
+
+    async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read!(self, |c| c.overdue_slot_ids(overdue, limit).await.map_err(Error::from))
     }
 }
 

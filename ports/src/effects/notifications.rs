@@ -1,5 +1,6 @@
 //! Emails derived from booking events (docs/product.md §12): request → teacher;
-//! confirmation, decline, teacher cancellation with credit, refund → student.
+//! confirmation, decline, expiry, teacher cancellation with credit, refund →
+//! student.
 
 use async_trait::async_trait;
 use tutorbook_domain::{DomainEvent, EnrollmentId, Money, Slot, SlotId, UserId};
@@ -181,6 +182,10 @@ where
             }
             DomainEvent::BookingDeclined { slot, student, .. } => {
                 self.notify(message, *student, *slot, *student, templates::booking_declined)
+                    .await
+            }
+            DomainEvent::BookingExpired { slot, student, .. } => {
+                self.notify(message, *student, *slot, *student, templates::booking_expired)
                     .await
             }
             DomainEvent::BookingTeacherCancelled {

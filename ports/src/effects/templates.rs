@@ -208,6 +208,39 @@ pub fn booking_declined(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
     }
 }
 
+/// To the student: nobody answered their request before the lesson started.
+pub fn booking_expired(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!("Your lesson request with {} expired", lesson.teacher),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "Your request for {when} with {} was not answered before the lesson started, so it has expired.",
+                        lesson.teacher
+                    ),
+                    "Nothing was charged. Other times may still be open: have a look at the schedule.".into(),
+                ],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!("{} 선생님 수업 신청이 만료되었습니다", lesson.teacher),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "{when} {} 선생님 수업 신청이 수업 시작 전까지 응답을 받지 못해 만료되었습니다.",
+                        lesson.teacher
+                    ),
+                    "결제된 금액은 없습니다. 다른 시간을 확인해 보세요.".into(),
+                ],
+            ),
+        },
+    }
+}
+
 /// To the student: the teacher cancelled; a make-up credit valid until
 /// `credit_expires` was issued.
 pub fn teacher_cancelled(reader: &Reader<'_>, lesson: &Lesson<'_>, credit_expires: OffsetDateTime) -> Rendered {

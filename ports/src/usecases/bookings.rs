@@ -11,7 +11,8 @@ use tutorbook_domain::{
 };
 
 use crate::{
-    BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, UserStore, execute,
+    BookingStore, Claim, Clock, Error, IdGen, LockSet, Overdue, PolicyStore, Result, Unit, UnitOfWork, UserStore,
+    execute,
 };
 
 /// What a teacher (or staff for them) sends to open a slot.
@@ -300,6 +301,50 @@ where
             return Err(DomainError::Forbidden.into());
         }
         self.store.set_policy(teacher, policy).await
+    }
+
+    /// The job that expires requests nobody answered before their lesson
+    /// started (docs/product.md §5): each becomes `expired` and its student
+    /// is told. Looks at up to `limit` slots; answers how many requests
+    /// expired. Each slot is decided again under its lock, so the job is
+    /// idempotent and safe to run on several instances at once (an answer
+    /// racing the expiry wins or loses as a whole).
+    pub async fn expire_unanswered(&self, limit: usize) -> Result<usize> {
+        let now = self.clock.now();
+        let slots = self.store.overdue_slots(Overdue::Requests(now), limit).await?;
+        self.on_overdue(slots, now, move |slot| slot.expire_unanswered(now))
+            .await
+    }
+
+    /// The job that completes lessons that ended at least `grace` ago with
+    /// no attendance mark (docs/product.md §5): their confirmed bookings
+    /// become `completed`. Looks at up to `limit` slots; answers how many
+    /// bookings it completed. Idempotent like [`Bookings::expire_unanswered`].
+    pub async fn complete_unmarked(&self, grace: Duration, limit: usize) -> Result<usize> {
+        let now = self.clock.now();
+        let slots = self.store.overdue_slots(Overdue::Lessons(now - grace), limit).await?;
+        self.on_overdue(slots, now, move |slot| slot.complete_unmarked(now, grace))
+            .await
+    }
+
+    /// Runs a job's decision on each of `slots` under its lock; counts the
+    /// bookings it changed.
+    async fn on_overdue<F>(&self, slots: Vec<SlotId>, now: OffsetDateTime, decide: F) -> Result<usize>
+    where
+        F: Fn(&mut Slot) -> Outcome + Clone + Send + 'static,
+    {
+        let mut changed = 0;
+        for slot in slots {
+            let decide = decide.clone();
+            changed += execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+                let outcome = decide(unit.slot_mut(slot)?);
+                let count = outcome.audit.len();
+                unit.record(outcome);
+                Ok(count)
+            })
+            .await?;
+        }
+        Ok(changed)
     }
 
     /// Runs a decision on the slot of `booking` (locked), with its teacher's

@@ -12,8 +12,8 @@ use tutorbook_domain::{
 use uuid::Uuid;
 
 use crate::{
-    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, PolicyStore, ProfileUpdate, ReportStore,
-    Result, ReviewStore, Unit, UnitOfWork, User, UserStore,
+    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, Overdue, PolicyStore, ProfileUpdate,
+    ReportStore, Result, ReviewStore, Unit, UnitOfWork, User, UserStore,
 };
 
 mockall::mock! {
@@ -40,6 +40,7 @@ mockall::mock! {
         async fn credit(&self, id: CreditId) -> Result<Option<MakeupCredit>>;
         async fn student_credits(&self, student: UserId) -> Result<Vec<MakeupCredit>>;
         async fn history(&self, booking: BookingId) -> Result<Vec<AuditEntry>>;
+        async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>>;
     }
 
     #[async_trait]

@@ -381,6 +381,11 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
         .teacher_cancel(&Actor::teacher(TEACHER), first.id())
         .await
         .unwrap();
+    // A request nobody answers before its lesson starts expires.
+    let late = w.open(TEACHER, at(1, 14), 1).await;
+    w.request(student(1), &late).await;
+    w.clock.set(at(1, 14));
+    assert_eq!(w.bookings.expire_unanswered(10).await.unwrap(), 1);
     let mailer = MemoryMailer::new();
     let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
         Notifications::new(w.store.clone(), directory(), mailer.clone()),
@@ -397,6 +402,8 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
             "student1@example.com",
             "Teacher 선생님이 수업을 취소했습니다: 보강 수업권이 발급되었습니다",
         ),
+        ("teacher@example.com", "New lesson request from Student1"),
+        ("student1@example.com", "Teacher 선생님 수업 신청이 만료되었습니다"),
     ];
     assert_eq!(
         sent,

@@ -9,6 +9,7 @@ mod credits;
 mod effects;
 mod feedback;
 mod idempotency;
+mod jobs;
 mod outbox;
 mod packages;
 mod races;
