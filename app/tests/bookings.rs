@@ -542,6 +542,7 @@ async fn teachers_set_their_policy_and_requests_follow_it() {
     let default = api.get(&path, None).await.ok(200).clone();
     assert_eq!(default["requires_approval_one_on_one"], true);
     assert_eq!(default["cancel_window_minutes"], 24 * 60);
+    assert_eq!(default["cancel_window_tier"], "moderate");
 
     let mut strict = default.clone();
     strict["min_notice_minutes"] = json!(180);
@@ -566,6 +567,37 @@ async fn teachers_set_their_policy_and_requests_follow_it() {
     assert_eq!(api.get(&path, None).await.ok(200), &default, "refusals changed nothing");
     assert_eq!(api.put(&path, Some(&teacher), strict.clone()).await.ok(200), &strict);
     assert_eq!(api.put(&path, Some(&staff), strict.clone()).await.ok(200), &strict);
+
+    // The cancel window by its tier's name, by minutes, or both when they agree.
+    let mut by_tier = strict.clone();
+    by_tier.as_object_mut().unwrap().remove("cancel_window_minutes");
+    by_tier["cancel_window_tier"] = json!("strict");
+    let saved = api.put(&path, Some(&teacher), by_tier.clone()).await;
+    assert_eq!(
+        (
+            saved.body["cancel_window_minutes"].clone(),
+            saved.body["cancel_window_tier"].clone()
+        ),
+        (json!(2880), json!("strict"))
+    );
+    let mut by_minutes = strict.clone();
+    by_minutes.as_object_mut().unwrap().remove("cancel_window_tier");
+    by_minutes["cancel_window_minutes"] = json!(90);
+    let saved = api.put(&path, Some(&teacher), by_minutes).await;
+    assert!(
+        saved.ok(200).get("cancel_window_tier").is_none(),
+        "90 minutes is no tier"
+    );
+    let mut disagreeing = by_tier.clone();
+    disagreeing["cancel_window_minutes"] = json!(120);
+    api.put(&path, Some(&teacher), disagreeing)
+        .await
+        .refused(400, "invalid_input");
+    by_tier.as_object_mut().unwrap().remove("cancel_window_tier");
+    api.put(&path, Some(&teacher), by_tier)
+        .await
+        .refused(400, "invalid_input");
+    assert_eq!(api.put(&path, Some(&teacher), strict.clone()).await.ok(200), &strict);
 
     // Two hours ahead is now too soon; five hours ahead books at once (no approval).
     let close = api.open_slot(&teacher, 2, 1).await;

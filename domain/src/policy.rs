@@ -21,6 +21,14 @@ pub enum CancellationTier {
 }
 
 impl CancellationTier {
+    /// Every tier, shortest window first.
+    pub const ALL: [Self; 3] = [Self::Flexible, Self::Moderate, Self::Strict];
+
+    /// The tier whose window is exactly `window`, if any.
+    pub fn of_window(window: Duration) -> Option<Self> {
+        Self::ALL.into_iter().find(|tier| tier.window() == window)
+    }
+
     /// The window of the tier.
     pub fn window(&self) -> Duration {
         match self {
@@ -303,6 +311,10 @@ mod tests {
         assert!(p.with_cancel_window(MAX_NOTICE + Duration::minutes(1)).is_err());
         assert!(p.with_max_advance(MAX_ADVANCE).is_ok());
         assert!(p.with_max_advance(Duration::minutes(100_000_000_000)).is_err());
+        for tier in CancellationTier::ALL {
+            assert_eq!(CancellationTier::of_window(tier.window()), Some(tier));
+        }
+        assert_eq!(CancellationTier::of_window(Duration::hours(3)), None);
         assert!(PlatformSettings::new(1, Duration::days(30)).is_err());
         assert_eq!(
             p.with_cancellation_tier(CancellationTier::Strict).cancel_window(),

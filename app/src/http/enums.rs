@@ -8,8 +8,8 @@
 
 use time::Weekday;
 use tutorbook_domain::{
-    BookingStatus, ClassType, CreditStatus, EnrollmentStatus, ExceptionKind, PackageStatus, PaymentProvider,
-    PaymentStatus, PromotionScope, Recurrence, RefundBasis, SlotStatus,
+    BookingStatus, CancellationTier, ClassType, CreditStatus, EnrollmentStatus, ExceptionKind, PackageStatus,
+    PaymentProvider, PaymentStatus, PromotionScope, Recurrence, RefundBasis, SlotStatus,
 };
 
 /// Declares an API enum mirroring a domain enum, with the conversion from it.
@@ -73,6 +73,11 @@ mirror! {
 mirror! {
     /// Whether a package is on sale.
     PackageStatusDto from PackageStatus { Draft, Open, Closed }
+}
+
+mirror! {
+    /// A named cancel window: `flexible` (2 h), `moderate` (24 h), `strict` (48 h).
+    CancellationTierDto from CancellationTier { Flexible, Moderate, Strict }
 }
 
 mirror! {

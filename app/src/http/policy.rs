@@ -6,10 +6,11 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use time::Duration;
-use tutorbook_domain::{BookingPolicy, UserId};
+use tutorbook_domain::{BookingPolicy, CancellationTier, UserId};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
+use crate::http::enums::CancellationTierDto;
 use crate::http::problem::{api_response, respond};
 use crate::state::AppState;
 
@@ -31,8 +32,14 @@ pub struct PolicyView {
     pub min_notice_minutes: i64,
     /// Most time between booking and start (default 90 days), positive.
     pub max_advance_minutes: i64,
-    /// Until how long before the start a student may cancel a confirmed lesson (default 24 h).
-    pub cancel_window_minutes: i64,
+    /// Until how long before the start a student may cancel a confirmed
+    /// lesson. In a request, this or `cancel_window_tier` (both only when
+    /// they agree); answers always carry it.
+    pub cancel_window_minutes: Option<i64>,
+    /// The cancel window as a named tier: `flexible` (2 h), `moderate`
+    /// (24 h, the default), `strict` (48 h). Answers carry it when the
+    /// window is one of them.
+    pub cancel_window_tier: Option<CancellationTierDto>,
     /// Free time kept before each lesson (0–240).
     pub buffer_before_minutes: i64,
     /// Free time kept after each lesson (0–240).
@@ -58,7 +65,8 @@ impl From<BookingPolicy> for PolicyView {
             requires_approval_group: p.requires_approval(false),
             min_notice_minutes: p.min_notice().whole_minutes(),
             max_advance_minutes: p.max_advance().whole_minutes(),
-            cancel_window_minutes: p.cancel_window().whole_minutes(),
+            cancel_window_minutes: Some(p.cancel_window().whole_minutes()),
+            cancel_window_tier: CancellationTier::of_window(p.cancel_window()).map(Into::into),
             buffer_before_minutes: p.buffers().before.whole_minutes(),
             buffer_after_minutes: p.buffers().after.whole_minutes(),
             default_length_minutes: p.default_length().whole_minutes(),
@@ -76,7 +84,7 @@ impl TryFrom<PolicyView> for BookingPolicy {
             .with_approval(v.requires_approval_one_on_one, v.requires_approval_group)
             .with_min_notice(minutes("min_notice_minutes", v.min_notice_minutes)?)?
             .with_max_advance(minutes("max_advance_minutes", v.max_advance_minutes)?)?
-            .with_cancel_window(minutes("cancel_window_minutes", v.cancel_window_minutes)?)?
+            .with_cancel_window(cancel_window(v.cancel_window_minutes, v.cancel_window_tier)?)?
             .with_buffers(
                 minutes("buffer_before_minutes", v.buffer_before_minutes)?,
                 minutes("buffer_after_minutes", v.buffer_after_minutes)?,
@@ -88,6 +96,29 @@ impl TryFrom<PolicyView> for BookingPolicy {
                     .map(|m| minutes("trial_length_minutes", m))
                     .transpose()?,
             )
+    }
+}
+
+/// The cancel window a request names: minutes, a tier, or both when they agree.
+fn cancel_window(
+    minutes_given: Option<i64>,
+    tier: Option<CancellationTierDto>,
+) -> Result<Duration, tutorbook_domain::DomainError> {
+    let tier = tier.map(|t| CancellationTier::from(t).window());
+    match (
+        minutes_given.map(|m| minutes("cancel_window_minutes", m)).transpose()?,
+        tier,
+    ) {
+        (Some(window), None) | (None, Some(window)) => Ok(window),
+        (Some(window), Some(named)) if window == named => Ok(window),
+        (Some(_), Some(_)) => Err(tutorbook_domain::DomainError::invalid(
+            "cancel_window_tier",
+            "names another window than cancel_window_minutes",
+        )),
+        (None, None) => Err(tutorbook_domain::DomainError::invalid(
+            "cancel_window_minutes",
+            "is required (or cancel_window_tier)",
+        )),
     }
 }
 
