@@ -103,6 +103,7 @@ pub async fn seed(state: &AppState, now: OffsetDateTime) -> Result<Seeded, tutor
             6,
         )
         .map_err(storage)?,
+        policy: None,
     };
     state
         .packages

@@ -408,3 +408,33 @@ async fn staff_keep_pricing_and_promotions() {
         .await
         .refused(404, "not_found");
 }
+
+#[tokio::test]
+async fn a_package_may_carry_its_own_policy() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let mut body = package_body(2);
+    body["policy"] = json!({
+        "requires_approval_one_on_one": true, "requires_approval_group": false,
+        "min_notice_minutes": 30 * 24 * 60, "max_advance_minutes": 60 * 24 * 60,
+        "cancel_window_tier": "strict", "buffer_before_minutes": 0, "buffer_after_minutes": 15
+    });
+    let created = api.post("/packages", Some(&teacher), body.clone()).await;
+    let package = created.ok(201).clone();
+    assert_eq!(package["policy"]["min_notice_minutes"], 30 * 24 * 60);
+    assert_eq!(package["policy"]["cancel_window_tier"], "strict");
+    let id = package["id"].as_str().unwrap();
+    assert_eq!(api.get(&format!("/packages/{id}"), None).await.ok(200)["policy"], package["policy"]);
+    // Thirty days' notice: the first session is days away.
+    api.post(&format!("/packages/{id}/enrollments"), Some(&student), json!({}))
+        .await
+        .refused(409, "min_notice");
+    // A bad policy is refused like the teacher's.
+    body["policy"]["buffer_after_minutes"] = json!(300);
+    api.post("/packages", Some(&teacher), body).await.refused(400, "invalid_input");
+    // Without one, the answer carries none.
+    let (other_teacher, _) = api.user("t2", "teacher").await;
+    let plain = api.post("/packages", Some(&other_teacher), package_body(2)).await;
+    assert!(plain.ok(201).get("policy").is_none());
+}

@@ -79,6 +79,7 @@ fn enrollment(c: &mut Criterion) {
         class_type: ClassType::Group,
         capacity: 4,
         schedule: schedule("Asia/Seoul", 22),
+        policy: None,
     };
     let package = CoursePackage::create(
         PackageId::from_uuid(Uuid::from_u128(1)),

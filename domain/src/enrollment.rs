@@ -145,6 +145,11 @@ impl Enrollment {
         if ids.bookings.len() < sessions.len() {
             return Err(DomainError::invalid("bookings", "one booking id per session is needed"));
         }
+        // A package with its own policy bounds enrolling by its notice and
+        // advance, counted to the first session.
+        if let (Some(policy), Some(first)) = (package.policy(), sessions.first()) {
+            policy.check_lead(first.start() - now)?;
+        }
         let price = package.price(&terms.pricing, terms.currency)?;
 
         let mut staged = session_slots.to_vec();

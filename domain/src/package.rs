@@ -97,6 +97,9 @@ pub struct PackageDetails {
     pub capacity: u32,
     /// When the sessions take place.
     pub schedule: PackageSchedule,
+    /// The package's own policy, when it has one: its sessions follow it
+    /// instead of the teacher's (docs/product.md §8).
+    pub policy: Option<BookingPolicy>,
 }
 
 /// A teacher's course package with its generated sessions.
@@ -110,6 +113,7 @@ pub struct CoursePackage {
     capacity: Capacity,
     schedule: PackageSchedule,
     status: PackageStatus,
+    policy: Option<BookingPolicy>,
 }
 
 impl CoursePackage {
@@ -139,6 +143,7 @@ impl CoursePackage {
             capacity,
             schedule: details.schedule,
             status: PackageStatus::Open,
+            policy: details.policy,
         })
     }
 
@@ -162,12 +167,15 @@ impl CoursePackage {
         if schedule_changed {
             check_future(&details.schedule, now)?;
         }
-        let slots_changed = schedule_changed || capacity != self.capacity;
+        // Other buffers change what its session slots keep free around them.
+        let buffers_changed = details.policy.map(|p| p.buffers()) != self.policy.map(|p| p.buffers());
+        let slots_changed = schedule_changed || capacity != self.capacity || buffers_changed;
         self.title = title;
         self.description = details.description;
         self.class_type = details.class_type;
         self.capacity = capacity;
         self.schedule = details.schedule;
+        self.policy = details.policy;
         Ok(slots_changed)
     }
 
@@ -214,6 +222,7 @@ impl CoursePackage {
         capacity: Capacity,
         schedule: PackageSchedule,
         status: PackageStatus,
+        policy: Option<BookingPolicy>,
     ) -> Self {
         Self {
             id,
@@ -224,6 +233,7 @@ impl CoursePackage {
             capacity,
             schedule,
             status,
+            policy,
         }
     }
 
@@ -263,6 +273,20 @@ impl CoursePackage {
             opened.push(slot);
         }
         Ok((opened, outcome))
+    }
+
+    /// Its own policy, when the teacher gave it one.
+    pub fn policy(&self) -> Option<BookingPolicy> {
+        self.policy
+    }
+
+    /// The policy its sessions follow: its own, else `teacher`'s. Its
+    /// buffers keep the session slots apart from the teacher's other slots;
+    /// its notice and advance bound enrolling when the package has its own
+    /// (buying a package is the request, so the teacher's own policy does
+    /// not bound it).
+    pub fn session_policy(&self, teacher: &BookingPolicy) -> BookingPolicy {
+        self.policy.unwrap_or(*teacher)
     }
 
     /// The zone its local times are in.

@@ -150,6 +150,22 @@ impl BookingPolicy {
         Ok(self)
     }
 
+    /// Checks the time from a booking to the lesson's start against the
+    /// minimum notice (`min_notice`) and the maximum advance (`max_advance`).
+    pub fn check_lead(&self, until_start: Duration) -> DomainResult<()> {
+        if until_start < self.min_notice {
+            return Err(DomainError::MinNotice {
+                minutes: self.min_notice.whole_minutes(),
+            });
+        }
+        if until_start > self.max_advance {
+            return Err(DomainError::MaxAdvance {
+                days: self.max_advance.whole_days(),
+            });
+        }
+        Ok(())
+    }
+
     /// Maximum time between booking and start.
     pub fn max_advance(&self) -> Duration {
         self.max_advance

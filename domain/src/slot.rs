@@ -349,17 +349,7 @@ impl Slot {
         source: BookingSource,
     ) -> DomainResult<Outcome> {
         self.check_bookable_by(actor.user, now)?;
-        let until_start = self.window.start() - now;
-        if until_start < policy.min_notice() {
-            return Err(DomainError::MinNotice {
-                minutes: policy.min_notice().whole_minutes(),
-            });
-        }
-        if until_start > policy.max_advance() {
-            return Err(DomainError::MaxAdvance {
-                days: policy.max_advance().whole_days(),
-            });
-        }
+        policy.check_lead(self.window.start() - now)?;
         if policy.requires_approval(self.capacity.is_one_on_one()) {
             let mut outcome = self.admit(booking, actor.user, BookingStatus::Requested, source, actor, now);
             outcome.events.push(DomainEvent::BookingRequested {

@@ -8,16 +8,21 @@ use common::{NOW, TEACHER, policy, settings, slot_at, slot_id, staff, student, t
 use time::macros::{date, datetime, time};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, Attendance, BookingSource, BookingStatus, ClassType, CoursePackage, Currency, Discount, DomainError,
-    DomainEvent, Enrolled, Enrollment, EnrollmentId, EnrollmentIds, EnrollmentStatus, EnrollmentTerms, Locale, Money,
-    PackageDetails, PackageId, PackageSchedule, PackageSessionId, PaymentId, PaymentProvider, PaymentStatus,
-    PaymentTarget, Percent, PricingConfig, Promotion, PromotionId, PromotionScope, Recurrence, Refund, RefundBasis,
-    RefundId, Slot, SlotId, Zone,
+    Actor, Attendance, BookingPolicy, BookingSource, BookingStatus, ClassType, CoursePackage, Currency, Discount,
+    DomainError, DomainEvent, Enrolled, Enrollment, EnrollmentId, EnrollmentIds, EnrollmentStatus, EnrollmentTerms,
+    Locale, Money, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PaymentId, PaymentProvider,
+    PaymentStatus, PaymentTarget, Percent, PricingConfig, Promotion, PromotionId, PromotionScope, Recurrence, Refund,
+    RefundBasis, RefundId, Slot, SlotId, Zone,
 };
 use uuid::Uuid;
 
 /// Mon 2026-12-07, Wed 12-09, Fri 12-11, Mon 12-14, all 19:00 Seoul (10:00 UTC).
 fn package(capacity: u32) -> CoursePackage {
+    package_with(capacity, None)
+}
+
+/// [`package`] with its own booking policy.
+fn package_with(capacity: u32, own: Option<BookingPolicy>) -> CoursePackage {
     let schedule = PackageSchedule::new(
         date!(2026 - 12 - 07),
         time!(19:00),
@@ -32,6 +37,7 @@ fn package(capacity: u32) -> CoursePackage {
         class_type: ClassType::Group,
         capacity,
         schedule,
+        policy: own,
     };
     CoursePackage::create(
         PackageId::from_uuid(Uuid::from_u128(0xFAC)),
@@ -534,4 +540,65 @@ fn a_refund_that_would_pay_nothing_is_refused_and_keeps_the_seats() {
         .unwrap_err();
     assert_eq!(error.code(), "nothing_to_refund");
     assert_eq!((enrollment, payment, slots), before);
+}
+
+// ----- a package's own policy -----
+
+#[test]
+fn a_packages_own_notice_and_advance_bound_enrolling_counted_to_the_first_session() {
+    // The first session is Mon 2026-12-07 10:00 UTC: 6 days and an hour after NOW.
+    let notice = |days| BookingPolicy::default().with_min_notice(Duration::days(days)).unwrap();
+    let advance = |days| BookingPolicy::default().with_max_advance(Duration::days(days)).unwrap();
+    for (own, code) in [(notice(7), "min_notice"), (advance(5), "max_advance")] {
+        let p = package_with(2, Some(own));
+        let mut slots = opened(&p);
+        assert_refused(&p, &mut slots, code, |p, s| enroll(p, s, 1));
+    }
+    let p = package_with(2, Some(notice(6)));
+    let mut slots = opened(&p);
+    assert!(enroll(&p, &mut slots, 1).is_ok());
+    // Without its own policy, the teacher's does not bound enrolling: buying is the request.
+    let p = package(2);
+    let mut slots = opened(&p);
+    assert!(enroll(&p, &mut slots, 1).is_ok());
+}
+
+#[test]
+fn a_packages_own_buffers_keep_its_sessions_apart() {
+    // A teacher slot at 11:00 UTC on the first session's day, ten minutes after it ends.
+    let other = slot_at(slot_id(0x77), datetime!(2026-12-07 11:00 UTC), 1);
+    let wide = BookingPolicy::default()
+        .with_buffers(Duration::ZERO, Duration::minutes(30))
+        .unwrap();
+    let own = package_with(2, Some(wide));
+    let teachers = policy();
+    let refused = own
+        .open_session_slots(
+            &session_ids(4),
+            &teacher(),
+            &[other.clone()],
+            &own.session_policy(&teachers),
+            &settings(),
+            NOW,
+        )
+        .unwrap_err();
+    assert_eq!(refused.code(), "slot_overlap");
+    let plain = package(2);
+    assert_eq!(
+        plain.session_policy(&teachers),
+        teachers,
+        "no own policy: the teacher's"
+    );
+    assert!(
+        plain
+            .open_session_slots(
+                &session_ids(4),
+                &teacher(),
+                &[other],
+                &plain.session_policy(&teachers),
+                &settings(),
+                NOW
+            )
+            .is_ok()
+    );
 }

@@ -39,6 +39,7 @@ fn details(class_type: ClassType, capacity: u32, schedule: PackageSchedule) -> P
         class_type,
         capacity,
         schedule,
+        policy: None,
     }
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct PackageRow {
     pub status: String,
     pub creation_key: Option<String>,
     pub created_at: DbInstant,
+    /// The package's own policy as JSON.
+    pub policy: Option<String>,
 }
 
 /// The columns a package change may write.
@@ -64,6 +66,9 @@ pub(crate) struct PackageChanges {
     pub session_count: i32,
     pub first_start: DbInstant,
     pub status: String,
+    /// `None` writes NULL: the package follows its teacher's policy again.
+    #[diesel(treat_none_as_null = true)]
+    pub policy: Option<String>,
 }
 
 impl PackageChanges {
@@ -85,6 +90,11 @@ impl PackageChanges {
             session_count: i32::try_from(p.sessions().len()).unwrap_or(i32::MAX),
             first_start: first.start().into(),
             status: p.status().as_str().to_owned(),
+            policy: p
+                .policy()
+                .map(|policy| serde_json::to_string(&policy))
+                .transpose()
+                .map_err(corrupt)?,
         })
     }
 }
@@ -108,6 +118,7 @@ impl PackageRow {
             status: c.status,
             creation_key,
             created_at: created_at.into(),
+            policy: c.policy,
         })
     }
 
@@ -129,6 +140,11 @@ impl PackageRow {
             Capacity::restore(u32::try_from(self.capacity).map_err(corrupt)?).map_err(corrupt)?,
             schedule,
             text(&self.status, PackageStatus::parse, "package status")?,
+            self.policy
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(corrupt)?,
         ))
     }
 }

@@ -201,6 +201,7 @@ diesel::table! {
         status -> Text,
         creation_key -> Nullable<Text>,
         created_at -> SqlInstant,
+        policy -> Nullable<Text>,
     }
 }
 

@@ -34,7 +34,7 @@ pub mod observe;
 pub mod package_views;
 mod packages;
 pub mod page;
-mod policy;
+pub mod policy;
 pub mod problem;
 pub mod rate;
 mod slots;

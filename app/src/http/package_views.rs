@@ -79,6 +79,8 @@ pub struct PackageDto {
     pub price: Option<MoneyDto>,
     /// The sessions, in order.
     pub sessions: Vec<SessionDto>,
+    /// The package's own booking policy; absent when it follows its teacher's.
+    pub policy: Option<crate::http::policy::PolicyView>,
 }
 
 impl PackageDto {
@@ -116,6 +118,7 @@ impl PackageDto {
                     status: s.status().into(),
                 })
                 .collect(),
+            policy: p.policy().map(Into::into),
         }
     }
 }

@@ -126,7 +126,7 @@ where
                 return Ok(earlier);
             }
             let package = CoursePackage::create(package_id, teacher, details, &actor, &settings, now)?;
-            let policy = unit.policy(teacher);
+            let policy = package.session_policy(&unit.policy(teacher));
             let (slots, outcome) =
                 package.open_session_slots(&slot_ids, &actor, unit.schedule(teacher), &policy, &settings, now)?;
             unit.publish(package.created());
@@ -164,7 +164,7 @@ where
                 .filter(|s| !own.contains(&s.id()))
                 .cloned()
                 .collect();
-            let policy = unit.policy(teacher);
+            let policy = package.session_policy(&unit.policy(teacher));
             let (slots, outcome) = package.open_session_slots(&slot_ids, &actor, &others, &policy, &settings, now)?;
             unit.replace_sessions(id, slots)?;
             unit.record(outcome);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use time::macros::{date, datetime, time};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, BookingSource, BookingStatus, ClassType, Currency, Discount, EnrollmentStatus, Locale, Money,
+    Actor, BookingPolicy, BookingSource, BookingStatus, ClassType, Currency, Discount, EnrollmentStatus, Locale, Money,
     PackageDetails, PackageSchedule, PackageStatus, PaymentProvider, PaymentStatus, Percent, PricingConfig, Promotion,
     PromotionScope, Recurrence, RefundBasis, SessionRates, Slot, UserId, Zone,
 };
@@ -39,6 +39,7 @@ fn details(capacity: u32, sessions: u32) -> PackageDetails {
             sessions,
         )
         .unwrap(),
+        policy: None,
     }
 }
 
@@ -563,7 +564,48 @@ async fn two_refunds_racing_for_one_enrollment<S: Store>(store: S) {
     assert_eq!(after.payment.refunded(), won(80_000), "paid back once");
 }
 
+async fn a_packages_own_policy_is_kept_and_followed<S: Store>(store: S) {
+    let w = World::new(store);
+    let teacher = Actor::teacher(TEACHER);
+    // A slot of the teacher 20 minutes after the first session ends.
+    w.open(TEACHER, FIRST + Duration::minutes(70), 1).await;
+    let own = BookingPolicy::default()
+        .with_buffers(Duration::ZERO, Duration::minutes(30))
+        .unwrap()
+        .with_min_notice(Duration::days(9))
+        .unwrap();
+    let with = |policy| PackageDetails {
+        policy: Some(policy),
+        ..details(2, 4)
+    };
+    assert_eq!(
+        code(w.packages.create(&teacher, TEACHER, with(own), None).await),
+        "slot_overlap",
+        "its own 30-minute buffer reaches the teacher's slot"
+    );
+    let narrower = own.with_buffers(Duration::ZERO, Duration::minutes(15)).unwrap();
+    let package = w
+        .packages
+        .create(&teacher, TEACHER, with(narrower), None)
+        .await
+        .unwrap();
+    let id = package.package.id();
+    let stored = w.store.package(id).await.unwrap().unwrap();
+    assert_eq!(stored.package.policy(), Some(narrower), "kept as given");
+    // Nine days' notice; the first session is eight days away.
+    assert_eq!(
+        code(w.packages.enroll(&Actor::student(student(1)), id, Locale::Ko).await),
+        "min_notice"
+    );
+    // Back to the teacher's policy, which does not bound enrolling.
+    w.packages.revise(&teacher, id, details(2, 4)).await.unwrap();
+    let stored = w.store.package(id).await.unwrap().unwrap();
+    assert_eq!(stored.package.policy(), None);
+    enroll(&w, &stored, 1).await;
+}
+
 conformance!(
+    a_packages_own_policy_is_kept_and_followed,
     a_package_opens_one_slot_per_session_once,
     a_package_colliding_with_the_teachers_slot_is_refused_whole,
     revising_and_deleting_a_package_nobody_joined,

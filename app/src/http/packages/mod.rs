@@ -26,6 +26,7 @@ use crate::http::enums::{ClassTypeDto, PackageStatusDto, RecurrenceDto};
 use crate::http::package_views::{
     EnrollmentDto, PackageDto, PaymentDto, PricingDto, PromotionDto, QuoteDto, RefundDto,
 };
+use crate::http::policy::PolicyView;
 use crate::http::problem::{Problem, api_response, respond};
 use crate::state::AppState;
 
@@ -63,6 +64,11 @@ pub struct PackageInput {
     pub recurrence: RecurrenceDto,
     /// 1–29 sessions.
     pub session_count: u32,
+    /// The package's own booking policy, which its sessions follow instead
+    /// of the teacher's: its buffers around the sessions, its notice and
+    /// advance for enrolling (counted to the first session). Absent: the
+    /// teacher's policy.
+    pub policy: Option<PolicyView>,
 }
 
 fn one_seat() -> u32 {
@@ -141,6 +147,10 @@ fn parse_details(input: PackageInput, fallback_zone: Zone) -> Result<PackageDeta
         class_type,
         capacity: input.capacity,
         schedule: PackageSchedule::new(date, start, zone, recurrence, input.session_count)?,
+        policy: input
+            .policy
+            .map(tutorbook_domain::BookingPolicy::try_from)
+            .transpose()?,
     })
 }
 
