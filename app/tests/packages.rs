@@ -425,14 +425,19 @@ async fn a_package_may_carry_its_own_policy() {
     assert_eq!(package["policy"]["min_notice_minutes"], 30 * 24 * 60);
     assert_eq!(package["policy"]["cancel_window_tier"], "strict");
     let id = package["id"].as_str().unwrap();
-    assert_eq!(api.get(&format!("/packages/{id}"), None).await.ok(200)["policy"], package["policy"]);
+    assert_eq!(
+        api.get(&format!("/packages/{id}"), None).await.ok(200)["policy"],
+        package["policy"]
+    );
     // Thirty days' notice: the first session is days away.
     api.post(&format!("/packages/{id}/enrollments"), Some(&student), json!({}))
         .await
         .refused(409, "min_notice");
     // A bad policy is refused like the teacher's.
     body["policy"]["buffer_after_minutes"] = json!(300);
-    api.post("/packages", Some(&teacher), body).await.refused(400, "invalid_input");
+    api.post("/packages", Some(&teacher), body)
+        .await
+        .refused(400, "invalid_input");
     // Without one, the answer carries none.
     let (other_teacher, _) = api.user("t2", "teacher").await;
     let plain = api.post("/packages", Some(&other_teacher), package_body(2)).await;
