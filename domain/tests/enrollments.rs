@@ -576,7 +576,7 @@ fn a_packages_own_buffers_keep_its_sessions_apart() {
         .open_session_slots(
             &session_ids(4),
             &teacher(),
-            &[other.clone()],
+            std::slice::from_ref(&other),
             &own.session_policy(&teachers),
             &settings(),
             NOW,
