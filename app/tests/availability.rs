@@ -251,3 +251,56 @@ async fn the_policy_keeps_the_lesson_length_and_daily_limit() {
         .await
         .refused(400, "invalid_input");
 }
+
+#[tokio::test]
+async fn rules_are_added_changed_and_removed_one_at_a_time() {
+    let (api, _) = setup().await;
+    let (teacher, teacher_id) = api.user("t1", "teacher").await;
+    let (other, _) = api.user("t2", "teacher").await;
+    let rules = format!("/teachers/{teacher_id}/availability/rules");
+    let morning = json!({ "weekday": "tuesday", "start": "09:00", "end": "12:00", "zone": "Asia/Seoul" });
+    let added = api.post(&rules, Some(&teacher), morning.clone()).await;
+    let rule = added.ok(201).clone();
+    let one = format!("{rules}/{}", rule["id"].as_str().unwrap());
+    assert_eq!(
+        (rule["weekday"].clone(), rule["end"].clone()),
+        (json!("tuesday"), json!("12:00"))
+    );
+    api.post(&rules, Some(&other), morning.clone())
+        .await
+        .refused(403, "forbidden");
+    // An overlapping rule is refused; the set is unchanged.
+    let overlapping = json!({ "weekday": "tuesday", "start": "11:00", "end": "13:00", "zone": "Asia/Seoul" });
+    api.post(&rules, Some(&teacher), overlapping)
+        .await
+        .refused(400, "invalid_input");
+    let afternoon = json!({ "weekday": "tuesday", "start": "14:00", "end": "17:00", "zone": "Asia/Seoul" });
+    let second = api.post(&rules, Some(&teacher), afternoon).await.ok(201).clone();
+
+    // Changing one keeps its id; moving it onto the other is refused.
+    let later = json!({ "weekday": "tuesday", "start": "10:00", "end": "13:00", "zone": "Asia/Seoul" });
+    let changed = api.put(&one, Some(&teacher), later).await;
+    assert_eq!(
+        (changed.ok(200)["id"].clone(), changed.body["start"].clone()),
+        (rule["id"].clone(), json!("10:00"))
+    );
+    let clash = json!({ "weekday": "tuesday", "start": "15:00", "end": "16:00", "zone": "Asia/Seoul" });
+    api.put(&one, Some(&teacher), clash).await.refused(400, "invalid_input");
+
+    api.delete(&one, Some(&teacher)).await.ok(204);
+    api.delete(&one, Some(&teacher)).await.refused(404, "not_found");
+    let unknown = format!("{rules}/{}", uuid::Uuid::nil());
+    api.put(&unknown, Some(&teacher), morning)
+        .await
+        .refused(404, "not_found");
+    let left = api
+        .get(&format!("/teachers/{teacher_id}/availability"), Some(&teacher))
+        .await;
+    let ids: Vec<Value> = left.ok(200)["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![second["id"].clone()]);
+}

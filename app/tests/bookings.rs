@@ -652,3 +652,45 @@ async fn one_slot_shows_bookings_and_meeting_links_only_to_the_people_in_it() {
         .await
         .refused(404, "not_found");
 }
+
+#[tokio::test]
+async fn a_booking_moves_to_another_slot_of_its_teacher() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (student, _) = api.user("s", "student").await;
+    let (other, _) = api.user("o", "student").await;
+    let from = api.open_slot(&teacher, 72, 2).await;
+    let to = api.open_slot(&teacher, 96, 2).await;
+    let booking = api
+        .post(&format!("/slots/{from}/bookings"), Some(&student), json!({}))
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/bookings/{booking}/reschedule");
+    api.post(&path, Some(&other), json!({ "slot": to }))
+        .await
+        .refused(404, "not_found");
+    let moved = api
+        .post_keyed(&path, Some(&student), "move-1", json!({ "slot": to }))
+        .await;
+    let moved = moved.ok(201).clone();
+    assert_eq!(
+        (moved["slot"].as_str(), moved["status"].as_str()),
+        (Some(to.as_str()), Some("confirmed"))
+    );
+    let retry = api
+        .post_keyed(&path, Some(&student), "move-1", json!({ "slot": to }))
+        .await;
+    assert_eq!(retry.ok(201)["id"], moved["id"], "a retry answers the same move");
+    let history = api.get(&format!("/bookings/{booking}/history"), Some(&student)).await;
+    assert_eq!(
+        history.ok(200).as_array().unwrap().last().unwrap()["reason"],
+        "rescheduled"
+    );
+    // The old booking is cancelled now: it moves no more.
+    api.post(&path, Some(&student), json!({ "slot": from }))
+        .await
+        .refused(409, "invalid_booking_status");
+}

@@ -15,7 +15,9 @@ fn body_for(method: &str, path: &str) -> Value {
         ("patch", "/me") => json!({ "display_name": "x" }),
         ("put", "/users/{id}/role") => json!({ "role": "teacher" }),
         ("post", "/bookings/{id}/attendance") => json!({ "attendance": "completed" }),
-        ("post", "/credits/{id}/redeem") => json!({ "slot": uuid::Uuid::now_v7() }),
+        ("post", "/credits/{id}/redeem") | ("post", "/bookings/{id}/reschedule") => {
+            json!({ "slot": uuid::Uuid::now_v7() })
+        }
         ("post", "/bookings/{id}/review") => json!({ "rating": 5 }),
         ("put", "/bookings/{id}/report") => json!({ "comments": "" }),
         ("put", "/teachers/{id}/policy") => json!({
@@ -32,6 +34,9 @@ fn body_for(method: &str, path: &str) -> Value {
             "kind": "percent", "percent": 10, "scope": "all", "starts_at": start, "ends_at": "2030-02-07T10:00:00Z"
         }),
         ("put", "/teachers/{id}/availability/rules") => json!({ "rules": [] }),
+        ("post", "/teachers/{id}/availability/rules") | ("put", "/teachers/{id}/availability/rules/{rule}") => {
+            json!({ "weekday": "monday", "start": "09:00", "end": "10:00" })
+        }
         ("post", "/teachers/{id}/availability/exceptions") => json!({ "kind": "day_off", "from": "2030-01-07" }),
         ("post", "/teachers/{id}/bookable-times/bookings") => json!({ "start": start }),
         _ => json!({}),
@@ -53,6 +58,7 @@ async fn every_operation_but_the_exempt_ones_requires_consent() {
             let concrete = path
                 .replace("{id}", &uuid::Uuid::now_v7().to_string())
                 .replace("{exception}", &uuid::Uuid::now_v7().to_string())
+                .replace("{rule}", &uuid::Uuid::now_v7().to_string())
                 .replace("{document}", "terms");
             let concrete = match path.as_str() {
                 "/auth/dev" => format!("{concrete}?as=student"),

@@ -96,6 +96,26 @@ pub enum DomainEvent {
         /// Who cancelled.
         by: Actor,
     },
+    /// A booking moved to another slot of the same teacher: the old one is
+    /// `cancelled` (reason `rescheduled`), the new one has its status.
+    BookingRescheduled {
+        /// The old booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The new booking.
+        moved: BookingId,
+        /// Its slot.
+        to: SlotId,
+        /// The student.
+        student: UserId,
+        /// The teacher.
+        teacher: UserId,
+        /// Whether the new booking holds a seat (it was confirmed).
+        confirmed: bool,
+        /// Who moved it.
+        by: Actor,
+    },
     /// The teacher cancelled a confirmed lesson; a credit was issued.
     BookingTeacherCancelled {
         /// The booking.
@@ -201,6 +221,7 @@ impl DomainEvent {
             Self::BookingExpired { .. } => "booking_expired",
             Self::BookingCancelled { .. } => "booking_cancelled",
             Self::BookingTeacherCancelled { .. } => "booking_teacher_cancelled",
+            Self::BookingRescheduled { .. } => "booking_rescheduled",
             Self::SeatReleased { .. } => "seat_released",
             Self::CreditIssued { .. } => "credit_issued",
             Self::CreditRedeemed { .. } => "credit_redeemed",

@@ -616,6 +616,72 @@ impl Slot {
         outcome
     }
 
+    /// Moves `booking` to `to`, another slot of the same teacher, as the new
+    /// booking `moved` (docs/product.md §5). Its student, the teacher or
+    /// staff may; strangers are told it does not exist. The new booking
+    /// keeps the old one's status and source and passes every rule of a new
+    /// request on `to` under `policy` (the teacher's); a student moving a
+    /// confirmed lesson is also bound by the cancel window of the old one.
+    /// The new seat is taken before the old one is given back, and any
+    /// refusal leaves both slots as they were.
+    pub fn reschedule_to(
+        &mut self,
+        booking: BookingId,
+        to: &mut Slot,
+        moved: BookingId,
+        actor: &Actor,
+        policy: &BookingPolicy,
+        now: OffsetDateTime,
+    ) -> DomainResult<Outcome> {
+        let index = self.seen_booking_index(booking, actor)?;
+        let current = self.bookings[index].clone();
+        if !current.status.is_active() {
+            return Err(DomainError::InvalidBookingStatus {
+                status: current.status.as_str(),
+            });
+        }
+        if let BookingSource::Package(_) = current.source {
+            // A package's sessions move with the package (a revision), not one by one.
+            return Err(DomainError::PackageSlot);
+        }
+        if to.id == self.id {
+            return Err(DomainError::invalid("slot", "is the booking's own slot"));
+        }
+        if to.teacher != self.teacher {
+            return Err(DomainError::invalid("slot", "must be a slot of the same teacher"));
+        }
+        let held_seat = current.status.holds_seat();
+        let by_student = actor.user == current.student && !actor.is_staff();
+        if by_student && held_seat && now > self.window.start() - policy.cancel_window() {
+            return Err(DomainError::CancellationWindowClosed {
+                hours: policy.cancel_window().whole_hours(),
+            });
+        }
+        to.check_bookable_by(current.student, now)?;
+        policy.check_lead(to.window.start() - now)?;
+
+        let mut outcome = to.admit(moved, current.student, current.status, current.source, actor, now);
+        if let Some(entry) = outcome.audit.last_mut() {
+            entry.reason = "rescheduled".to_owned();
+        }
+        self.transition(index, BookingStatus::Cancelled, actor, "rescheduled", now, &mut outcome);
+        if held_seat {
+            self.seat_released(&mut outcome);
+        }
+        outcome.booking = Some(moved);
+        outcome.events.push(DomainEvent::BookingRescheduled {
+            booking,
+            slot: self.id,
+            moved,
+            to: to.id,
+            student: current.student,
+            teacher: self.teacher,
+            confirmed: held_seat,
+            by: *actor,
+        });
+        Ok(outcome)
+    }
+
     /// The teacher records attendance of a confirmed booking once the lesson has started.
     pub fn mark_attendance(
         &mut self,

@@ -464,3 +464,60 @@ fn rule_sets_and_ranges_are_checked() {
         "invalid_input"
     );
 }
+
+#[test]
+fn rules_change_one_at_a_time_and_the_set_stays_free_of_overlaps() {
+    let teacher = Actor::teacher(tutorbook_domain::UserId::from_uuid(Uuid::from_u128(0x7e)));
+    let stranger = Actor::teacher(tutorbook_domain::UserId::from_uuid(Uuid::from_u128(0x7f)));
+    let morning = rule(1, Weekday::Tuesday, time!(09:00), time!(12:00), "Asia/Seoul");
+    let mut availability = only(vec![morning]);
+    let overlapping = rule(2, Weekday::Tuesday, time!(11:00), time!(13:00), "Asia/Seoul");
+    assert_eq!(
+        availability
+            .add_rule(&teacher, teacher.user, overlapping)
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    assert_eq!(
+        availability
+            .add_rule(&stranger, teacher.user, overlapping)
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let afternoon = rule(2, Weekday::Tuesday, time!(14:00), time!(17:00), "Asia/Seoul");
+    availability.add_rule(&teacher, teacher.user, afternoon).unwrap();
+    assert_eq!(availability.rules().len(), 2);
+
+    let later = rule(1, Weekday::Tuesday, time!(10:00), time!(13:00), "Asia/Seoul");
+    availability.replace_rule(&teacher, teacher.user, later).unwrap();
+    assert_eq!(availability.rules()[0], later, "same id, new hours");
+    let clash = rule(1, Weekday::Tuesday, time!(15:00), time!(16:00), "Asia/Seoul");
+    assert_eq!(
+        availability
+            .replace_rule(&teacher, teacher.user, clash)
+            .unwrap_err()
+            .code(),
+        "invalid_input"
+    );
+    assert_eq!(availability.rules()[0], later, "a refused change changes nothing");
+    let unknown = rule(9, Weekday::Monday, time!(09:00), time!(10:00), "Asia/Seoul");
+    assert_eq!(
+        availability
+            .replace_rule(&teacher, teacher.user, unknown)
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+
+    availability.remove_rule(&teacher, teacher.user, later.id()).unwrap();
+    assert_eq!(availability.rules(), &[afternoon]);
+    assert_eq!(
+        availability
+            .remove_rule(&teacher, teacher.user, later.id())
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+}

@@ -1352,3 +1352,81 @@ fn unmarked_lessons_complete_after_the_grace_and_marks_stand() {
         "once"
     );
 }
+
+// ----- reschedule -----
+
+#[test]
+fn a_move_keeps_the_status_and_gives_the_old_seat_back_only_when_the_new_is_taken() {
+    let mut from = slot(2);
+    let confirmed = confirm(&mut from, 1);
+    let waiting = ask(&mut from, 2);
+    let mut to = slot_at(slot_id(2), START + Duration::days(1), 2);
+    let moved = booking_id(10);
+
+    let outcome = from
+        .reschedule_to(confirmed, &mut to, moved, &student(1), &instant_policy(), NOW)
+        .unwrap();
+    assert_eq!(to.booking(moved).unwrap().status(), BookingStatus::Confirmed);
+    assert_eq!(from.booking(confirmed).unwrap().status(), BookingStatus::Cancelled);
+    assert_eq!((from.booked_count(), to.booked_count()), (0, 1));
+    assert!(matches!(
+        outcome.events.last(),
+        Some(DomainEvent::BookingRescheduled { confirmed: true, .. })
+    ));
+    // A request moves as a request, taking no seat.
+    let request = booking_id(11);
+    from.reschedule_to(waiting, &mut to, request, &student(2), &instant_policy(), NOW)
+        .unwrap();
+    assert_eq!(to.booking(request).unwrap().status(), BookingStatus::Requested);
+
+    // A full target keeps the old seat: nothing changes on either side.
+    let mut full = slot_at(slot_id(3), START + Duration::days(2), 1);
+    confirm(&mut full, 5);
+    let (to_before, full_before) = (to.clone(), full.clone());
+    let refused = to.reschedule_to(moved, &mut full, booking_id(12), &student(1), &instant_policy(), NOW);
+    assert_eq!(refused.unwrap_err().code(), "slot_full");
+    assert_eq!((to, full), (to_before, full_before));
+}
+
+#[test]
+fn a_move_is_for_the_people_of_the_lesson_within_the_same_teacher() {
+    let mut from = slot(2);
+    let booking = confirm(&mut from, 1);
+    let elsewhere = slot_at(slot_id(2), START + Duration::days(1), 2);
+    let mut other_teachers = open_draft(
+        slot_id(3),
+        draft_for(other_teacher().user, START + Duration::days(1), 2),
+    );
+    let moved = booking_id(10);
+    let code = |r: Result<_, DomainError>| r.unwrap_err().code();
+    assert_eq!(
+        code(
+            from.clone()
+                .reschedule_to(booking, &mut elsewhere.clone(), moved, &student(2), &policy(), NOW)
+        ),
+        "not_found"
+    );
+    assert_eq!(
+        code(
+            from.clone()
+                .reschedule_to(booking, &mut other_teachers, moved, &student(1), &policy(), NOW)
+        ),
+        "invalid_input"
+    );
+    let mut same = from.clone();
+    assert_eq!(
+        code(
+            from.clone()
+                .reschedule_to(booking, &mut same, moved, &student(1), &policy(), NOW)
+        ),
+        "invalid_input"
+    );
+    // The teacher and staff may move it too.
+    for actor in [teacher(), staff()] {
+        assert!(
+            from.clone()
+                .reschedule_to(booking, &mut elsewhere.clone(), moved, &actor, &policy(), NOW)
+                .is_ok()
+        );
+    }
+}

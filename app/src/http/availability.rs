@@ -9,7 +9,9 @@ use poem_openapi::{Object, OpenApi, Tags};
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
-use tutorbook_domain::{Availability, DateException, ExceptionDraft, ExceptionId, RuleDraft, UserId, WeeklyRule, Zone};
+use tutorbook_domain::{
+    Availability, DateException, ExceptionDraft, ExceptionId, RuleDraft, RuleId, UserId, WeeklyRule, Zone,
+};
 use tutorbook_ports::{BookableTimes, Week};
 use uuid::Uuid;
 
@@ -278,6 +280,62 @@ api_response! {
 }
 
 api_response! {
+    /// Answer of adding a weekly rule.
+    AddRuleResponse {
+        /// The rule as stored.
+        201 => Created(Json<RuleView>),
+        /// A malformed rule, or one overlapping another (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not that teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such teacher.
+        404 => NotFound,
+        /// An `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of changing a weekly rule.
+    RuleResponse {
+        /// The rule as stored.
+        200 => Ok(Json<RuleView>),
+        /// A malformed rule, or one overlapping another (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not that teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such teacher or rule.
+        404 => NotFound,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of removing a weekly rule.
+    RemoveRuleResponse {
+        /// Removed.
+        204 => Removed,
+        /// Malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not that teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such teacher or rule.
+        404 => NotFound,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
     /// Answer of adding a date exception.
     ExceptionResponse {
         /// The exception as stored.
@@ -425,6 +483,92 @@ impl AvailabilityApi {
                 Ok(state.schedules.set_rules(&caller.actor, teacher, drafts).await?)
             },
             |a| AvailabilityResponse::Ok(Json(AvailabilityView::from(&a))),
+        )
+        .await
+    }
+
+    /// The teacher (or staff) adds one weekly rule; refused when it
+    /// overlaps another.
+    #[oai(
+        path = "/teachers/:id/availability/rules",
+        method = "post",
+        tag = "ApiTags::Availability"
+    )]
+    async fn add_rule(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
+        id: Path<Uuid>,
+        body: Json<RuleInput>,
+    ) -> AddRuleResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let teacher = UserId::from_uuid(id.0);
+                let draft = rule_draft(body.0, caller_zone(&state, &caller, teacher).await?)?;
+                Ok(state.schedules.add_rule(&caller.actor, teacher, draft).await?)
+            },
+            |r| AddRuleResponse::Created(Json(RuleView::from(&r))),
+        )
+        .await
+    }
+
+    /// The teacher (or staff) changes one weekly rule; it keeps its id.
+    #[oai(
+        path = "/teachers/:id/availability/rules/:rule",
+        method = "put",
+        tag = "ApiTags::Availability"
+    )]
+    async fn replace_rule(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        rule: Path<Uuid>,
+        body: Json<RuleInput>,
+    ) -> RuleResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let teacher = UserId::from_uuid(id.0);
+                let draft = rule_draft(body.0, caller_zone(&state, &caller, teacher).await?)?;
+                Ok(state
+                    .schedules
+                    .replace_rule(&caller.actor, teacher, RuleId::from_uuid(rule.0), draft)
+                    .await?)
+            },
+            |r| RuleResponse::Ok(Json(RuleView::from(&r))),
+        )
+        .await
+    }
+
+    /// The teacher (or staff) removes one weekly rule.
+    #[oai(
+        path = "/teachers/:id/availability/rules/:rule",
+        method = "delete",
+        tag = "ApiTags::Availability"
+    )]
+    async fn remove_rule(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        id: Path<Uuid>,
+        rule: Path<Uuid>,
+    ) -> RemoveRuleResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .schedules
+                    .remove_rule(&caller.actor, UserId::from_uuid(id.0), RuleId::from_uuid(rule.0))
+                    .await?)
+            },
+            |()| RemoveRuleResponse::Removed,
         )
         .await
     }

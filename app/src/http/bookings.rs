@@ -108,6 +108,34 @@ api_response! {
     }
 }
 
+/// Where a booking moves.
+#[derive(Debug, Clone, Object)]
+pub struct Move {
+    /// A future slot of the same teacher with room for the student.
+    pub slot: Uuid,
+}
+
+api_response! {
+    /// Answer of a reschedule.
+    RescheduleResponse {
+        /// The new booking (the old one is `cancelled`, reason `rescheduled`).
+        201 => Created(Json<BookingView>),
+        /// Malformed id or body; a slot of another teacher or the same slot (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// `consent_required`.
+        403 => Forbidden,
+        /// No such booking or slot (another person's booking included).
+        404 => NotFound,
+        /// The target refuses it (`slot_full`, `slot_in_past`, `min_notice`, ...), the old
+        /// booking's `cancellation_window_closed` or status, or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
 api_response! {
     /// Answer of a decline.
     DeclineResponse {
@@ -326,6 +354,36 @@ impl BookingsApi {
                 Ok(state.bookings.cancel(&caller.actor, BookingId::from_uuid(id.0)).await?)
             },
             |b| CancelResponse::Ok(Json(BookingView::from(&b))),
+        )
+        .await
+    }
+
+    /// Moves a booking to another slot of the same teacher, in one step:
+    /// the new seat is taken before the old one is given back. Its student,
+    /// the teacher or staff; a student is bound by the old lesson's cancel
+    /// window.
+    #[oai(path = "/bookings/:id/reschedule", method = "post", tag = "ApiTags::Bookings")]
+    async fn reschedule(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
+        id: Path<Uuid>,
+        body: Json<Move>,
+    ) -> RescheduleResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .bookings
+                    .reschedule(&caller.actor, BookingId::from_uuid(id.0), SlotId::from_uuid(body.slot))
+                    .await?)
+            },
+            |b| RescheduleResponse::Created(Json(BookingView::from(&b))),
         )
         .await
     }

@@ -19,7 +19,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::{
     Actor, BookingId, BookingPolicy, BookingSource, DomainError, DomainResult, ExceptionId, LessonWindow, Meeting,
-    Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, UserId, Zone,
+    Outcome, PlatformSettings, Role, RuleId, Slot, SlotDraft, SlotId, UserId, Zone,
 };
 
 /// Most date exceptions a teacher keeps.
@@ -57,6 +57,40 @@ impl Availability {
         check_manager(actor, teacher)?;
         check_rule_set(&rules)?;
         self.rules = rules;
+        Ok(())
+    }
+
+    /// The teacher (or staff) adds one weekly rule; refused when it overlaps
+    /// another or makes too many.
+    pub fn add_rule(&mut self, actor: &Actor, teacher: UserId, rule: WeeklyRule) -> DomainResult<()> {
+        let mut rules = self.rules.clone();
+        rules.push(rule);
+        self.replace_rules(actor, teacher, rules)
+    }
+
+    /// The teacher (or staff) replaces the rule with `rule`'s id by `rule`;
+    /// `not_found` (entity `rule`) when there is none, refused when the new
+    /// hours overlap another rule.
+    pub fn replace_rule(&mut self, actor: &Actor, teacher: UserId, rule: WeeklyRule) -> DomainResult<()> {
+        check_manager(actor, teacher)?;
+        let mut rules = self.rules.clone();
+        let old = rules
+            .iter_mut()
+            .find(|r| r.id() == rule.id())
+            .ok_or(DomainError::NotFound { entity: "rule" })?;
+        *old = rule;
+        self.replace_rules(actor, teacher, rules)
+    }
+
+    /// The teacher (or staff) removes one weekly rule; `not_found` (entity
+    /// `rule`) when there is none.
+    pub fn remove_rule(&mut self, actor: &Actor, teacher: UserId, id: RuleId) -> DomainResult<()> {
+        check_manager(actor, teacher)?;
+        let before = self.rules.len();
+        self.rules.retain(|r| r.id() != id);
+        if self.rules.len() == before {
+            return Err(DomainError::NotFound { entity: "rule" });
+        }
         Ok(())
     }
 

@@ -278,6 +278,11 @@ where
     }
 
     async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError> {
+        if let DomainEvent::BookingRescheduled { slot, to, .. } = &message.event {
+            // Both rosters changed: the student leaves one event and joins the other.
+            self.sync(*slot).await?;
+            return self.sync(*to).await;
+        }
         match roster_change(&message.event) {
             Some(slot) => self.sync(slot).await,
             None => Ok(()),

@@ -1,6 +1,6 @@
 //! Emails derived from booking events (docs/product.md §12): request → teacher;
 //! confirmation, decline, expiry, teacher cancellation with credit, refund →
-//! student.
+//! student; a rescheduled lesson → both.
 
 use async_trait::async_trait;
 use tutorbook_domain::{DomainEvent, EnrollmentId, Money, Slot, SlotId, UserId};
@@ -183,6 +183,15 @@ where
             DomainEvent::BookingDeclined { slot, student, .. } => {
                 self.notify(message, *student, *slot, *student, templates::booking_declined)
                     .await
+            }
+            DomainEvent::BookingRescheduled {
+                to, student, teacher, ..
+            } => {
+                for recipient in [*student, *teacher] {
+                    self.notify(message, recipient, *to, *student, templates::booking_rescheduled)
+                        .await?;
+                }
+                Ok(())
             }
             DomainEvent::BookingExpired { slot, student, .. } => {
                 self.notify(message, *student, *slot, *student, templates::booking_expired)

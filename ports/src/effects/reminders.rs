@@ -283,6 +283,21 @@ where
             DomainEvent::BookingCancelled { slot, booking, .. }
             | DomainEvent::BookingTeacherCancelled { slot, booking, .. } => self.unplan(*slot, *booking).await,
             DomainEvent::SlotCancelled { slot } => Ok(self.store.cancel_reminders(*slot, None).await?),
+            DomainEvent::BookingRescheduled {
+                slot,
+                booking,
+                to,
+                moved,
+                confirmed,
+                ..
+            } => {
+                // The reminders follow the lesson to its new time.
+                self.unplan(*slot, *booking).await?;
+                if *confirmed {
+                    self.plan(*to, *moved).await?;
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

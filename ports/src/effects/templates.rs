@@ -208,6 +208,33 @@ pub fn booking_declined(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
     }
 }
 
+/// To the student and the teacher: the lesson moved to a new time.
+pub fn booking_rescheduled(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!("Lesson moved: {} with {}", lesson.student, lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "The lesson of {} with {} now takes place {when}. The earlier time is free again.",
+                    lesson.student, lesson.teacher
+                )],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!("수업 일정 변경: {} 학생, {} 선생님", lesson.student, lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "{} 학생과 {} 선생님의 수업이 {when}(으)로 변경되었습니다. 이전 시간은 취소되었습니다.",
+                    lesson.student, lesson.teacher
+                )],
+            ),
+        },
+    }
+}
+
 /// To the student: nobody answered their request before the lesson started.
 pub fn booking_expired(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
     let when = lesson_time(reader, lesson.start, lesson.end);

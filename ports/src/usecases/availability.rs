@@ -111,6 +111,58 @@ where
         .await
     }
 
+    /// The teacher (or staff) adds one weekly rule; refused when it is
+    /// malformed or overlaps another.
+    pub async fn add_rule(&self, actor: &Actor, teacher: UserId, draft: RuleDraft) -> Result<WeeklyRule> {
+        let rule = WeeklyRule::new(RuleId::from_uuid(self.ids.new_id()), draft)?;
+        self.on_rules(actor, teacher, move |availability, actor| {
+            availability.add_rule(actor, teacher, rule)?;
+            Ok(rule)
+        })
+        .await
+    }
+
+    /// The teacher (or staff) changes one weekly rule (it keeps its id);
+    /// `not_found` when there is none.
+    pub async fn replace_rule(
+        &self,
+        actor: &Actor,
+        teacher: UserId,
+        id: RuleId,
+        draft: RuleDraft,
+    ) -> Result<WeeklyRule> {
+        let rule = WeeklyRule::new(id, draft)?;
+        self.on_rules(actor, teacher, move |availability, actor| {
+            availability.replace_rule(actor, teacher, rule)?;
+            Ok(rule)
+        })
+        .await
+    }
+
+    /// The teacher (or staff) removes one weekly rule.
+    pub async fn remove_rule(&self, actor: &Actor, teacher: UserId, id: RuleId) -> Result<()> {
+        self.on_rules(actor, teacher, move |availability, actor| {
+            availability.remove_rule(actor, teacher, id)
+        })
+        .await
+    }
+
+    /// Runs `change` on the teacher's availability under its lock.
+    async fn on_rules<T, F>(&self, actor: &Actor, teacher: UserId, change: F) -> Result<T>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+        F: FnOnce(&mut Availability, &Actor) -> Result<T, DomainError> + Send + 'static,
+    {
+        check_manager(actor, teacher)?;
+        self.teacher(teacher).await?;
+        let actor = *actor;
+        let locks = LockSet::new().availability_of(teacher);
+        execute(&self.store, locks, self.clock.now(), move |unit| {
+            change(unit.availability_mut(teacher)?, &actor)
+        })
+        .await
+    }
+
     /// The teacher (or staff) adds a date exception.
     pub async fn add_exception(&self, actor: &Actor, teacher: UserId, draft: ExceptionDraft) -> Result<DateException> {
         check_manager(actor, teacher)?;

@@ -205,6 +205,27 @@ where
         .await
     }
 
+    /// Moves a booking to another slot of the same teacher (docs/product.md
+    /// §5): the booking's student, the teacher or staff; answers the new
+    /// booking. Both slots are locked (in the store's order), so the new
+    /// seat is taken and the old one given back in one transaction, or
+    /// nothing changes.
+    pub async fn reschedule(&self, actor: &Actor, booking: BookingId, to: SlotId) -> Result<Booking> {
+        let (moved, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
+        self.on_slot(self.locks().booking(booking).slot(to), now, move |unit| {
+            let from = unit.slot_id_of(booking)?;
+            let policy = unit.policy(unit.slot(from)?.teacher());
+            // Two slots change: the target is decided on a copy and put back.
+            let mut target = unit.slot(to)?.clone();
+            let outcome = unit
+                .slot_mut(from)?
+                .reschedule_to(booking, &mut target, moved, &actor, &policy, now)?;
+            *unit.slot_mut(to)? = target;
+            Ok((to, outcome))
+        })
+        .await
+    }
+
     /// The credit's student redeems it into a slot of the same teacher.
     /// Locks the credit, then the slot.
     pub async fn redeem_credit(&self, actor: &Actor, credit: CreditId, slot: SlotId) -> Result<Booking> {

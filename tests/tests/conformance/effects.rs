@@ -386,6 +386,14 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
     w.request(student(1), &late).await;
     w.clock.set(at(1, 14));
     assert_eq!(w.bookings.expire_unanswered(10).await.unwrap(), 1);
+    // The teacher moves a group lesson to a later slot: both hear of it.
+    let group = w.open(TEACHER, at(1, 16), 2).await;
+    let seat = w.confirmed(student(1), &group).await;
+    let later = w.open(TEACHER, at(1, 18), 2).await;
+    w.bookings
+        .reschedule(&Actor::teacher(TEACHER), seat.id(), later.id())
+        .await
+        .unwrap();
     let mailer = MemoryMailer::new();
     let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
         Notifications::new(w.store.clone(), directory(), mailer.clone()),
@@ -404,6 +412,9 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
         ),
         ("teacher@example.com", "New lesson request from Student1"),
         ("student1@example.com", "Teacher 선생님 수업 신청이 만료되었습니다"),
+        ("student1@example.com", "Teacher 선생님 수업이 확정되었습니다"),
+        ("student1@example.com", "수업 일정 변경: Student1 학생, Teacher 선생님"),
+        ("teacher@example.com", "Lesson moved: Student1 with Teacher"),
     ];
     assert_eq!(
         sent,

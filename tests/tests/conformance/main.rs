@@ -16,6 +16,7 @@ mod races;
 mod reads;
 mod refusals;
 mod reminders;
+mod reschedule;
 mod smoke;
 mod users;
 mod world;

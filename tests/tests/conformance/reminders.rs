@@ -227,7 +227,35 @@ async fn booking_again_after_a_cancellation_revives_the_reminders<S: Store>(stor
     assert_eq!(bookings.iter().filter(|b| b.is_none()).count(), 2, "the teacher's");
 }
 
+async fn reminders_follow_a_rescheduled_lesson<S: Store>(store: S) {
+    let w = World::new(store);
+    let from = w.open(TEACHER, START, 2).await;
+    let to = w.open(TEACHER, START + Duration::days(1), 2).await;
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
+    let booking = w.confirmed(student(1), &from).await;
+    worker.drain().await.unwrap();
+    let moved = w
+        .bookings
+        .reschedule(&Actor::student(student(1)), booking.id(), to.id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    let of = |reminders: Vec<tutorbook_ports::effects::Reminder>, booking| {
+        reminders
+            .into_iter()
+            .filter(|r| r.planned.booking == Some(booking))
+            .map(|r| r.status)
+            .collect::<Vec<_>>()
+    };
+    let old = of(w.store.slot_reminders(from.id()).await.unwrap(), booking.id());
+    assert_eq!(old, [ReminderStatus::Cancelled; 2], "the old time's reminders are off");
+    let new = of(w.store.slot_reminders(to.id()).await.unwrap(), moved.id());
+    assert_eq!(new, [ReminderStatus::Pending; 2], "the new time's are planned");
+}
+
 conformance!(
+    reminders_follow_a_rescheduled_lesson,
     booking_again_after_a_cancellation_revives_the_reminders,
     reminders_fire_at_their_instants_across_a_dst_change,
     a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,
