@@ -123,6 +123,10 @@ pub enum DomainError {
         /// Which input was wrong.
         field: &'static str,
     },
+    /// A student moving a confirmed lesson onto a slot whose requests wait
+    /// for the teacher: the teacher (or staff) moves it instead.
+    #[error("the teacher approves lessons there: ask them to move it")]
+    ApprovalRequired,
     /// IELTS band outside 0..=9 or not a multiple of 0.5.
     #[error("band must be between 0 and 9 in steps of 0.5")]
     InvalidBand,
@@ -257,6 +261,7 @@ impl DomainError {
             | Self::AlreadyEnrolled
             | Self::PackageSessionUnavailable
             | Self::AlreadyPaid
+            | Self::ApprovalRequired
             | Self::NotAStubPayment
             | Self::InvalidPaymentStatus { .. }
             | Self::NothingToRefund
@@ -306,6 +311,7 @@ impl DomainError {
             Self::AlreadyEnrolled => "already_enrolled",
             Self::PackageSessionUnavailable => "package_session_unavailable",
             Self::AlreadyPaid => "already_paid",
+            Self::ApprovalRequired => "approval_required",
             Self::NotAStubPayment => "not_a_stub_payment",
             Self::InvalidPaymentStatus { .. } => "invalid_payment_status",
             Self::NothingToRefund => "nothing_to_refund",

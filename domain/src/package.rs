@@ -281,12 +281,19 @@ impl CoursePackage {
     }
 
     /// The policy its sessions follow: its own, else `teacher`'s. Its
-    /// buffers keep the session slots apart from the teacher's other slots;
-    /// its notice and advance bound enrolling when the package has its own
-    /// (buying a package is the request, so the teacher's own policy does
-    /// not bound it).
+    /// buffers can only widen the teacher's (each side the larger of the
+    /// two): they keep the sessions apart from the slots the teacher has
+    /// when the package is created or revised, the same on every store,
+    /// whose row guards keep the teacher's buffers. Its notice and advance
+    /// bound enrolling when the package has its own (buying a package is
+    /// the request, so the teacher's own policy does not bound it).
     pub fn session_policy(&self, teacher: &BookingPolicy) -> BookingPolicy {
-        self.policy.unwrap_or(*teacher)
+        let Some(own) = self.policy else {
+            return *teacher;
+        };
+        let (mine, theirs) = (own.buffers(), teacher.buffers());
+        own.with_buffers(mine.before.max(theirs.before), mine.after.max(theirs.after))
+            .unwrap_or(own)
     }
 
     /// The zone its local times are in.

@@ -214,8 +214,13 @@ impl Payment {
             .booking(booking)
             .ok_or(DomainError::NotFound { entity: "booking" })?;
         if found.student() != actor.user {
-            // Someone else's booking is not theirs to see, let alone pay.
-            return Err(DomainError::NotFound { entity: "booking" });
+            // Only the student pays. The teacher and staff see the booking
+            // (refused); to anyone else it does not exist.
+            return Err(if slot.shows_booking_to(booking, actor) {
+                DomainError::Forbidden
+            } else {
+                DomainError::NotFound { entity: "booking" }
+            });
         }
         if found.status() != BookingStatus::Confirmed {
             return Err(DomainError::InvalidBookingStatus {

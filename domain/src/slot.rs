@@ -618,12 +618,16 @@ impl Slot {
 
     /// Moves `booking` to `to`, another slot of the same teacher, as the new
     /// booking `moved` (docs/product.md §5). Its student, the teacher or
-    /// staff may; strangers are told it does not exist. The new booking
-    /// keeps the old one's status and source and passes every rule of a new
-    /// request on `to` under `policy` (the teacher's); a student moving a
-    /// confirmed lesson is also bound by the cancel window of the old one.
-    /// The new seat is taken before the old one is given back, and any
-    /// refusal leaves both slots as they were.
+    /// staff may; strangers are told it does not exist. A lesson that
+    /// started does not move. The new booking keeps the old one's source and
+    /// passes every rule of a new request on `to` under `policy` (the
+    /// teacher's). Its status: the teacher or staff moving it keep it (their
+    /// move is their approval); a student's request follows the target's
+    /// approval rule like a new one, and a student's confirmed lesson moves
+    /// only onto a slot that needs no approval (`approval_required`) and
+    /// within the old lesson's cancel window. The new seat is taken before
+    /// the old one is given back (filling the target declines its waiting
+    /// requests), and any refusal leaves both slots as they were.
     pub fn reschedule_to(
         &mut self,
         booking: BookingId,
@@ -650,8 +654,19 @@ impl Slot {
         if to.teacher != self.teacher {
             return Err(DomainError::invalid("slot", "must be a slot of the same teacher"));
         }
+        if self.window.start() <= now {
+            return Err(DomainError::SlotInPast);
+        }
         let held_seat = current.status.holds_seat();
         let by_student = actor.user == current.student && !actor.is_staff();
+        let needs_approval = policy.requires_approval(to.capacity.is_one_on_one());
+        let status = match (by_student, held_seat) {
+            (false, _) => current.status,
+            (true, true) if needs_approval => return Err(DomainError::ApprovalRequired),
+            (true, true) => BookingStatus::Confirmed,
+            (true, false) if needs_approval => BookingStatus::Requested,
+            (true, false) => BookingStatus::Confirmed,
+        };
         if by_student && held_seat && now > self.window.start() - policy.cancel_window() {
             return Err(DomainError::CancellationWindowClosed {
                 hours: policy.cancel_window().whole_hours(),
@@ -660,9 +675,12 @@ impl Slot {
         to.check_bookable_by(current.student, now)?;
         policy.check_lead(to.window.start() - now)?;
 
-        let mut outcome = to.admit(moved, current.student, current.status, current.source, actor, now);
+        let mut outcome = to.admit(moved, current.student, status, current.source, actor, now);
         if let Some(entry) = outcome.audit.last_mut() {
             entry.reason = "rescheduled".to_owned();
+        }
+        if status.holds_seat() && to.is_full() {
+            to.decline_waiting(DeclineReason::SlotFilled, actor, now, &mut outcome);
         }
         self.transition(index, BookingStatus::Cancelled, actor, "rescheduled", now, &mut outcome);
         if held_seat {
@@ -676,7 +694,7 @@ impl Slot {
             to: to.id,
             student: current.student,
             teacher: self.teacher,
-            confirmed: held_seat,
+            confirmed: status.holds_seat(),
             by: *actor,
         });
         Ok(outcome)

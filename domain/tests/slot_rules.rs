@@ -1373,9 +1373,9 @@ fn a_move_keeps_the_status_and_gives_the_old_seat_back_only_when_the_new_is_take
         outcome.events.last(),
         Some(DomainEvent::BookingRescheduled { confirmed: true, .. })
     ));
-    // A request moves as a request, taking no seat.
+    // A student's request follows the target's approval rule, like a new one.
     let request = booking_id(11);
-    from.reschedule_to(waiting, &mut to, request, &student(2), &instant_policy(), NOW)
+    from.reschedule_to(waiting, &mut to, request, &student(2), &approval_policy(), NOW)
         .unwrap();
     assert_eq!(to.booking(request).unwrap().status(), BookingStatus::Requested);
 
@@ -1429,4 +1429,41 @@ fn a_move_is_for_the_people_of_the_lesson_within_the_same_teacher() {
                 .is_ok()
         );
     }
+}
+
+#[test]
+fn a_student_moves_a_confirmed_lesson_only_where_no_approval_waits_and_never_a_started_one() {
+    let mut from = slot(2);
+    let booking = confirm(&mut from, 1);
+    let mut to = slot_at(slot_id(2), START + Duration::days(1), 2);
+    let moved = booking_id(10);
+    let refused = from
+        .clone()
+        .reschedule_to(booking, &mut to.clone(), moved, &student(1), &approval_policy(), NOW);
+    assert_eq!(refused.unwrap_err().code(), "approval_required");
+    // The teacher's move is their approval.
+    assert!(
+        from.clone()
+            .reschedule_to(booking, &mut to.clone(), moved, &teacher(), &approval_policy(), NOW)
+            .is_ok()
+    );
+    // Nobody moves a lesson that started.
+    let started = START + Duration::minutes(5);
+    let refused = from
+        .clone()
+        .reschedule_to(booking, &mut to, moved, &teacher(), &instant_policy(), started);
+    assert_eq!(refused.unwrap_err().code(), "slot_in_past");
+}
+
+#[test]
+fn a_move_that_fills_the_target_declines_its_waiting_requests() {
+    let mut from = slot(2);
+    let booking = confirm(&mut from, 1);
+    let mut to = slot_at(slot_id(2), START + Duration::days(1), 2);
+    confirm(&mut to, 2);
+    let waiting = ask(&mut to, 3);
+    from.reschedule_to(booking, &mut to, booking_id(10), &teacher(), &instant_policy(), NOW)
+        .unwrap();
+    assert_eq!(to.booked_count(), 2);
+    assert_eq!(to.booking(waiting).unwrap().status(), BookingStatus::Declined);
 }

@@ -407,18 +407,6 @@ impl Unit {
         self.policies.get(&teacher).copied().unwrap_or_default()
     }
 
-    /// The policy `slot` follows: its package's own for a session of a
-    /// package in this unit that has one, else its teacher's. The stores
-    /// keep its buffers on the slot's row (the overlap guard).
-    pub fn slot_policy(&self, slot: &Slot) -> BookingPolicy {
-        let teacher = self.policy(slot.teacher());
-        self.current
-            .packages
-            .values()
-            .find(|loaded| loaded.sessions.contains(&slot.id()))
-            .map_or(teacher, |loaded| loaded.package.session_policy(&teacher))
-    }
-
     /// A locked schedule's open slots (empty when not locked).
     pub fn schedule(&self, teacher: UserId) -> &[Slot] {
         self.schedules.get(&teacher).map_or(&[], Vec::as_slice)

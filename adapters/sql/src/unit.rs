@@ -208,8 +208,8 @@ async fn save<C: PackageQueries + AvailabilityQueries>(
         c.save_enrollment(enrollment, *insert).await?;
     }
     for slot in &changes.new_slots {
-        // Its row carries the buffers of its policy (the overlap guard).
-        c.insert_slot(slot, &unit.slot_policy(slot)).await?;
+        // Its row carries the buffers of the teacher's policy (the overlap guard).
+        c.insert_slot(slot, &unit.policy(slot.teacher())).await?;
         if !slot.bookings().is_empty() {
             c.save_slot(None, slot).await?;
         }

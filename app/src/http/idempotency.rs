@@ -49,8 +49,8 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+        .filter(|v| v.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer ")))
+        .map(|v| v[7..].trim().to_owned());
     let caller = match token {
         Some(token) => state.identity.authenticate(&token).await.ok(),
         None => None,

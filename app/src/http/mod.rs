@@ -12,8 +12,8 @@
 //!
 //! Middleware, outermost first: request id + log line + metrics
 //! ([`observe`]), rate limits ([`rate::rate_limit`]), `Allow` on a 405
-//! ([`guard::allow_on_405`]), the body limit ([`guard::limit_body`]), the
-//! time limit ([`guard::time_limit`]), `Idempotency-Key`
+//! ([`guard::allow_on_405`]), the time limit ([`guard::time_limit`], reading
+//! the body included), the body limit ([`guard::limit_body`]), `Idempotency-Key`
 //! ([`idempotency`]), panics answered as problems
 //! ([`guard::panics_as_problems`]), and framework errors (unknown route,
 //! malformed JSON, missing bearer token) turned into problem documents
@@ -124,8 +124,8 @@ pub fn build_app(state: AppState) -> impl Endpoint + 'static {
         .catch_all_error(framework_problem);
     guard::panics_as_problems(routes)
         .around(idempotency::idempotency)
-        .around(guard::time_limit)
         .around(guard::limit_body)
+        .around(guard::time_limit)
         .around(guard::allow_on_405)
         .around(rate::rate_limit)
         .around(observe::observe)

@@ -45,23 +45,31 @@ impl RateLimits {
         }
     }
 
-    /// The client's address: the configured header's last entry, else the
-    /// socket's peer.
+    /// The client's bucket key: the configured header's last entry when it
+    /// holds an address, else the socket's peer (a missing or garbled header
+    /// never escapes the limit). IPv6 clients are grouped by their /64, the
+    /// block one subscriber holds.
     fn client(&self, req: &Request) -> Option<IpAddr> {
-        if let Some(name) = &self.client_ip_header {
-            return req
-                .headers()
+        let from_header = self.client_ip_header.as_ref().and_then(|name| {
+            req.headers()
                 .get_all(name)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .next_back()
-                .and_then(|ip| ip.trim().parse().ok());
-        }
-        match req.remote_addr().0 {
+                .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+        });
+        let peer = match req.remote_addr().0 {
             poem::Addr::SocketAddr(addr) => Some(addr.ip()),
             _ => None,
-        }
+        };
+        from_header.or(peer).map(|ip| match ip {
+            IpAddr::V6(v6) => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+            v4 => v4,
+        })
     }
 }
 
@@ -132,14 +140,21 @@ fn limit_of<'a>(limits: &'a RateLimits, req: &Request) -> Option<&'a Limiter> {
     let path = req.uri().path();
     if req.method() == Method::POST && path.starts_with("/api/v1/auth/") {
         Some(&limits.sign_in)
-    } else if req.method() == Method::GET
-        && path.starts_with("/api/v1/")
-        && !req.headers().contains_key(header::AUTHORIZATION)
-    {
+    } else if req.method() == Method::GET && path.starts_with("/api/v1/") && !bearer(req) {
         Some(&limits.anonymous_reads)
     } else {
         None
     }
+}
+
+/// Whether the request carries a bearer token (any other `Authorization`
+/// is read as anonymous by the operations, so it is limited like one).
+fn bearer(req: &Request) -> bool {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
 }
 
 /// The `around` middleware.
@@ -186,6 +201,50 @@ mod tests {
             "a token every 20 s"
         );
         assert!(limiter.take(A, t0 + Duration::from_secs(20)).is_err());
+    }
+
+    #[test]
+    fn anything_but_a_bearer_token_reads_as_anonymous() {
+        let limits = RateLimits::default();
+        let read = |auth: Option<&str>| {
+            let mut req = Request::builder().method(Method::GET).uri_str("/api/v1/slots");
+            if let Some(auth) = auth {
+                req = req.header(header::AUTHORIZATION, auth);
+            }
+            let req = req.finish();
+            std::ptr::eq(
+                limit_of(&limits, &req).unwrap_or(&limits.sign_in),
+                &limits.anonymous_reads,
+            )
+        };
+        assert!(read(None));
+        assert!(read(Some("Basic dXNlcjpwdw==")));
+        assert!(!read(Some("Bearer abc")));
+        assert!(!read(Some("bearer abc")), "the scheme is case-insensitive");
+    }
+
+    #[test]
+    fn the_client_is_the_proxy_header_else_the_peer_and_ipv6_by_its_64() {
+        let limits = RateLimits::new(20, 600, Some(HeaderName::from_static("x-forwarded-for")));
+        let with = |header: Option<&str>| {
+            let mut req = Request::builder().uri_str("/api/v1/slots");
+            if let Some(value) = header {
+                req = req.header("x-forwarded-for", value);
+            }
+            limits.client(&req.finish())
+        };
+        assert_eq!(
+            with(Some("203.0.113.9, 198.51.100.7")),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        let v6 = with(Some("2001:db8:1:2:3:4:5:6"));
+        assert_eq!(
+            v6,
+            Some("2001:db8:1:2::".parse().unwrap()),
+            "one subscriber's /64 is one bucket"
+        );
+        // A garbled header falls back to the peer (none here, in-process).
+        assert_eq!(with(Some("not an address")), None);
     }
 
     #[test]

@@ -212,8 +212,23 @@ where
     /// nothing changes.
     pub async fn reschedule(&self, actor: &Actor, booking: BookingId, to: SlotId) -> Result<Booking> {
         let (moved, actor, now) = (BookingId::from_uuid(self.ids.new_id()), *actor, self.clock.now());
-        self.on_slot(self.locks().booking(booking).slot(to), now, move |unit| {
+        let locks = self.locks().booking(booking).payments_of_booking(booking).slot(to);
+        self.on_slot(locks, now, move |unit| {
             let from = unit.slot_id_of(booking)?;
+            // Whether the caller may see the booking comes before anything
+            // about the target, so a stranger learns nothing from it.
+            if !unit.slot(from)?.shows_booking_to(booking, &actor) {
+                return Err(DomainError::NotFound { entity: "booking" });
+            }
+            // A payment is tied to its booking: a paid (or paying) lesson
+            // does not move yet.
+            let paying = unit
+                .booking_payments(booking)
+                .iter()
+                .any(|p| p.status() != tutorbook_domain::PaymentStatus::Failed);
+            if paying {
+                return Err(DomainError::AlreadyPaid);
+            }
             let policy = unit.policy(unit.slot(from)?.teacher());
             // Two slots change: the target is decided on a copy and put back.
             let mut target = unit.slot(to)?.clone();
@@ -355,17 +370,30 @@ where
         F: Fn(&mut Slot) -> Outcome + Clone + Send + 'static,
     {
         let mut changed = 0;
+        let mut failed = None;
         for slot in slots {
             let decide = decide.clone();
-            changed += execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
+            let done = execute(&self.store, LockSet::new().slot(slot), now, move |unit| {
                 let outcome = decide(unit.slot_mut(slot)?);
                 let count = outcome.audit.len();
                 unit.record(outcome);
                 Ok(count)
             })
-            .await?;
+            .await;
+            // One slot that cannot be decided now does not hold back the
+            // others; the pass reports the failure after doing the rest.
+            match done {
+                Ok(count) => changed += count,
+                Err(e) => {
+                    tracing::warn!(slot = %slot.as_uuid(), error = %e, "a booking job could not decide a slot");
+                    failed = Some(e);
+                }
+            }
         }
-        Ok(changed)
+        match failed {
+            Some(e) if changed == 0 => Err(e),
+            _ => Ok(changed),
+        }
     }
 
     /// Runs a decision on the slot of `booking` (locked), with its teacher's

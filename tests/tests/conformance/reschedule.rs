@@ -74,10 +74,11 @@ async fn a_refused_move_keeps_the_old_seat<S: Store>(store: S) {
         .await
         .unwrap();
     let from = w.open(TEACHER, at(5, 10), 2).await;
-    let full = w.open(TEACHER, at(6, 10), 1).await;
+    let full = w.open(TEACHER, at(6, 10), 2).await;
     let soon = w.open(TEACHER, at(1, 10), 2).await;
     let booking = w.confirmed(student(1), &from).await;
     w.confirmed(student(2), &full).await;
+    w.confirmed(student(4), &full).await;
     assert_eq!(
         code(
             w.bookings
@@ -99,6 +100,16 @@ async fn a_refused_move_keeps_the_old_seat<S: Store>(store: S) {
         "cancellation_window_closed"
     );
     assert_eq!(w.reload(&from).await.booked_count(), 1, "the old seat is still taken");
+    // A 1:1 slot waits for the teacher's approval: the student may not move a lesson there.
+    let one_on_one = w.open(TEACHER, at(8, 10), 1).await;
+    assert_eq!(
+        code(
+            w.bookings
+                .reschedule(&Actor::student(student(1)), booking.id(), one_on_one.id())
+                .await
+        ),
+        "approval_required"
+    );
     let moved = w
         .bookings
         .reschedule(&Actor::teacher(TEACHER), near.id(), later.id())
