@@ -127,9 +127,10 @@ async fn teachers_create_revise_close_and_delete_packages() {
         .await
         .refused(403, "forbidden");
 
+    // Closed, it does not exist for another teacher.
     api.delete(&format!("/packages/{id}"), Some(&other))
         .await
-        .refused(403, "forbidden");
+        .refused(404, "not_found");
     assert_eq!(
         api.delete(&format!("/packages/{id}"), Some(&teacher))
             .await
@@ -442,4 +443,44 @@ async fn a_package_may_carry_its_own_policy() {
     let (other_teacher, _) = api.user("t2", "teacher").await;
     let plain = api.post("/packages", Some(&other_teacher), package_body(2)).await;
     assert!(plain.ok(201).get("policy").is_none());
+}
+
+#[tokio::test]
+async fn a_hidden_package_does_not_exist_for_strangers() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let (other, _) = api.user("t2", "teacher").await;
+    let package = api.post("/packages", Some(&teacher), package_body(2)).await;
+    let id = package.ok(201)["id"].as_str().unwrap().to_owned();
+    // Open: anyone sees it, only its teacher manages it.
+    api.get(&format!("/packages/{id}/enrollments"), Some(&other))
+        .await
+        .refused(403, "forbidden");
+    api.put(
+        &format!("/packages/{id}/status"),
+        Some(&teacher),
+        json!({ "status": "draft" }),
+    )
+    .await
+    .ok(200);
+    // Drafted: to another teacher it does not exist, whatever they ask.
+    api.get(&format!("/packages/{id}"), Some(&other))
+        .await
+        .refused(404, "not_found");
+    api.get(&format!("/packages/{id}/enrollments"), Some(&other))
+        .await
+        .refused(404, "not_found");
+    api.put(
+        &format!("/packages/{id}/status"),
+        Some(&other),
+        json!({ "status": "open" }),
+    )
+    .await
+    .refused(404, "not_found");
+    api.put(&format!("/packages/{id}"), Some(&other), package_body(2))
+        .await
+        .refused(404, "not_found");
+    api.delete(&format!("/packages/{id}"), Some(&other))
+        .await
+        .refused(404, "not_found");
 }

@@ -4,14 +4,15 @@
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    Actor, BookingId, CoursePackage, Currency, DomainError, Enrollment, EnrollmentId, EnrollmentIds, EnrollmentTerms,
-    Locale, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus, Payment, PaymentId,
-    PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot, SlotId, UserId,
+    Actor, BookingId, CoursePackage, Currency, DomainError, DomainResult, Enrollment, EnrollmentId, EnrollmentIds,
+    EnrollmentTerms, Locale, PackageDetails, PackageId, PackageSchedule, PackageSessionId, PackageStatus, Payment,
+    PaymentId, PlatformSettings, PricingConfig, Promotion, PromotionId, Refund, RefundId, RefundQuote, Slot, SlotId,
+    UserId,
 };
 
 use crate::{
-    BookingStore, Claim, Clock, EnrollmentView, Error, IdGen, LockSet, PackageStore, PackageView, PolicyStore,
-    PricingStore, Result, UnitOfWork, UserStore, execute, widest_search_range,
+    BookingStore, Claim, Clock, EnrollmentView, Error, IdGen, LoadedPackage, LockSet, PackageStore, PackageView,
+    PolicyStore, PricingStore, Result, UnitOfWork, UserStore, execute, widest_search_range,
 };
 
 /// How enrollments are paid for.
@@ -147,7 +148,7 @@ where
         let (actor, settings, now) = (*actor, self.settings, self.clock.now());
         let locks = self.locks().package_schedule(id, from, to).package(id);
         execute(&self.store, locks, now, move |unit| {
-            let loaded = unit.package(id)?;
+            let loaded = visible(unit.package(id)?, &actor)?;
             let (own, enrolled, teacher) = (
                 loaded.sessions.clone(),
                 count(&loaded.enrolled),
@@ -178,6 +179,7 @@ where
     pub async fn set_status(&self, actor: &Actor, id: PackageId, status: PackageStatus) -> Result<PackageView> {
         let actor = *actor;
         execute(&self.store, self.locks().package(id), self.clock.now(), move |unit| {
+            visible(unit.package(id)?, &actor)?;
             unit.package_mut(id)?.set_status(status, &actor)
         })
         .await?;
@@ -188,7 +190,7 @@ where
     pub async fn delete(&self, actor: &Actor, id: PackageId) -> Result<()> {
         let actor = *actor;
         execute(&self.store, self.locks().package(id), self.clock.now(), move |unit| {
-            let loaded = unit.package(id)?;
+            let loaded = visible(unit.package(id)?, &actor)?;
             loaded.package.ensure_deletable(&actor, count(&loaded.enrolled))?;
             let event = loaded.package.deleted();
             unit.delete_package(id)?;
@@ -232,7 +234,7 @@ where
 
     /// The enrollments of a package (its teacher or staff).
     pub async fn package_enrollments(&self, actor: &Actor, id: PackageId) -> Result<Vec<EnrollmentView>> {
-        let view = self.existing(id).await?;
+        let view = self.package(Some(actor), id).await?;
         if !actor.is_or_staff(view.package.teacher()) {
             return Err(DomainError::Forbidden.into());
         }
@@ -485,6 +487,18 @@ fn search_range(schedule: &PackageSchedule) -> (OffsetDateTime, OffsetDateTime) 
 /// A count that fits the domain's `u32` counters.
 fn count<T>(items: &[T]) -> u32 {
     u32::try_from(items.len()).unwrap_or(u32::MAX)
+}
+
+/// `loaded` when `actor` may see it: open packages for everyone, others for
+/// their teacher, staff and the students who enrolled; to anyone else a
+/// hidden package does not exist (`not_found`, as in [`Packages::package`]).
+fn visible<'a>(loaded: &'a LoadedPackage, actor: &Actor) -> DomainResult<&'a LoadedPackage> {
+    let package = &loaded.package;
+    if package.status().is_open() || actor.is_or_staff(package.teacher()) || loaded.enrolled.contains(&actor.user) {
+        Ok(loaded)
+    } else {
+        Err(DomainError::NotFound { entity: "package" })
+    }
 }
 
 fn session_count(package: &CoursePackage) -> u32 {

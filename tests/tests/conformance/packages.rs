@@ -237,7 +237,8 @@ async fn revising_and_deleting_a_package_nobody_joined<S: Store>(store: S) {
     );
     assert_eq!(
         code(w.packages.delete(&Actor::teacher(OTHER_TEACHER), id).await),
-        "forbidden"
+        "not_found",
+        "a closed package does not exist for another teacher"
     );
 
     w.packages.delete(&teacher, id).await.unwrap();
