@@ -369,6 +369,35 @@ async fn a_sync_racing_a_roster_change_converges_on_the_latest_roster<S: Store>(
     );
 }
 
+/// A rescheduled lesson leaves one calendar event and joins the other.
+async fn the_calendar_follows_a_rescheduled_lesson<S: Store>(store: S) {
+    let w = World::new(store);
+    let from = w.open(TEACHER, at(2, 10), 2).await;
+    let to = w.open(TEACHER, at(3, 10), 2).await;
+    let booking = w.confirmed(student(1), &from).await;
+    w.confirmed(student(2), &to).await;
+    let calendar = MemoryCalendar::new();
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager()).with_handler(Arc::new(
+        CalendarSync::new(w.store.clone(), directory(), calendar.clone()),
+    ));
+    worker.drain().await.unwrap();
+    assert!(calendar.events().contains_key(&event_id_of(from.id())));
+    w.bookings
+        .reschedule(&Actor::student(student(1)), booking.id(), to.id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    let events = calendar.events();
+    assert!(
+        !events.contains_key(&event_id_of(from.id())),
+        "the old lesson has nobody left: its event is gone"
+    );
+    assert_eq!(
+        events[&event_id_of(to.id())].attendees,
+        vec!["teacher@example.com", "student2@example.com", "student1@example.com"]
+    );
+}
+
 /// Each booking event emails the person it concerns, in their language.
 async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
     let w = World::new(store);
@@ -431,6 +460,7 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
 }
 
 conformance!(
+    the_calendar_follows_a_rescheduled_lesson,
     each_booking_event_emails_the_person_it_concerns,
     a_sync_racing_a_roster_change_converges_on_the_latest_roster,
     a_recipient_without_an_address_is_skipped,
