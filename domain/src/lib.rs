@@ -54,7 +54,7 @@ pub use locale::Locale;
 pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
 pub use money::{Currency, Money};
 pub use package::{ClassType, CoursePackage, MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, PackageDetails, PackageStatus};
-pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund};
+pub use payment::{Payment, PaymentProvider, PaymentRecord, PaymentStatus, PaymentTarget, Refund, check_movable};
 pub use policy::{
     BookingPolicy, CancellationTier, DEFAULT_LESSON_LENGTH, MAX_ADVANCE, MAX_BUFFER, MAX_DAILY_LIMIT,
     MAX_LESSON_LENGTH, MAX_NOTICE, MIN_LESSON_LENGTH, PlatformSettings,

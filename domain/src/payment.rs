@@ -152,6 +152,17 @@ pub struct PaymentRecord {
     pub paid_at: Option<OffsetDateTime>,
 }
 
+/// Refuses to move a booking that a payment is tied to (any payment but a
+/// failed one): the payment names the booking, so the lesson does not move
+/// yet (`already_paid`, docs/product.md §5).
+pub fn check_movable(payments: &[Payment]) -> DomainResult<()> {
+    if payments.iter().any(|p| p.status != PaymentStatus::Failed) {
+        Err(DomainError::AlreadyPaid)
+    } else {
+        Ok(())
+    }
+}
+
 impl Payment {
     /// A new pending payment of `amount` (after the promotion `promotion`, from
     /// `base_amount`). A stub payment gets a stub checkout URL at once.

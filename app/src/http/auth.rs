@@ -38,6 +38,15 @@ pub enum MaybeAuth {
 }
 
 /// The caller of `auth`, without the consent gate (for the consent
+/// The bearer token of `headers`, the scheme matched case-insensitively as
+/// the operations' extractor does; `None` for no or another `Authorization`.
+/// Middleware that must know the caller before the operation reads it here.
+pub fn bearer_token(headers: &poem::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(poem::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let scheme = value.get(..7)?;
+    scheme.eq_ignore_ascii_case("bearer ").then(|| value[7..].trim())
+}
+
 /// operations themselves).
 pub async fn signed_in(state: &AppState, auth: &BearerAuth) -> Result<Caller, Problem> {
     state.identity.authenticate(&auth.0.token).await

@@ -45,12 +45,7 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     };
     // Who is asking comes first: a caller who is not signed in gets the
     // operation's 401, whatever the key looks like.
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer ")))
-        .map(|v| v[7..].trim().to_owned());
+    let token = crate::http::auth::bearer_token(req.headers()).map(str::to_owned);
     let caller = match token {
         Some(token) => state.identity.authenticate(&token).await.ok(),
         None => None,

@@ -140,21 +140,15 @@ fn limit_of<'a>(limits: &'a RateLimits, req: &Request) -> Option<&'a Limiter> {
     let path = req.uri().path();
     if req.method() == Method::POST && path.starts_with("/api/v1/auth/") {
         Some(&limits.sign_in)
-    } else if req.method() == Method::GET && path.starts_with("/api/v1/") && !bearer(req) {
+    } else if req.method() == Method::GET
+        // Any other `Authorization` is read as anonymous by the operations.
+        && path.starts_with("/api/v1/")
+        && crate::http::auth::bearer_token(req.headers()).is_none()
+    {
         Some(&limits.anonymous_reads)
     } else {
         None
     }
-}
-
-/// Whether the request carries a bearer token (any other `Authorization`
-/// is read as anonymous by the operations, so it is limited like one).
-fn bearer(req: &Request) -> bool {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(..7))
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "))
 }
 
 /// The `around` middleware.

@@ -220,15 +220,7 @@ where
             if !unit.slot(from)?.shows_booking_to(booking, &actor) {
                 return Err(DomainError::NotFound { entity: "booking" });
             }
-            // A payment is tied to its booking: a paid (or paying) lesson
-            // does not move yet.
-            let paying = unit
-                .booking_payments(booking)
-                .iter()
-                .any(|p| p.status() != tutorbook_domain::PaymentStatus::Failed);
-            if paying {
-                return Err(DomainError::AlreadyPaid);
-            }
+            tutorbook_domain::check_movable(unit.booking_payments(booking))?;
             let policy = unit.policy(unit.slot(from)?.teacher());
             // Two slots change: the target is decided on a copy and put back.
             let mut target = unit.slot(to)?.clone();

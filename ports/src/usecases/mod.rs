@@ -29,8 +29,14 @@ async fn check_named_teacher<S: UserStore>(store: &S, actor: &Actor, teacher: Us
     if !actor.is_staff() || (actor.user == teacher && actor.role == Role::Teacher) {
         return Ok(());
     }
-    match store.user(teacher).await? {
-        Some(user) if user.role == Role::Teacher => Ok(()),
+    named_teacher(store, teacher).await.map(|_| ())
+}
+
+/// The user `id` names when it must name a teacher: `invalid_input` for a
+/// student, staff or an unknown id (the id is a field of the caller's input).
+async fn named_teacher<S: UserStore>(store: &S, id: UserId) -> Result<crate::User> {
+    match store.user(id).await? {
+        Some(user) if user.role == Role::Teacher => Ok(user),
         _ => Err(DomainError::invalid("teacher", "must name a teacher").into()),
     }
 }

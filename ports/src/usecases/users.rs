@@ -33,10 +33,7 @@ impl<S: UserStore, C: Clock> Users<S, C> {
     /// A teacher by id, for staff acting for them; `invalid_input` when the
     /// user is not a teacher or unknown (the id is a field of their input).
     pub async fn teacher(&self, id: UserId) -> Result<User> {
-        match self.store.user(id).await? {
-            Some(user) if user.role == Role::Teacher => Ok(user),
-            _ => Err(DomainError::invalid("teacher", "must name a teacher").into()),
-        }
+        super::named_teacher(&self.store, id).await
     }
 
     /// The actor changes their own profile. A display name is trimmed and
