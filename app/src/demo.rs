@@ -6,7 +6,7 @@
 
 use time::{Duration, OffsetDateTime, Time};
 use tutorbook_domain::{Actor, ClassType, Meeting, PackageDetails, PackageSchedule, Recurrence, Role};
-use tutorbook_ports::{OpenSlot, UserStore};
+use tutorbook_ports::{OpenSlot, UserStore, WaitlistChoice};
 
 use crate::auth::{dev_user, new_user};
 use crate::state::AppState;
@@ -80,6 +80,7 @@ pub async fn seed(state: &AppState, now: OffsetDateTime) -> Result<Seeded, tutor
                             zone: teacher.zone,
                             capacity,
                             meeting: Meeting::default(),
+                            waitlist: WaitlistChoice::TeacherDefault,
                         },
                     )
                     .await?;

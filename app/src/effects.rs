@@ -401,15 +401,17 @@ async fn join_all(tasks: Vec<JoinHandle<()>>) {
 /// Slots one pass of a booking job looks at; a full pass goes again at once.
 const JOB_BATCH: usize = 100;
 
-/// One pass of the booking jobs (docs/product.md §5); `true` when either
+/// One pass of the booking jobs (docs/product.md §5); `true` when any
 /// had a full batch, so more may be waiting.
 async fn run_booking_jobs(jobs: &Bookings<Store, SharedClock, UuidV7>, grace: Duration) -> bool {
     let expired = jobs.expire_unanswered(JOB_BATCH).await;
     let completed = jobs.complete_unmarked(grace, JOB_BATCH).await;
+    let offers = jobs.expire_offers(JOB_BATCH).await;
     let mut more = false;
     for (job, done) in [
         ("expire unanswered requests", expired),
         ("complete unmarked lessons", completed),
+        ("expire seat offers", offers),
     ] {
         match done {
             Ok(0) => {}

@@ -39,6 +39,7 @@ fn body_for(method: &str, path: &str) -> Value {
         }
         ("post", "/teachers/{id}/availability/exceptions") => json!({ "kind": "day_off", "from": "2030-01-07" }),
         ("post", "/teachers/{id}/bookable-times/bookings") => json!({ "start": start }),
+        ("put", "/slots/{id}/waitlist") => json!({ "mode": "auto_promote" }),
         _ => json!({}),
     }
 }

@@ -10,7 +10,7 @@ use time::Duration;
 use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings};
 use tutorbook_domain::{Actor, Locale, Meeting, Role, UserId, Zone};
 use tutorbook_memory::MemoryDirectory;
-use tutorbook_ports::{Contact, OpenSlot, Outbox};
+use tutorbook_ports::{Contact, OpenSlot, Outbox, WaitlistChoice};
 use uuid::Uuid;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -68,6 +68,7 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
                 zone: Zone::parse("Asia/Seoul").unwrap(),
                 capacity: 1,
                 meeting: Meeting::default(),
+                waitlist: WaitlistChoice::TeacherDefault,
             },
         )
         .await

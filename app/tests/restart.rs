@@ -3,7 +3,7 @@
 use time::Duration;
 use tutorbook_app::config::{Database, SQLITE_FILE};
 use tutorbook_domain::{Actor, Meeting, UserId, Zone};
-use tutorbook_ports::{BookingStore, OpenSlot};
+use tutorbook_ports::{BookingStore, OpenSlot, WaitlistChoice};
 use uuid::Uuid;
 
 mod common;
@@ -29,6 +29,7 @@ async fn slots_survive_a_restart_on_sqlite() {
                 zone: Zone::default(),
                 capacity: 2,
                 meeting: Meeting::default(),
+                waitlist: WaitlistChoice::TeacherDefault,
             },
         )
         .await

@@ -37,6 +37,7 @@ fn draft(start: OffsetDateTime, capacity: u32) -> SlotDraft {
         capacity,
         meeting: Meeting::default(),
         package_session: None,
+        waitlist: None,
     }
 }
 

@@ -105,6 +105,10 @@ pub struct Booking {
     pub(crate) source: BookingSource,
     pub(crate) created_at: OffsetDateTime,
     pub(crate) updated_at: OffsetDateTime,
+    /// Until when a waitlisted student is offered a freed seat
+    /// (docs/waitlists.md); `None` for everyone else.
+    #[serde(default)]
+    pub(crate) offer_expires_at: Option<OffsetDateTime>,
 }
 
 impl Booking {
@@ -126,7 +130,15 @@ impl Booking {
             source,
             created_at,
             updated_at,
+            offer_expires_at: None,
         }
+    }
+
+    /// Restores the deadline of an outstanding seat offer read back from
+    /// storage (only a waitlisted booking holds one).
+    pub fn with_offer(mut self, expires_at: Option<OffsetDateTime>) -> Self {
+        self.offer_expires_at = expires_at.filter(|_| self.status == BookingStatus::Waitlisted);
+        self
     }
 
     /// Its id.
@@ -162,6 +174,12 @@ impl Booking {
     /// When its status last changed.
     pub fn updated_at(&self) -> OffsetDateTime {
         self.updated_at
+    }
+
+    /// Until when this waitlisted booking is offered a freed seat, if it is
+    /// (docs/waitlists.md).
+    pub fn offer_expires_at(&self) -> Option<OffsetDateTime> {
+        self.offer_expires_at
     }
 }
 

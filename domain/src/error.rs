@@ -127,6 +127,15 @@ pub enum DomainError {
     /// for the teacher: the teacher (or staff) moves it instead.
     #[error("the teacher approves lessons there: ask them to move it")]
     ApprovalRequired,
+    /// Accepting or declining a seat offer the booking does not hold.
+    #[error("this booking holds no seat offer")]
+    NoOffer,
+    /// Accepting a seat offer after its deadline: it passes to the next in line.
+    #[error("the seat offer has expired")]
+    OfferExpired,
+    /// Turning a waitlist on for a one-to-one slot or a package session.
+    #[error("only open group slots keep a waitlist")]
+    WaitlistNotAvailable,
     /// IELTS band outside 0..=9 or not a multiple of 0.5.
     #[error("band must be between 0 and 9 in steps of 0.5")]
     InvalidBand,
@@ -262,6 +271,9 @@ impl DomainError {
             | Self::PackageSessionUnavailable
             | Self::AlreadyPaid
             | Self::ApprovalRequired
+            | Self::NoOffer
+            | Self::OfferExpired
+            | Self::WaitlistNotAvailable
             | Self::NotAStubPayment
             | Self::InvalidPaymentStatus { .. }
             | Self::NothingToRefund
@@ -312,6 +324,9 @@ impl DomainError {
             Self::PackageSessionUnavailable => "package_session_unavailable",
             Self::AlreadyPaid => "already_paid",
             Self::ApprovalRequired => "approval_required",
+            Self::NoOffer => "no_offer",
+            Self::OfferExpired => "offer_expired",
+            Self::WaitlistNotAvailable => "waitlist_not_available",
             Self::NotAStubPayment => "not_a_stub_payment",
             Self::InvalidPaymentStatus { .. } => "invalid_payment_status",
             Self::NothingToRefund => "nothing_to_refund",

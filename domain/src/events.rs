@@ -16,6 +16,8 @@ pub enum DeclineReason {
     SlotFilled,
     /// The teacher cancelled the whole slot.
     SlotCancelled,
+    /// The teacher turned the slot's waitlist off.
+    WaitlistClosed,
 }
 
 /// A fact caused by a command. Serialised (tagged by `type`) into the outbox.
@@ -65,9 +67,53 @@ pub enum DomainEvent {
         /// The teacher.
         teacher: UserId,
     },
-    /// A request nobody answered before its lesson started expired.
+    /// A request nobody answered, or a place on the waitlist no seat freed
+    /// up for, expired when its lesson started.
     BookingExpired {
         /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// Whether it was a place on the waitlist (not a request).
+        #[serde(default)]
+        waitlisted: bool,
+    },
+    /// A student joined a full slot's waitlist.
+    BookingWaitlisted {
+        /// The booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student.
+        student: UserId,
+    },
+    /// The head of the line took a freed seat (`auto_promote`).
+    WaitlistPromoted {
+        /// The booking, now confirmed.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// The teacher.
+        teacher: UserId,
+    },
+    /// The head of the line was offered a freed seat until `expires_at` (`offer`).
+    SeatOffered {
+        /// The waitlisted booking.
+        booking: BookingId,
+        /// Its slot.
+        slot: SlotId,
+        /// The student to notify.
+        student: UserId,
+        /// The offer's deadline.
+        expires_at: OffsetDateTime,
+    },
+    /// A seat offer nobody accepted in time expired; it passed on.
+    OfferExpired {
+        /// The booking, now expired.
         booking: BookingId,
         /// Its slot.
         slot: SlotId,
@@ -219,6 +265,10 @@ impl DomainEvent {
             Self::BookingConfirmed { .. } => "booking_confirmed",
             Self::BookingDeclined { .. } => "booking_declined",
             Self::BookingExpired { .. } => "booking_expired",
+            Self::BookingWaitlisted { .. } => "booking_waitlisted",
+            Self::WaitlistPromoted { .. } => "waitlist_promoted",
+            Self::SeatOffered { .. } => "seat_offered",
+            Self::OfferExpired { .. } => "offer_expired",
             Self::BookingCancelled { .. } => "booking_cancelled",
             Self::BookingTeacherCancelled { .. } => "booking_teacher_cancelled",
             Self::BookingRescheduled { .. } => "booking_rescheduled",

@@ -29,6 +29,7 @@ mod review;
 mod schedule;
 mod slot;
 mod text;
+mod waitlist;
 mod window;
 mod zone;
 
@@ -67,5 +68,6 @@ pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating}
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use text::{check_line, check_text, clean_line};
+pub use waitlist::{MAX_OFFER_TTL, MIN_OFFER_TTL, Waitlist};
 pub use window::{Buffers, EARLIEST_INSTANT, LATEST_INSTANT, LessonWindow, check_date, check_instant};
 pub use zone::{DEFAULT_ZONE, Zone};

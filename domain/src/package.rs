@@ -266,6 +266,7 @@ impl CoursePackage {
                 capacity: self.capacity.get(),
                 meeting: Meeting::default(),
                 package_session: Some(*session),
+                waitlist: None,
             };
             let (slot, opened_outcome) = Slot::open(*slot_id, draft, actor, &seen, policy, settings, now)?;
             outcome.events.extend(opened_outcome.events);

@@ -1,6 +1,6 @@
 //! A teacher's booking policy (docs/product.md §4) and the platform settings the rules need.
 
-use crate::{Buffers, DomainError, DomainResult};
+use crate::{Buffers, DomainError, DomainResult, Waitlist};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -55,6 +55,8 @@ pub struct BookingPolicy {
     daily_limit: Option<u32>,
     #[serde(default)]
     trial_length: Option<Duration>,
+    #[serde(default)]
+    waitlist: Option<Waitlist>,
 }
 
 fn default_length() -> Duration {
@@ -91,6 +93,7 @@ impl Default for BookingPolicy {
             default_length: DEFAULT_LESSON_LENGTH,
             daily_limit: None,
             trial_length: None,
+            waitlist: None,
         }
     }
 }
@@ -254,6 +257,20 @@ impl BookingPolicy {
         }
         self.daily_limit = limit;
         Ok(self)
+    }
+}
+
+impl BookingPolicy {
+    /// The waitlist a new group slot of the teacher keeps unless its teacher
+    /// says otherwise when opening it (docs/waitlists.md).
+    pub fn waitlist(&self) -> Option<Waitlist> {
+        self.waitlist
+    }
+
+    /// Sets (or clears) the default waitlist of new group slots.
+    pub fn with_waitlist(mut self, waitlist: Option<Waitlist>) -> Self {
+        self.waitlist = waitlist;
+        self
     }
 }
 

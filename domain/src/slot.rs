@@ -7,8 +7,10 @@
 use crate::{
     Actor, AuditEntry, Booking, BookingId, BookingPolicy, BookingSource, BookingStatus, Capacity, CreditId,
     DeclineReason, DomainError, DomainEvent, DomainResult, EnrollmentId, LessonWindow, MakeupCredit, Meeting,
-    PackageSessionId, PlatformSettings, Role, SlotId, UserId, Zone,
+    PackageSessionId, PlatformSettings, Role, SlotId, UserId, Waitlist, Zone,
 };
+
+mod waitlist;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -57,6 +59,8 @@ pub struct SlotDraft {
     pub meeting: Meeting,
     /// Set when the slot is a course-package session.
     pub package_session: Option<PackageSessionId>,
+    /// The line a full group slot keeps, if any (docs/waitlists.md).
+    pub waitlist: Option<Waitlist>,
 }
 
 /// Everything a command caused, for the store to persist atomically with the slot.
@@ -95,6 +99,8 @@ pub struct Slot {
     status: SlotStatus,
     created_at: OffsetDateTime,
     bookings: Vec<Booking>,
+    #[serde(default)]
+    waitlist: Option<Waitlist>,
 }
 
 impl Slot {
@@ -139,6 +145,9 @@ impl Slot {
             return Err(DomainError::SlotInPast);
         }
         let capacity = Capacity::new(draft.capacity, settings)?;
+        if draft.waitlist.is_some() && !waitlist::may_keep_one(capacity, draft.package_session) {
+            return Err(DomainError::WaitlistNotAvailable);
+        }
         let collides = teacher_slots.iter().any(|other| {
             other.status == SlotStatus::Open
                 && other.teacher == draft.teacher
@@ -158,6 +167,7 @@ impl Slot {
             status: SlotStatus::Open,
             created_at: now,
             bookings: Vec::new(),
+            waitlist: draft.waitlist,
         };
         let outcome = Outcome {
             events: vec![DomainEvent::SlotOpened {
@@ -196,9 +206,16 @@ impl Slot {
             status,
             created_at,
             bookings,
+            waitlist: None,
         };
         slot.check_invariants()?;
         Ok(slot)
+    }
+
+    /// Restores the waitlist setting of a slot read back from storage.
+    pub fn with_waitlist(mut self, waitlist: Option<Waitlist>) -> Self {
+        self.waitlist = waitlist;
+        self
     }
 
     /// Checks what must always hold: bookings belong to this slot, confirmed
@@ -208,8 +225,8 @@ impl Slot {
         if self.bookings.iter().any(|b| b.slot != self.id) {
             return corrupt("holds a booking of another slot");
         }
-        if self.booked_count() > self.capacity.get() {
-            return corrupt("more confirmed bookings than seats");
+        if self.seats_held() > self.capacity.get() {
+            return corrupt("more confirmed bookings and seat offers than seats");
         }
         let mut active: Vec<UserId> = self.active_bookings().map(|b| b.student).collect();
         active.sort();
@@ -308,16 +325,30 @@ impl Slot {
         u32::try_from(confirmed).unwrap_or(u32::MAX)
     }
 
-    /// True when no seat is left.
-    pub fn is_full(&self) -> bool {
-        self.booked_count() >= self.capacity.get()
+    /// Seats taken: confirmed bookings and seats offered to someone on the
+    /// waitlist (kept for them until the offer is answered or expires).
+    pub fn seats_held(&self) -> u32 {
+        let offers = self.bookings.iter().filter(|b| b.offer_expires_at.is_some()).count();
+        self.booked_count()
+            .saturating_add(u32::try_from(offers).unwrap_or(u32::MAX))
     }
 
-    /// Whether a student could see it in browse: open, in the future, not full, not a package session.
+    /// True when no seat is left for a newcomer.
+    pub fn is_full(&self) -> bool {
+        self.seats_held() >= self.capacity.get()
+    }
+
+    /// The slot's waitlist, if it keeps one (docs/waitlists.md).
+    pub fn waitlist(&self) -> Option<Waitlist> {
+        self.waitlist
+    }
+
+    /// Whether a student could see it in browse: open, in the future, not a
+    /// package session, with a seat left or a waitlist to join.
     pub fn is_browsable(&self, now: OffsetDateTime) -> bool {
         self.status == SlotStatus::Open
             && self.window.start() > now
-            && !self.is_full()
+            && (!self.is_full() || self.waitlist.is_some())
             && self.package_session.is_none()
     }
 
@@ -348,7 +379,13 @@ impl Slot {
         now: OffsetDateTime,
         source: BookingSource,
     ) -> DomainResult<Outcome> {
-        self.check_bookable_by(actor.user, now)?;
+        match self.check_bookable_by(actor.user, now) {
+            Err(DomainError::SlotFull) if self.waitlist.is_some() && source == BookingSource::Direct => {
+                policy.check_lead(self.window.start() - now)?;
+                return Ok(self.join_line(booking, actor, now));
+            }
+            checked => checked?,
+        }
         policy.check_lead(self.window.start() - now)?;
         if policy.requires_approval(self.capacity.is_one_on_one()) {
             let mut outcome = self.admit(booking, actor.user, BookingStatus::Requested, source, actor, now);
@@ -440,6 +477,7 @@ impl Slot {
             });
         }
         let held_seat = current.status.holds_seat();
+        let held_offer = current.offer_expires_at.is_some();
         if held_seat && now > self.window.start() - policy.cancel_window() {
             return Err(DomainError::CancellationWindowClosed {
                 hours: policy.cancel_window().whole_hours(),
@@ -465,7 +503,9 @@ impl Slot {
             by: *actor,
         });
         if held_seat {
-            self.seat_released(&mut outcome);
+            self.seat_released(now, &mut outcome);
+        } else if held_offer {
+            self.refill(now, &mut outcome);
         }
         Ok(outcome)
     }
@@ -496,7 +536,7 @@ impl Slot {
             ..Outcome::default()
         };
         self.teacher_cancel_at(index, credit, actor, settings, now, &mut outcome);
-        self.seat_released(&mut outcome);
+        self.seat_released(now, &mut outcome);
         Ok(outcome)
     }
 
@@ -535,7 +575,7 @@ impl Slot {
         self.status = SlotStatus::Cancelled;
         outcome.events.push(DomainEvent::SlotCancelled { slot: self.id });
         if had_seats {
-            self.seat_released(&mut outcome);
+            self.seat_released(now, &mut outcome);
         }
         Ok(outcome)
     }
@@ -564,8 +604,9 @@ impl Slot {
     }
 
     /// Expires every request on this slot that nobody answered before the
-    /// lesson started (docs/product.md §5): each becomes `expired` (by the
-    /// system, no actor) and its student is told. Nothing to do before the
+    /// lesson started (docs/product.md §5), and every place on its waitlist
+    /// (docs/waitlists.md): each becomes `expired` (by the system, no actor)
+    /// and its student is told. Nothing to do before the
     /// start, or when no request waits: an empty outcome, so the job that
     /// calls it may run any number of times, anywhere.
     pub fn expire_unanswered(&mut self, now: OffsetDateTime) -> Outcome {
@@ -574,15 +615,18 @@ impl Slot {
             return outcome;
         }
         for index in 0..self.bookings.len() {
-            if self.bookings[index].status != BookingStatus::Requested {
-                continue;
-            }
-            self.transition_by(index, BookingStatus::Expired, None, "expired", now, &mut outcome);
+            let (reason, waitlisted) = match self.bookings[index].status {
+                BookingStatus::Requested => ("expired", false),
+                BookingStatus::Waitlisted => ("waitlist_ended", true),
+                _ => continue,
+            };
+            self.transition_by(index, BookingStatus::Expired, None, reason, now, &mut outcome);
             let booking = &self.bookings[index];
             outcome.events.push(DomainEvent::BookingExpired {
                 booking: booking.id,
                 slot: self.id,
                 student: booking.student,
+                waitlisted,
             });
         }
         outcome
@@ -658,6 +702,7 @@ impl Slot {
             return Err(DomainError::SlotInPast);
         }
         let held_seat = current.status.holds_seat();
+        let held_offer = current.offer_expires_at.is_some();
         let by_student = actor.user == current.student && !actor.is_staff();
         let needs_approval = policy.requires_approval(to.capacity.is_one_on_one());
         let status = match (by_student, held_seat) {
@@ -684,7 +729,9 @@ impl Slot {
         }
         self.transition(index, BookingStatus::Cancelled, actor, "rescheduled", now, &mut outcome);
         if held_seat {
-            self.seat_released(&mut outcome);
+            self.seat_released(now, &mut outcome);
+        } else if held_offer {
+            self.refill(now, &mut outcome);
         }
         outcome.booking = Some(moved);
         outcome.events.push(DomainEvent::BookingRescheduled {
@@ -810,7 +857,7 @@ impl Slot {
             student,
             by: *actor,
         });
-        self.seat_released(outcome);
+        self.seat_released(now, outcome);
         Ok(())
     }
 
@@ -912,6 +959,7 @@ impl Slot {
             source,
             created_at: now,
             updated_at: now,
+            offer_expires_at: None,
         });
         let reason = match source {
             BookingSource::Direct | BookingSource::Trial => status.as_str(),
@@ -967,6 +1015,9 @@ impl Slot {
         });
         booking.status = to;
         booking.updated_at = now;
+        if to != BookingStatus::Waitlisted {
+            booking.offer_expires_at = None;
+        }
     }
 
     fn teacher_cancel_at(
@@ -1003,11 +1054,20 @@ impl Slot {
         outcome.credits.push(credit);
     }
 
+    /// Tells everyone waiting on this slot that they will not get a seat:
+    /// pending requests and the waitlist. When the slot just filled and keeps
+    /// a waitlist, its pending requests join the line instead and the line
+    /// stays (docs/waitlists.md).
     fn decline_waiting(&mut self, reason: DeclineReason, actor: &Actor, now: OffsetDateTime, outcome: &mut Outcome) {
+        if reason == DeclineReason::SlotFilled && self.waitlist.is_some() {
+            self.requests_join_line(Some(actor.user), now, outcome);
+            return;
+        }
         let word = match reason {
             DeclineReason::ByTeacher => "declined_by_teacher",
             DeclineReason::SlotFilled => "slot_filled",
             DeclineReason::SlotCancelled => "slot_cancelled",
+            DeclineReason::WaitlistClosed => "waitlist_closed",
         };
         for index in 0..self.bookings.len() {
             let waiting = matches!(
@@ -1027,7 +1087,10 @@ impl Slot {
         }
     }
 
-    fn seat_released(&self, outcome: &mut Outcome) {
+    /// A confirmed seat went back: the waitlist gets first go at it, then
+    /// whoever watches the seat count hears the new figure.
+    fn seat_released(&mut self, now: OffsetDateTime, outcome: &mut Outcome) {
+        self.refill(now, outcome);
         outcome.events.push(DomainEvent::SeatReleased {
             slot: self.id,
             booked_count: self.booked_count(),

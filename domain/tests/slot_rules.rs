@@ -1318,6 +1318,7 @@ fn unanswered_requests_expire_at_the_start_by_the_system_once() {
             booking: waiting,
             slot: slot.id(),
             student: student(2).user,
+            waitlisted: false,
         }]
     );
     assert_eq!(

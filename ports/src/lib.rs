@@ -27,7 +27,7 @@ pub use unit::{
 };
 pub use usecases::{
     BookableTimes, Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages,
-    PaymentSettings, Schedules, TeacherFeedback, Users, Week,
+    PaymentSettings, Schedules, TeacherFeedback, Users, WaitlistChoice, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 

@@ -56,9 +56,11 @@ pub trait BookingStore: Send + Sync {
 /// What the booking jobs look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overdue {
-    /// Slots starting at or before the instant with a request still waiting:
-    /// nobody answered it in time.
+    /// Slots starting at or before the instant with a request or a place
+    /// on the waitlist still waiting: nobody answered it, no seat came.
     Requests(OffsetDateTime),
+    /// Slots with a seat offer whose deadline is at or before the instant.
+    Offers(OffsetDateTime),
     /// Slots ending at or before the instant with a booking still confirmed:
     /// nobody marked the attendance.
     Lessons(OffsetDateTime),

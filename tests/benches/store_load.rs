@@ -11,7 +11,9 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::Duration;
 use tutorbook_domain::{Actor, Meeting, PlatformSettings, UserId, Zone};
 use tutorbook_memory::MemoryStore;
-use tutorbook_ports::{BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UserStore, UuidV7};
+use tutorbook_ports::{
+    BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UserStore, UuidV7, WaitlistChoice,
+};
 use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
@@ -44,6 +46,7 @@ async fn run<S: BookingStore + PolicyStore + UserStore + UnitOfWork + Clone + 's
                 zone: Zone::default_zone(),
                 capacity: CAPACITY,
                 meeting: Meeting::default(),
+                waitlist: WaitlistChoice::TeacherDefault,
             };
             slots.push(
                 bookings
@@ -99,6 +102,7 @@ async fn run<S: BookingStore + PolicyStore + UserStore + UnitOfWork + Clone + 's
             zone: Zone::default_zone(),
             capacity: CAPACITY,
             meeting: Meeting::default(),
+            waitlist: WaitlistChoice::TeacherDefault,
         };
         bookings
             .open_slot(&Actor::teacher(user(0xFFFF)), input)

@@ -11,7 +11,7 @@ use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Meeting, Pl
 use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
 use tutorbook_memory::{ManualClock, MemoryDirectory, MemoryStore};
 use tutorbook_ports::effects::{Calendar, CalendarSync, EffectError, EventSpec, OutboxWorker, RetryPolicy};
-use tutorbook_ports::{BookingStore, Bookings, Contact, OpenSlot, UuidV7};
+use tutorbook_ports::{BookingStore, Bookings, Contact, OpenSlot, UuidV7, WaitlistChoice};
 use uuid::Uuid;
 use wiremock::matchers::{body_partial_json, header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -295,6 +295,7 @@ async fn a_booking_confirmed_during_a_google_outage_stands_and_a_later_pass_sync
                 zone: Zone::parse("Asia/Seoul").unwrap(),
                 capacity: 2,
                 meeting: Meeting::default(),
+                waitlist: WaitlistChoice::TeacherDefault,
             },
         )
         .await

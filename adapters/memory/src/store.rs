@@ -160,15 +160,30 @@ impl BookingStore for MemoryStore {
     }
 
     async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>> {
-        let (status, by, edge): (BookingStatus, OffsetDateTime, fn(&Slot) -> OffsetDateTime) = match overdue {
-            Overdue::Requests(by) => (BookingStatus::Requested, by, |s| s.window().start()),
-            Overdue::Lessons(by) => (BookingStatus::Confirmed, by, |s| s.window().end()),
+        // Which bookings are due, and the instant of the slot they are due by.
+        type Due = fn(&Booking) -> bool;
+        type Edge = fn(&Slot) -> OffsetDateTime;
+        let (due, by, edge): (Due, OffsetDateTime, Edge) = match overdue {
+            Overdue::Requests(by) => (
+                |b| matches!(b.status(), BookingStatus::Requested | BookingStatus::Waitlisted),
+                by,
+                |s| s.window().start(),
+            ),
+            Overdue::Lessons(by) => (|b| b.status() == BookingStatus::Confirmed, by, |s| s.window().end()),
+            Overdue::Offers(by) => (
+                |b| b.offer_expires_at().is_some(),
+                by,
+                |s| {
+                    let deadlines = s.bookings().iter().filter_map(Booking::offer_expires_at);
+                    deadlines.min().unwrap_or(OffsetDateTime::UNIX_EPOCH)
+                },
+            ),
         };
         let state = self.lock();
         let mut found: Vec<(OffsetDateTime, SlotId)> = state
             .slots
             .values()
-            .filter(|s| edge(s) <= by && s.bookings().iter().any(|b| b.status() == status))
+            .filter(|s| edge(s) <= by && s.bookings().iter().any(due))
             .map(|s| (edge(s), s.id()))
             .collect();
         found.sort_by_key(|(at, id)| (*at, id.as_uuid()));

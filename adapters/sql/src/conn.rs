@@ -361,6 +361,7 @@ macro_rules! impl_queries {
                             .set((
                                 bookings::status.eq(row.status),
                                 bookings::updated_at.eq(row.updated_at),
+                                bookings::offer_expires_at.eq(row.offer_expires_at),
                             ))
                             .execute(self)
                             .await?;
@@ -557,11 +558,24 @@ macro_rules! impl_queries {
                     Overdue::Requests(by) => {
                         bookings::table
                             .inner_join(slots::table)
-                            .filter(bookings::status.eq(BookingStatus::Requested.as_str()))
+                            .filter(bookings::status.eq_any([
+                                BookingStatus::Requested.as_str(),
+                                BookingStatus::Waitlisted.as_str(),
+                            ]))
                             .filter(slots::starts_at.le(DbInstant(by)))
                             .select((slots::starts_at, slots::id))
                             .distinct()
                             .order((slots::starts_at.asc(), slots::id.asc()))
+                            .limit(limit)
+                            .load(self)
+                            .await?
+                    }
+                    Overdue::Offers(by) => {
+                        bookings::table
+                            .inner_join(slots::table)
+                            .filter(bookings::offer_expires_at.le(DbInstant(by)))
+                            .select((bookings::offer_expires_at.assume_not_null(), slots::id))
+                            .order((bookings::offer_expires_at.asc(), slots::id.asc()))
                             .limit(limit)
                             .load(self)
                             .await?
@@ -579,7 +593,13 @@ macro_rules! impl_queries {
                             .await?
                     }
                 };
-                Ok(found.into_iter().map(|(_, id)| id.0.into()).collect())
+                // A slot with several due offers comes once, at its earliest.
+                let mut seen = std::collections::HashSet::new();
+                Ok(found
+                    .into_iter()
+                    .filter(|(_, id)| seen.insert(*id))
+                    .map(|(_, id)| id.0.into())
+                    .collect())
             }
 
             async fn credits_of_student(&mut self, student: UserId) -> Result<Vec<MakeupCredit>, TxError> {

@@ -6,7 +6,7 @@ use time::Duration;
 use tutorbook_domain::{
     AuditEntry, Band, Bands, Booking, BookingPolicy, BookingSource, BookingStatus, Buffers, CalendarStatus, Capacity,
     CreditId, CreditStatus, EnrollmentId, LessonReport, LessonWindow, MakeupCredit, Meeting, MeetingProvider, Rating,
-    Review, Slot, SlotStatus, Zone,
+    Review, Slot, SlotStatus, Waitlist, Zone,
 };
 use tutorbook_ports::effects::{NewReminder, Reminder, ReminderChannel, ReminderStatus};
 use tutorbook_ports::{Error, OutboxMessage};
@@ -49,6 +49,8 @@ pub(crate) struct SlotRow {
     pub calendar_status: String,
     pub status: String,
     pub created_at: DbInstant,
+    pub waitlist_mode: Option<String>,
+    pub waitlist_offer_minutes: Option<i64>,
 }
 
 /// The columns a command may change on an existing slot.
@@ -62,6 +64,22 @@ pub(crate) struct SlotChanges {
     pub meeting_passcode: Option<String>,
     pub calendar_event_id: Option<String>,
     pub calendar_status: String,
+    pub waitlist_mode: Option<String>,
+    pub waitlist_offer_minutes: Option<i64>,
+}
+
+/// A waitlist as its two columns (mode, offer minutes).
+fn waitlist_columns(waitlist: Option<Waitlist>) -> (Option<String>, Option<i64>) {
+    match waitlist {
+        None => (None, None),
+        Some(w) => (Some(w.mode().to_owned()), w.offer_ttl().map(|d| d.whole_minutes())),
+    }
+}
+
+/// A waitlist read back from its two columns.
+fn waitlist_of(mode: Option<String>, offer_minutes: Option<i64>) -> Result<Option<Waitlist>, Error> {
+    mode.map(|mode| Waitlist::parse(&mode, offer_minutes.map(Duration::minutes)).map_err(corrupt))
+        .transpose()
 }
 
 fn provider_text(p: MeetingProvider) -> &'static str {
@@ -129,6 +147,8 @@ impl SlotRow {
             calendar_status: changes.calendar_status,
             status: changes.status,
             created_at: slot.created_at().into(),
+            waitlist_mode: changes.waitlist_mode,
+            waitlist_offer_minutes: changes.waitlist_offer_minutes,
         }
     }
 
@@ -160,7 +180,8 @@ impl SlotRow {
             self.created_at.0,
             bookings,
         )
-        .map_err(corrupt)?;
+        .map_err(corrupt)?
+        .with_waitlist(waitlist_of(self.waitlist_mode, self.waitlist_offer_minutes)?);
         if count(slot.booked_count()) != self.booked_count {
             return Err(corrupt(format!(
                 "slot {id}: booked_count differs from confirmed bookings"
@@ -173,7 +194,10 @@ impl SlotRow {
 impl SlotChanges {
     pub fn of(slot: &Slot) -> Self {
         let meeting = slot.meeting();
+        let (waitlist_mode, waitlist_offer_minutes) = waitlist_columns(slot.waitlist());
         Self {
+            waitlist_mode,
+            waitlist_offer_minutes,
             booked_count: count(slot.booked_count()),
             status: slot.status().as_str().to_owned(),
             meeting_provider: provider_text(meeting.provider()).to_owned(),
@@ -197,6 +221,7 @@ pub(crate) struct BookingRow {
     pub updated_at: DbInstant,
     pub enrollment_id: Option<DbId>,
     pub trial: bool,
+    pub offer_expires_at: Option<DbInstant>,
 }
 
 impl BookingRow {
@@ -216,6 +241,7 @@ impl BookingRow {
             updated_at: b.updated_at().into(),
             enrollment_id,
             trial: b.source() == BookingSource::Trial,
+            offer_expires_at: b.offer_expires_at().map(DbInstant::from),
         }
     }
 
@@ -233,7 +259,8 @@ impl BookingRow {
             },
             self.created_at.0,
             self.updated_at.0,
-        ))
+        )
+        .with_offer(self.offer_expires_at.map(|at| at.0)))
     }
 }
 
@@ -377,10 +404,13 @@ pub(crate) struct PolicyRow {
     pub default_length_minutes: i64,
     pub daily_limit: Option<i32>,
     pub trial_length_minutes: Option<i64>,
+    pub waitlist_mode: Option<String>,
+    pub waitlist_offer_minutes: Option<i64>,
 }
 
 impl PolicyRow {
     pub fn of(teacher: DbId, p: &BookingPolicy) -> Self {
+        let (waitlist_mode, waitlist_offer_minutes) = waitlist_columns(p.waitlist());
         Self {
             teacher_id: teacher,
             requires_approval_one_on_one: p.requires_approval(true),
@@ -393,11 +423,15 @@ impl PolicyRow {
             default_length_minutes: p.default_length().whole_minutes(),
             daily_limit: p.daily_limit().and_then(|n| i32::try_from(n).ok()),
             trial_length_minutes: p.trial_length().map(|d| d.whole_minutes()),
+            waitlist_mode,
+            waitlist_offer_minutes,
         }
     }
 
     pub fn into_policy(self) -> Result<BookingPolicy, Error> {
+        let waitlist = waitlist_of(self.waitlist_mode, self.waitlist_offer_minutes)?;
         BookingPolicy::default()
+            .with_waitlist(waitlist)
             .with_approval(self.requires_approval_one_on_one, self.requires_approval_group)
             .with_min_notice(Duration::minutes(self.min_notice_minutes))
             .and_then(|p| p.with_max_advance(Duration::minutes(self.max_advance_minutes)))

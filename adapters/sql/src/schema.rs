@@ -22,6 +22,8 @@ diesel::table! {
         calendar_status -> Text,
         status -> Text,
         created_at -> SqlInstant,
+        waitlist_mode -> Nullable<Text>,
+        waitlist_offer_minutes -> Nullable<BigInt>,
     }
 }
 
@@ -39,6 +41,7 @@ diesel::table! {
         updated_at -> SqlInstant,
         enrollment_id -> Nullable<SqlId>,
         trial -> Bool,
+        offer_expires_at -> Nullable<SqlInstant>,
     }
 }
 
@@ -107,6 +110,8 @@ diesel::table! {
         default_length_minutes -> BigInt,
         daily_limit -> Nullable<Integer>,
         trial_length_minutes -> Nullable<BigInt>,
+        waitlist_mode -> Nullable<Text>,
+        waitlist_offer_minutes -> Nullable<BigInt>,
     }
 }
 

@@ -50,6 +50,18 @@ mirror! {
     }
 }
 
+/// What a slot does with its line when a seat frees up (docs/waitlists.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum WaitlistModeDto {
+    /// No waitlist: a full slot refuses requests (`slot_full`).
+    Off,
+    /// The head of the line is confirmed at once.
+    AutoPromote,
+    /// The head of the line is offered the seat for a while.
+    Offer,
+}
+
 mirror! {
     /// A day of the week.
     WeekdayDto from Weekday { Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday }

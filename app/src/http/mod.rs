@@ -40,6 +40,7 @@ pub mod rate;
 mod slots;
 mod users;
 pub mod views;
+mod waitlists;
 
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, Response, Route, get};
@@ -65,6 +66,7 @@ pub type Api = (
     packages::PackagesApi,
     packages::EnrollmentsApi,
     packages::PaymentsApi,
+    waitlists::WaitlistsApi,
 );
 
 /// The OpenAPI service: title "tutorbook", this crate's version, served
@@ -84,6 +86,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             packages::PackagesApi,
             packages::EnrollmentsApi,
             packages::PaymentsApi,
+            waitlists::WaitlistsApi,
         ),
         "tutorbook",
         env!("CARGO_PKG_VERSION"),

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
 use crate::http::enums::CancellationTierDto;
 use crate::http::problem::{api_response, respond};
+use crate::http::views::WaitlistSetting;
 use crate::state::AppState;
 
 #[derive(Debug, Tags)]
@@ -52,6 +53,9 @@ pub struct PolicyView {
     /// Length of a trial lesson (10–480), at most one per student and
     /// teacher; no trials when absent.
     pub trial_length_minutes: Option<i64>,
+    /// The waitlist new group slots keep unless opened with their own
+    /// (docs/waitlists.md); none when absent.
+    pub waitlist: Option<WaitlistSetting>,
 }
 
 fn default_length() -> i64 {
@@ -72,6 +76,7 @@ impl From<BookingPolicy> for PolicyView {
             default_length_minutes: p.default_length().whole_minutes(),
             daily_limit: p.daily_limit(),
             trial_length_minutes: p.trial_length().map(|d| d.whole_minutes()),
+            waitlist: p.waitlist().map(|w| WaitlistSetting::of(Some(w))),
         }
     }
 }
@@ -80,7 +85,9 @@ impl TryFrom<PolicyView> for BookingPolicy {
     type Error = tutorbook_domain::DomainError;
 
     fn try_from(v: PolicyView) -> Result<Self, Self::Error> {
+        let waitlist = v.waitlist.map(|w| w.waitlist()).transpose()?.flatten();
         BookingPolicy::default()
+            .with_waitlist(waitlist)
             .with_approval(v.requires_approval_one_on_one, v.requires_approval_group)
             .with_min_notice(minutes("min_notice_minutes", v.min_notice_minutes)?)?
             .with_max_advance(minutes("max_advance_minutes", v.max_advance_minutes)?)?

@@ -10,13 +10,13 @@ use poem_openapi::{Enum, Object, OpenApi, Tags};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{Meeting, MeetingProvider, Role, SlotId, UserId, Zone};
-use tutorbook_ports::OpenSlot;
+use tutorbook_ports::{OpenSlot, WaitlistChoice};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
 use crate::http::page::{Cursor, page_after, time_range};
 use crate::http::problem::{Problem, api_response, respond};
-use crate::http::views::{CreditView, SlotView};
+use crate::http::views::{CreditView, SlotView, WaitlistSetting};
 use crate::state::AppState;
 
 /// How far ahead browse looks (the default maximum advance of a booking).
@@ -73,6 +73,9 @@ pub struct NewSlot {
     pub meeting_url: Option<String>,
     /// Staff only: the teacher to open the slot for.
     pub teacher: Option<Uuid>,
+    /// Its waitlist once full (group slots only); default: the teacher's
+    /// policy's `waitlist` for a group slot.
+    pub waitlist: Option<WaitlistSetting>,
 }
 
 /// Slots of one local day in browse.
@@ -164,7 +167,8 @@ api_response! {
         401 => Unauthorized,
         /// Not a teacher or staff (`forbidden`), or `consent_required`.
         403 => Forbidden,
-        /// `slot_overlap`, `slot_in_past`, or an `Idempotency-Key` conflict.
+        /// `slot_overlap`, `slot_in_past`, `waitlist_not_available` (a waitlist on a
+        /// one-to-one slot), or an `Idempotency-Key` conflict.
         409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
@@ -337,6 +341,11 @@ impl SlotsApi {
                     input.meeting_url,
                     None,
                 )?;
+                let waitlist = match input.waitlist.map(|w| w.waitlist()).transpose()? {
+                    None => WaitlistChoice::TeacherDefault,
+                    Some(None) => WaitlistChoice::Off,
+                    Some(Some(waitlist)) => WaitlistChoice::On(waitlist),
+                };
                 let slot = state
                     .bookings
                     .open_slot(
@@ -348,6 +357,7 @@ impl SlotsApi {
                             zone,
                             capacity: input.capacity,
                             meeting,
+                            waitlist,
                         },
                     )
                     .await?;

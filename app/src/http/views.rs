@@ -4,11 +4,12 @@
 use poem_openapi::{Enum, Object};
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    Actor, AuditEntry, Band, Booking, ConsentDocument, LessonReport, Locale, MakeupCredit, Review, Role, Slot,
+    Actor, AuditEntry, Band, Booking, ConsentDocument, DomainError, LessonReport, Locale, MakeupCredit, Review, Role,
+    Slot, Waitlist,
 };
 use tutorbook_ports::User;
 
-use crate::http::enums::{BookingStatusDto, CreditStatusDto, SlotStatusDto};
+use crate::http::enums::{BookingStatusDto, CreditStatusDto, SlotStatusDto, WaitlistModeDto};
 use uuid::Uuid;
 
 /// A user's role.
@@ -159,6 +160,9 @@ pub struct BookingView {
     pub created_at: OffsetDateTime,
     /// Last changed.
     pub updated_at: OffsetDateTime,
+    /// For a waitlisted booking offered a freed seat: accept it before this
+    /// (`POST /bookings/{id}/offer/accept`).
+    pub offer_expires_at: Option<OffsetDateTime>,
 }
 
 impl From<&Booking> for BookingView {
@@ -174,6 +178,7 @@ impl From<&Booking> for BookingView {
             },
             created_at: b.created_at(),
             updated_at: b.updated_at(),
+            offer_expires_at: b.offer_expires_at(),
         }
     }
 }
@@ -197,6 +202,13 @@ pub struct SlotView {
     pub capacity: u32,
     /// Seats taken.
     pub booked_count: u32,
+    /// Seats a newcomer could still take: capacity less confirmed seats and
+    /// seats held for a waitlist offer.
+    pub seats_left: u32,
+    /// The line it keeps once full; absent without one.
+    pub waitlist: Option<WaitlistSetting>,
+    /// How many wait in its line (with a waitlist).
+    pub waitlist_length: Option<u32>,
     /// Whether it is bookable.
     pub status: SlotStatusDto,
     /// Meeting link, for the people in the lesson.
@@ -216,6 +228,11 @@ impl SlotView {
             zone: slot.zone().name().to_owned(),
             capacity: slot.capacity().get(),
             booked_count: slot.booked_count(),
+            seats_left: slot.capacity().get().saturating_sub(slot.seats_held()),
+            waitlist: slot.waitlist().map(|w| WaitlistSetting::of(Some(w))),
+            waitlist_length: slot
+                .waitlist()
+                .map(|_| u32::try_from(slot.waitlist_line().len()).unwrap_or(u32::MAX)),
             status: slot.status().into(),
             meeting_url: slot
                 .shows_meeting_to(viewer)
@@ -224,6 +241,54 @@ impl SlotView {
             bookings: slot
                 .shows_roster_to(viewer)
                 .then(|| slot.bookings().iter().map(BookingView::from).collect()),
+        }
+    }
+}
+
+/// A waitlist setting (docs/waitlists.md): off, `auto_promote` (the head
+/// of the line takes a freed seat at once), or `offer` (the head is offered
+/// it for `offer_ttl_minutes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct WaitlistSetting {
+    /// What happens to the head of the line when a seat frees up.
+    pub mode: WaitlistModeDto,
+    /// How long an offer stands, in whole minutes (5 to 10080, a week):
+    /// required for `offer`, refused otherwise.
+    #[oai(validator(minimum(value = "5"), maximum(value = "10080")))]
+    pub offer_ttl_minutes: Option<u32>,
+}
+
+impl WaitlistSetting {
+    /// The setting of `waitlist` (`off` for none).
+    pub fn of(waitlist: Option<Waitlist>) -> Self {
+        match waitlist {
+            None => Self {
+                mode: WaitlistModeDto::Off,
+                offer_ttl_minutes: None,
+            },
+            Some(w) => Self {
+                mode: match w {
+                    Waitlist::AutoPromote => WaitlistModeDto::AutoPromote,
+                    Waitlist::Offer { .. } => WaitlistModeDto::Offer,
+                },
+                offer_ttl_minutes: w.offer_ttl().and_then(|d| u32::try_from(d.whole_minutes()).ok()),
+            },
+        }
+    }
+
+    /// The waitlist it names (`None` for `off`); `invalid_input` when the
+    /// offer time to live is missing or does not belong.
+    pub fn waitlist(&self) -> Result<Option<Waitlist>, DomainError> {
+        let ttl = self.offer_ttl_minutes.map(|m| time::Duration::minutes(i64::from(m)));
+        match self.mode {
+            WaitlistModeDto::Off if ttl.is_some() => Err(DomainError::invalid(
+                "offer_ttl_minutes",
+                "only an offer waitlist has offers",
+            )),
+            WaitlistModeDto::Off => Ok(None),
+            WaitlistModeDto::AutoPromote => Waitlist::parse("auto_promote", ttl).map(Some),
+            WaitlistModeDto::Offer => Waitlist::parse("offer", ttl).map(Some),
         }
     }
 }

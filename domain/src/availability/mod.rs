@@ -220,6 +220,7 @@ pub fn book_time(
         capacity: 1,
         meeting: pick.meeting,
         package_session: None,
+        waitlist: None,
     };
     let (mut slot, mut outcome) = Slot::open_for(pick.slot, draft, teacher_slots, policy, settings, now)?;
     let booked = slot.request_as(pick.booking, actor, policy, now, source)?;

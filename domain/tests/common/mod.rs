@@ -87,6 +87,7 @@ pub fn draft_for(teacher: UserId, start: OffsetDateTime, capacity: u32) -> SlotD
         capacity,
         meeting: Meeting::default(),
         package_session: None,
+        waitlist: None,
     }
 }
 
@@ -115,6 +116,7 @@ pub fn slot(capacity: u32) -> Slot {
 pub fn package_slot(capacity: u32) -> Slot {
     let draft = SlotDraft {
         package_session: Some(PackageSessionId::from_uuid(Uuid::from_u128(0xBAC_0001))),
+        waitlist: None,
         ..draft(START, capacity)
     };
     open_draft(slot_id(9), draft)

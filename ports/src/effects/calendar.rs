@@ -257,6 +257,7 @@ pub fn event_id_of(slot: SlotId) -> String {
 fn roster_change(event: &DomainEvent) -> Option<SlotId> {
     match event {
         DomainEvent::BookingConfirmed { slot, .. }
+        | DomainEvent::WaitlistPromoted { slot, .. }
         | DomainEvent::BookingCancelled { slot, .. }
         | DomainEvent::BookingTeacherCancelled { slot, .. }
         | DomainEvent::SeatReleased { slot, .. }

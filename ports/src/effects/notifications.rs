@@ -1,5 +1,6 @@
 //! Emails derived from booking events (docs/product.md §12): request → teacher;
-//! confirmation, decline, expiry, teacher cancellation with credit, refund →
+//! confirmation, decline, expiry, teacher cancellation with credit, refund,
+//! waitlist promotion, seat offer and its expiry (docs/waitlists.md) →
 //! student; a rescheduled lesson → both.
 
 use async_trait::async_trait;
@@ -193,8 +194,36 @@ where
                 }
                 Ok(())
             }
-            DomainEvent::BookingExpired { slot, student, .. } => {
-                self.notify(message, *student, *slot, *student, templates::booking_expired)
+            DomainEvent::BookingExpired {
+                slot,
+                student,
+                waitlisted,
+                ..
+            } => {
+                let render = if *waitlisted {
+                    templates::waitlist_ended
+                } else {
+                    templates::booking_expired
+                };
+                self.notify(message, *student, *slot, *student, render).await
+            }
+            DomainEvent::WaitlistPromoted { slot, student, .. } => {
+                self.notify(message, *student, *slot, *student, templates::waitlist_promoted)
+                    .await
+            }
+            DomainEvent::SeatOffered {
+                slot,
+                student,
+                expires_at,
+                ..
+            } => {
+                self.notify(message, *student, *slot, *student, |reader, lesson| {
+                    templates::seat_offered(reader, lesson, *expires_at)
+                })
+                .await
+            }
+            DomainEvent::OfferExpired { slot, student, .. } => {
+                self.notify(message, *student, *slot, *student, templates::offer_expired)
                     .await
             }
             DomainEvent::BookingTeacherCancelled {

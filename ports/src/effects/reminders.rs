@@ -279,7 +279,8 @@ where
 
     async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError> {
         match &message.event {
-            DomainEvent::BookingConfirmed { slot, booking, .. } => self.plan(*slot, *booking).await,
+            DomainEvent::BookingConfirmed { slot, booking, .. }
+            | DomainEvent::WaitlistPromoted { slot, booking, .. } => self.plan(*slot, *booking).await,
             DomainEvent::BookingCancelled { slot, booking, .. }
             | DomainEvent::BookingTeacherCancelled { slot, booking, .. } => self.unplan(*slot, *booking).await,
             DomainEvent::SlotCancelled { slot } => Ok(self.store.cancel_reminders(*slot, None).await?),

@@ -70,19 +70,26 @@ const MONTHS_EN: [&str; 12] = [
 /// the start: `Sunday, 8 March 2026, 10:00–10:50 (America/New_York, UTC-04:00)`
 /// or `2026년 3월 8일 (일) 10:00–10:50 (America/New_York, UTC-04:00)`.
 pub fn lesson_time(reader: &Reader<'_>, start: OffsetDateTime, end: OffsetDateTime) -> String {
-    let (from, to) = (reader.zone.to_local(start), reader.zone.to_local(end));
+    let to = reader.zone.to_local(end);
+    on_the_clock(reader, start, &format!("–{:02}:{:02}", to.hour(), to.minute()))
+}
+
+/// One instant on the reader's wall clock, like [`lesson_time`]:
+/// `Sunday, 8 March 2026, 10:00 (America/New_York, UTC-04:00)`.
+pub fn moment(reader: &Reader<'_>, at: OffsetDateTime) -> String {
+    on_the_clock(reader, at, "")
+}
+
+/// The local day and time of `at`, then `after` (an end time, or nothing),
+/// then the zone and its offset at `at`.
+fn on_the_clock(reader: &Reader<'_>, at: OffsetDateTime, after: &str) -> String {
+    let from = reader.zone.to_local(at);
     let day = from.weekday().number_days_from_monday() as usize;
     let offset = from.offset();
     let (h, m) = (offset.whole_hours(), offset.minutes_past_hour().abs());
     let sign = if offset.is_negative() { '-' } else { '+' };
     let zone = format!("{}, UTC{sign}{:02}:{m:02}", reader.zone.name(), h.abs());
-    let clock = format!(
-        "{:02}:{:02}–{:02}:{:02}",
-        from.hour(),
-        from.minute(),
-        to.hour(),
-        to.minute()
-    );
+    let clock = format!("{:02}:{:02}{after}", from.hour(), from.minute());
     match reader.locale {
         Locale::En => format!(
             "{}, {} {} {}, {clock} ({zone})",
@@ -259,6 +266,137 @@ pub fn booking_expired(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
                 &[
                     format!(
                         "{when} {} 선생님 수업 신청이 수업 시작 전까지 응답을 받지 못해 만료되었습니다.",
+                        lesson.teacher
+                    ),
+                    "결제된 금액은 없습니다. 다른 시간을 확인해 보세요.".into(),
+                ],
+            ),
+        },
+    }
+}
+
+/// To the student: a seat freed up and they moved from the waitlist into it.
+pub fn waitlist_promoted(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!("A seat freed up: your lesson with {} is confirmed", lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "A seat freed up in the lesson with {} on {when}, and you were next on the waitlist: your seat is confirmed.{}",
+                    lesson.teacher,
+                    join_line(reader, lesson)
+                )],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!("자리가 났습니다: {} 선생님 수업이 확정되었습니다", lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "{when} {} 선생님 수업에 자리가 나서, 대기 순서에 따라 수업이 확정되었습니다.{}",
+                    lesson.teacher,
+                    join_line(reader, lesson)
+                )],
+            ),
+        },
+    }
+}
+
+/// To the student: a seat is theirs if they accept it before `deadline`.
+pub fn seat_offered(reader: &Reader<'_>, lesson: &Lesson<'_>, deadline: OffsetDateTime) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    let until = moment(reader, deadline);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!(
+                "A seat is free in the lesson with {}: accept by {until}",
+                lesson.teacher
+            ),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "A seat freed up in the lesson with {} on {when}, and you are next on the waitlist.",
+                        lesson.teacher
+                    ),
+                    format!(
+                        "It is kept for you until {until}. Accept it before then, or it goes to the next person in line."
+                    ),
+                ],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!(
+                "{} 선생님 수업에 자리가 났습니다: {until}까지 수락하세요",
+                lesson.teacher
+            ),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "{when} {} 선생님 수업에 자리가 났고, 대기 순서가 되었습니다.",
+                        lesson.teacher
+                    ),
+                    format!("{until}까지 자리를 맡아 둡니다. 그 전에 수락하지 않으면 다음 대기자에게 넘어갑니다."),
+                ],
+            ),
+        },
+    }
+}
+
+/// To the student: the seat offered to them was not accepted in time.
+pub fn offer_expired(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!("The seat offered in the lesson with {} has gone", lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "The seat offered to you in the lesson with {} on {when} was not accepted in time, so it went to the next person on the waitlist.",
+                    lesson.teacher
+                )],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!("{} 선생님 수업 자리 제안이 만료되었습니다", lesson.teacher),
+            text: body(
+                reader,
+                &[format!(
+                    "{when} {} 선생님 수업 자리를 제때 수락하지 않아 다음 대기자에게 넘어갔습니다.",
+                    lesson.teacher
+                )],
+            ),
+        },
+    }
+}
+
+/// To the student: the lesson started before a seat freed up for them.
+pub fn waitlist_ended(reader: &Reader<'_>, lesson: &Lesson<'_>) -> Rendered {
+    let when = lesson_time(reader, lesson.start, lesson.end);
+    match reader.locale {
+        Locale::En => Rendered {
+            subject: format!("No seat freed up in the lesson with {}", lesson.teacher),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "No seat freed up in the lesson with {} on {when} before it started, so the waitlist has closed.",
+                        lesson.teacher
+                    ),
+                    "Nothing was charged. Other times may still be open: have a look at the schedule.".into(),
+                ],
+            ),
+        },
+        Locale::Ko => Rendered {
+            subject: format!("{} 선생님 수업에 자리가 나지 않았습니다", lesson.teacher),
+            text: body(
+                reader,
+                &[
+                    format!(
+                        "{when} {} 선생님 수업이 시작될 때까지 자리가 나지 않아 대기가 종료되었습니다.",
                         lesson.teacher
                     ),
                     "결제된 금액은 없습니다. 다른 시간을 확인해 보세요.".into(),

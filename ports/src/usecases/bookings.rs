@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
     LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, SlotStatus, UserId,
-    Zone,
+    Waitlist, Zone,
 };
 
 use crate::{
@@ -30,6 +30,21 @@ pub struct OpenSlot {
     pub capacity: u32,
     /// Meeting details.
     pub meeting: Meeting,
+    /// Whether it keeps a waitlist once full.
+    pub waitlist: WaitlistChoice,
+}
+
+/// Whether a new slot keeps a waitlist (docs/waitlists.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WaitlistChoice {
+    /// The teacher's policy decides: its default waitlist for a group slot
+    /// that is not a package session, none otherwise.
+    #[default]
+    TeacherDefault,
+    /// No waitlist: a full slot refuses requests (`slot_full`).
+    Off,
+    /// This waitlist (group slots only: `waitlist_not_available`).
+    On(Waitlist),
 }
 
 /// The booking use cases over a store `S`, a clock `C` and an id source `I`.
@@ -94,7 +109,9 @@ where
             capacity: input.capacity,
             meeting: input.meeting,
             package_session: None,
+            waitlist: None,
         };
+        let choice = input.waitlist;
         let (id, actor, settings, now) = (
             SlotId::from_uuid(self.ids.new_id()),
             *actor,
@@ -104,6 +121,12 @@ where
         let locks = self.locks().schedule_around(teacher, &window);
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(teacher);
+            let waitlist = match choice {
+                WaitlistChoice::TeacherDefault => policy.waitlist().filter(|_| draft.capacity > 1),
+                WaitlistChoice::Off => None,
+                WaitlistChoice::On(waitlist) => Some(waitlist),
+            };
+            let draft = SlotDraft { waitlist, ..draft };
             let (slot, outcome) = Slot::open(id, draft, &actor, unit.schedule(teacher), &policy, &settings, now)?;
             unit.add_slot(slot.clone());
             unit.record(outcome);
@@ -122,6 +145,65 @@ where
             Ok((slot, outcome))
         })
         .await
+    }
+
+    /// The slot's teacher (or staff) turns its waitlist on or off, or
+    /// changes its mode (docs/waitlists.md); answers the slot.
+    pub async fn set_waitlist(&self, actor: &Actor, slot: SlotId, waitlist: Option<Waitlist>) -> Result<Slot> {
+        let (actor, now) = (*actor, self.clock.now());
+        execute(&self.store, self.locks().slot(slot), now, move |unit| {
+            let target = unit.slot_mut(slot)?;
+            let outcome = target.set_waitlist(waitlist, &actor, now)?;
+            let answer = target.clone();
+            unit.record(outcome);
+            Ok(answer)
+        })
+        .await
+    }
+
+    /// A slot and its line, for its teacher or staff (`forbidden` for
+    /// anyone else: they see only the seat count).
+    pub async fn waitlist(&self, actor: &Actor, slot: SlotId) -> Result<Slot> {
+        let slot = self.slot(slot).await?;
+        if !slot.shows_roster_to(Some(actor)) {
+            return Err(DomainError::Forbidden.into());
+        }
+        Ok(slot)
+    }
+
+    /// Where a booking stands in its slot's line, for its student, the
+    /// teacher or staff: the booking, its position from 1 (none when not
+    /// waitlisted), and the line's length.
+    pub async fn place_in_line(&self, actor: &Actor, booking: BookingId) -> Result<(Booking, Option<usize>, usize)> {
+        let slot = self
+            .store
+            .slot_of_booking(booking)
+            .await?
+            .ok_or_else(|| Error::not_found("booking"))?;
+        let slot = self.slot(slot).await?;
+        let found = slot
+            .booking(booking)
+            .filter(|_| slot.shows_booking_to(booking, actor))
+            .ok_or_else(|| Error::not_found("booking"))?;
+        Ok((
+            found.clone(),
+            slot.waitlist_position(booking),
+            slot.waitlist_line().len(),
+        ))
+    }
+
+    /// The student (or staff) takes the seat offered to them from the line.
+    pub async fn accept_offer(&self, actor: &Actor, booking: BookingId) -> Result<Booking> {
+        let (actor, now) = (*actor, self.clock.now());
+        self.on_booking(booking, now, move |slot, _| slot.accept_offer(booking, &actor, now))
+            .await
+    }
+
+    /// The student (or staff) turns an offered seat down; it passes on.
+    pub async fn decline_offer(&self, actor: &Actor, booking: BookingId) -> Result<Booking> {
+        let (actor, now) = (*actor, self.clock.now());
+        self.on_booking(booking, now, move |slot, _| slot.decline_offer(booking, &actor, now))
+            .await
     }
 
     /// The slot's teacher (or staff) approves a request.
@@ -344,6 +426,18 @@ where
             .await
     }
 
+    /// The job that expires seat offers nobody answered by their deadline
+    /// and passes each seat to the next in line (docs/waitlists.md). Looks
+    /// at up to `limit` slots; answers how many bookings changed (expired
+    /// offers and the offers or promotions that followed). Idempotent like
+    /// [`Bookings::expire_unanswered`]; an acceptance racing the expiry
+    /// wins or loses as a whole under the slot's lock.
+    pub async fn expire_offers(&self, limit: usize) -> Result<usize> {
+        let now = self.clock.now();
+        let slots = self.store.overdue_slots(Overdue::Offers(now), limit).await?;
+        self.on_overdue(slots, now, move |slot| slot.expire_offers(now)).await
+    }
+
     /// The job that completes lessons that ended at least `grace` ago with
     /// no attendance mark (docs/product.md §5): their confirmed bookings
     /// become `completed`. Looks at up to `limit` slots; answers how many
@@ -455,6 +549,7 @@ mod tests {
             zone: Zone::default(),
             capacity,
             meeting: Meeting::default(),
+            waitlist: WaitlistChoice::TeacherDefault,
         }
     }
 

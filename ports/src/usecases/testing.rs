@@ -155,6 +155,7 @@ pub(crate) fn open_slot(id: u128, teacher: UserId, capacity: u32) -> Slot {
         capacity,
         meeting: Meeting::default(),
         package_session: None,
+        waitlist: None,
     };
     let opened_at = NOW - Duration::days(1);
     let (slot, _) = Slot::open(

@@ -182,6 +182,7 @@ async fn a_booked_time_becomes_a_lesson_and_leaves_the_offer<S: ScheduleStore>(s
                 zone: seoul(),
                 capacity: 3,
                 meeting: tutorbook_domain::Meeting::default(),
+                waitlist: tutorbook_ports::WaitlistChoice::TeacherDefault,
             },
         )
         .await
@@ -253,6 +254,7 @@ async fn the_daily_limit_counts_the_teachers_local_day<S: ScheduleStore>(store: 
                 zone: seoul(),
                 capacity: 1,
                 meeting: tutorbook_domain::Meeting::default(),
+                waitlist: tutorbook_ports::WaitlistChoice::TeacherDefault,
             },
         )
         .await

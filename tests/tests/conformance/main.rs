@@ -19,4 +19,5 @@ mod reminders;
 mod reschedule;
 mod smoke;
 mod users;
+mod waitlists;
 mod world;

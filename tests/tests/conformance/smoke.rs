@@ -7,7 +7,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{Actor, BookingStatus, CreditStatus, Meeting, PlatformSettings, UserId, Zone};
 use tutorbook_memory::ManualClock;
-use tutorbook_ports::{Bookings, OpenSlot, UuidV7};
+use tutorbook_ports::{Bookings, OpenSlot, UuidV7, WaitlistChoice};
 use uuid::Uuid;
 
 use crate::backends::Store;
@@ -27,6 +27,7 @@ fn slot_at(teacher: UserId, start: OffsetDateTime, capacity: u32) -> OpenSlot {
         zone: Zone::parse("Asia/Manila").expect("zone"),
         capacity,
         meeting: Meeting::default(),
+        waitlist: WaitlistChoice::TeacherDefault,
     }
 }
 

@@ -12,7 +12,9 @@ use tutorbook_domain::{
     Actor, AuditEntry, Booking, BookingStatus, Meeting, PlatformSettings, Slot, SlotId, UserId, Zone,
 };
 use tutorbook_memory::ManualClock;
-use tutorbook_ports::{Bookings, Feedback, OpenSlot, OutboxMessage, Packages, PaymentSettings, Result, UuidV7};
+use tutorbook_ports::{
+    Bookings, Feedback, OpenSlot, OutboxMessage, Packages, PaymentSettings, Result, UuidV7, WaitlistChoice,
+};
 use uuid::Uuid;
 
 use crate::backends::Store;
@@ -50,6 +52,7 @@ pub fn slot_input(teacher: UserId, start: OffsetDateTime, capacity: u32) -> Open
         zone: Zone::default(),
         capacity,
         meeting: Meeting::default(),
+        waitlist: WaitlistChoice::TeacherDefault,
     }
 }
 

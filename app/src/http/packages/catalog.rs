@@ -39,7 +39,7 @@ impl PackagesApi {
                     .await?;
                 package_dto(&state, &view).await
             },
-            |p| CreatePackageResponse::Created(Json(p)),
+            |p| CreatePackageResponse::Created(Json(Box::new(p))),
         )
         .await
     }
@@ -76,7 +76,7 @@ impl PackagesApi {
                     .await?;
                 package_dto(&state, &view).await
             },
-            |p| PackageResponse::Ok(Json(p)),
+            |p| PackageResponse::Ok(Json(Box::new(p))),
         )
         .await
     }
@@ -101,7 +101,7 @@ impl PackagesApi {
                 let view = state.packages.revise(&caller.actor, id, details).await?;
                 package_dto(&state, &view).await
             },
-            |p| PackageResponse::Ok(Json(p)),
+            |p| PackageResponse::Ok(Json(Box::new(p))),
         )
         .await
     }
@@ -125,7 +125,7 @@ impl PackagesApi {
                     .await?;
                 package_dto(&state, &view).await
             },
-            |p| PackageResponse::Ok(Json(p)),
+            |p| PackageResponse::Ok(Json(Box::new(p))),
         )
         .await
     }

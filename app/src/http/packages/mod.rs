@@ -191,7 +191,7 @@ api_response! {
     /// Answer with one package.
     PackageResponse {
         /// The package with its sessions.
-        200 => Ok(Json<PackageDto>),
+        200 => Ok(Json<Box<PackageDto>>),
         /// Malformed id or body, or a schedule outside the caps (`invalid_input`, `too_many_sessions`,
         /// `package_span_too_long`, `dst_gap`, `dst_ambiguous`, `invalid_capacity`).
         400 => BadRequest,
@@ -212,7 +212,7 @@ api_response! {
     /// Answer of creating a package.
     CreatePackageResponse {
         /// The open package with one slot per session.
-        201 => Created(Json<PackageDto>),
+        201 => Created(Json<Box<PackageDto>>),
         /// Malformed body or a schedule outside the caps (`invalid_input`, `too_many_sessions`,
         /// `package_span_too_long`, `dst_gap`, `dst_ambiguous`, `invalid_capacity`, `unpriced_currency`).
         400 => BadRequest,

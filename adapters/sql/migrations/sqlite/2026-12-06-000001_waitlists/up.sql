@@ -1,0 +1,15 @@
+-- Waitlists (docs/waitlists.md): a slot's line setting, a teacher's default
+-- for new group slots, and the deadline of a seat offered from the line.
+-- (SQLite adds columns with their own CHECKs; table constraints would need
+-- a rebuild, so the offer/mode pairing is checked per column.)
+ALTER TABLE slots ADD COLUMN waitlist_mode TEXT CHECK (waitlist_mode IN ('auto_promote', 'offer'));
+ALTER TABLE slots ADD COLUMN waitlist_offer_minutes BIGINT;
+ALTER TABLE teacher_policies ADD COLUMN waitlist_mode TEXT CHECK (waitlist_mode IN ('auto_promote', 'offer'));
+ALTER TABLE teacher_policies ADD COLUMN waitlist_offer_minutes BIGINT;
+ALTER TABLE bookings ADD COLUMN offer_expires_at BIGINT;
+-- The jobs find places on the line at the start (with the requests), and
+-- offers by their deadline.
+DROP INDEX bookings_active_status;
+CREATE INDEX bookings_active_status ON bookings (status, slot_id)
+    WHERE status IN ('requested', 'confirmed', 'waitlisted');
+CREATE INDEX bookings_offer_deadline ON bookings (offer_expires_at, slot_id) WHERE offer_expires_at IS NOT NULL;
