@@ -653,6 +653,52 @@ mod tests {
     }
 
     #[test]
+    fn a_seat_offer_gives_its_deadline_on_the_readers_wall_clock() {
+        let deadline = datetime!(2026-03-08 12:30 UTC);
+        let en = seat_offered(&reader(Locale::En, "America/New_York"), &lesson(), deadline);
+        let until = "Sunday, 8 March 2026, 08:30 (America/New_York, UTC-04:00)";
+        assert_eq!(
+            en.subject,
+            format!("A seat is free in the lesson with Ms. Kim: accept by {until}")
+        );
+        assert!(en.text.contains(&format!("It is kept for you until {until}.")));
+        assert!(en.text.contains("10:00–10:50"));
+        let ko = seat_offered(&reader(Locale::Ko, "Asia/Seoul"), &lesson(), deadline);
+        assert!(
+            ko.text
+                .contains("2026년 3월 8일 (일) 21:30 (Asia/Seoul, UTC+09:00)까지 자리를 맡아 둡니다")
+        );
+    }
+
+    #[test]
+    fn waitlist_emails_say_what_happened_to_the_place() {
+        let en = reader(Locale::En, "Europe/London");
+        let ko = reader(Locale::Ko, "Asia/Seoul");
+        let promoted = waitlist_promoted(&en, &lesson());
+        assert!(promoted.subject.contains("is confirmed"));
+        assert!(promoted.text.contains("Join: https://meet.google.com/abc-defg-hij"));
+        assert!(
+            waitlist_promoted(&ko, &lesson())
+                .text
+                .contains("대기 순서에 따라 수업이 확정")
+        );
+        assert!(
+            offer_expired(&en, &lesson())
+                .text
+                .contains("went to the next person on the waitlist")
+        );
+        assert!(
+            offer_expired(&ko, &lesson())
+                .text
+                .contains("다음 대기자에게 넘어갔습니다")
+        );
+        let ended = waitlist_ended(&en, &lesson());
+        assert_eq!(ended.subject, "No seat freed up in the lesson with Ms. Kim");
+        assert!(ended.text.contains("the waitlist has closed"));
+        assert!(waitlist_ended(&ko, &lesson()).text.contains("대기가 종료"));
+    }
+
+    #[test]
     fn reminders_say_how_long_until_the_lesson() {
         let en = reminder(&reader(Locale::En, "America/New_York"), &lesson(), Duration::hours(24));
         assert_eq!(en.subject, "Reminder: lesson in 24 hours");

@@ -5,14 +5,17 @@
 use std::sync::Arc;
 
 use time::Duration;
+use tutorbook_domain::Zone;
 use tutorbook_domain::{
     Actor, Booking, BookingId, BookingPolicy, BookingStatus, DomainEvent, PlatformSettings, Slot, Waitlist,
 };
-use tutorbook_memory::ManualClock;
+use tutorbook_memory::{ManualClock, MemoryMailer};
+use tutorbook_ports::effects::{Notifications, OutboxWorker, ReminderPlan, ReminderPlanner, RetryPolicy};
 use tutorbook_ports::{Bookings, UuidV7, WaitlistChoice};
 
 use crate::backends::Store;
 use crate::conformance;
+use crate::effects::directory;
 use crate::world::{TEACHER, World, at, code, race, slot_input, student, transitions};
 
 fn teacher() -> Actor {
@@ -380,7 +383,84 @@ async fn an_offer_accepted_as_it_expires_counts_once<S: Store>(store: S) {
     }
 }
 
+/// A promoted student is emailed and reminded like any confirmed one; an
+/// offer's email names its deadline.
+async fn promotions_and_offers_reach_the_student<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = slot_with(&w, 2, WaitlistChoice::On(Waitlist::AutoPromote)).await;
+    let seated = requests(&w, &slot, 1, 2).await;
+    let line = requests(&w, &slot, 3, 1).await;
+    w.bookings
+        .cancel(&Actor::student(student(1)), seated[0].id())
+        .await
+        .unwrap();
+    let mailer = MemoryMailer::new();
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let retry = RetryPolicy {
+        base_delay: Duration::ZERO,
+        ..RetryPolicy::default()
+    };
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), retry)
+        .with_handler(Arc::new(planner))
+        .with_handler(Arc::new(Notifications::new(
+            w.store.clone(),
+            directory(),
+            mailer.clone(),
+        )));
+    worker.drain().await.unwrap();
+    let promoted = mailer
+        .sent()
+        .into_iter()
+        .find(|e| e.to == "student3@example.com")
+        .expect("the promoted student is emailed");
+    assert_eq!(
+        promoted.subject,
+        "자리가 났습니다: Teacher 선생님 수업이 확정되었습니다"
+    );
+    let reminders = w.store.slot_reminders(slot.id()).await.unwrap();
+    assert!(
+        reminders
+            .iter()
+            .any(|r| r.planned.booking == Some(line[0].id()) && r.planned.recipient == student(3)),
+        "the promoted lesson is reminded: {reminders:?}"
+    );
+
+    // In offer mode the email gives the deadline on the student's clock.
+    w.bookings
+        .set_waitlist(&teacher(), slot.id(), Some(offers(60)))
+        .await
+        .unwrap();
+    let late = w.request(student(1), &slot).await;
+    assert_eq!(late.status(), BookingStatus::Waitlisted);
+    w.bookings
+        .cancel(&Actor::student(student(2)), seated[1].id())
+        .await
+        .unwrap();
+    worker.drain().await.unwrap();
+    let offer = mailer
+        .sent()
+        .into_iter()
+        .find(|e| e.to == "student1@example.com" && e.subject.contains("수락하세요"))
+        .expect("the offer is emailed");
+    let deadline = w
+        .reload(&slot)
+        .await
+        .booking(late.id())
+        .unwrap()
+        .offer_expires_at()
+        .unwrap();
+    let local = Zone::parse("Asia/Seoul").unwrap().to_local(deadline);
+    assert!(
+        offer
+            .text
+            .contains(&format!("{:02}:{:02} (Asia/Seoul", local.hour(), local.minute())),
+        "{}",
+        offer.text
+    );
+}
+
 conformance!(
+    promotions_and_offers_reach_the_student,
     a_full_slot_lines_students_up_and_promotes_the_head,
     without_a_waitlist_a_full_slot_is_refused,
     an_unanswered_offer_expires_and_passes_on,
