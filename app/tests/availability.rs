@@ -185,6 +185,28 @@ async fn anyone_reads_bookable_times_and_a_student_books_one() {
     let week = week.ok(200);
     assert_eq!(week["slots"].as_array().unwrap().len(), 1);
     assert_eq!(week["slots"][0]["bookings"].as_array().unwrap().len(), 1);
+
+    // The lesson moves to another bookable time; the old time is the old slot's.
+    let moving = format!("/bookings/{}/reschedule", booked.str("id"));
+    let both = json!({ "slot": uuid::Uuid::now_v7(), "start": rfc(seoul(monday, 11)) });
+    api.post(&moving, Some(&student), both)
+        .await
+        .refused(400, "invalid_input");
+    api.post(&moving, Some(&student), json!({}))
+        .await
+        .refused(400, "invalid_input");
+    api.post(&moving, Some(&student), json!({ "start": rfc(seoul(monday, 12)) }))
+        .await
+        .refused(409, "outside_availability");
+    let moved = api
+        .post(&moving, Some(&student), json!({ "start": rfc(seoul(monday, 11)) }))
+        .await;
+    let moved = moved.ok(201);
+    assert_eq!(moved["status"], "confirmed");
+    let new_slot = api
+        .get(&format!("/slots/{}", moved["slot"].as_str().unwrap()), None)
+        .await;
+    assert_eq!(new_slot.ok(200)["start"], rfc(seoul(monday, 11)));
     api.get(
         &format!("/teachers/{teacher_id}/week?monday={}", monday + Duration::days(1)),
         Some(&teacher),

@@ -38,7 +38,7 @@ pub use audit::AuditEntry;
 pub use availability::{
     Availability, Bookable, BookableQuery, BusySlot, DateException, ExceptionDraft, ExceptionKind, LessonKind,
     MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES, RuleDraft, TimeBooking, WeeklyRule,
-    book_time, bookable_times, check_manager, check_range, check_rule_set,
+    book_time, bookable_times, check_manager, check_range, check_rule_set, move_to_time,
 };
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;

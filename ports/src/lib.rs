@@ -20,14 +20,14 @@ pub use error::{Error, ErrorKind, Result};
 pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse};
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
 pub use store::{
-    AvailabilityStore, BookingStore, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore,
+    AvailabilityStore, BookingStore, Browse, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore,
 };
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{
-    BookableTimes, Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages,
-    PaymentSettings, Schedules, TeacherFeedback, Users, WaitlistChoice, Week,
+    BROWSE_HORIZON, BookableTimes, Bookings, BrowsePage, Feedback, LATEST_REVIEWS, MAX_BROWSE_STARTS, MAX_DISPLAY_NAME,
+    MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings, Schedules, TeacherFeedback, Users, WaitlistChoice, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 

@@ -31,6 +31,20 @@ pub trait BookingStore: Send + Sync {
     /// Open slots starting in `[from, to)` across teachers, by start, at most `limit`.
     async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;
 
+    /// How many browsable slots ([`Browse`]) start at each instant, by
+    /// start, counting at most `limit` slots: the supply browse counts per
+    /// day, without reading the slots and their bookings.
+    async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>>;
+
+    /// Browsable slots ([`Browse`]) after `after` in (start, id) order, at
+    /// most `limit`, with their bookings: one page, whatever the supply.
+    async fn browse_page(
+        &self,
+        browse: Browse,
+        after: Option<(OffsetDateTime, SlotId)>,
+        limit: usize,
+    ) -> Result<Vec<Slot>>;
+
     /// A student's bookings (any status) on slots starting in `[from, to)`, by start.
     async fn student_bookings(
         &self,
@@ -51,6 +65,33 @@ pub trait BookingStore: Send + Sync {
     /// Slots with work for the booking jobs (docs/product.md §5), the
     /// earliest first, at most `limit`.
     async fn overdue_slots(&self, overdue: Overdue, limit: usize) -> Result<Vec<SlotId>>;
+}
+
+/// What browse reads (docs/product.md §3): open slots starting in
+/// `[from, to)` that are not package sessions, with a seat left or a
+/// waitlist to join, except the slots of `exclude` (a teacher browsing does
+/// not see their own). Stores answer it with an index, not a scan of every
+/// slot with its bookings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Browse {
+    /// Start of the range (inclusive).
+    pub from: OffsetDateTime,
+    /// End of the range (exclusive).
+    pub to: OffsetDateTime,
+    /// A teacher whose slots are left out.
+    pub exclude: Option<UserId>,
+}
+
+impl Browse {
+    /// Whether `slot` is what this browse reads (the stores' filter, in words
+    /// of the domain, for stores without a query language).
+    pub fn matches(&self, slot: &Slot) -> bool {
+        slot.status() == tutorbook_domain::SlotStatus::Open
+            && slot.package_session().is_none()
+            && (slot.booked_count() < slot.capacity().get() || slot.waitlist().is_some())
+            && (self.from..self.to).contains(&slot.window().start())
+            && self.exclude != Some(slot.teacher())
+    }
 }
 
 /// What the booking jobs look for.

@@ -7,7 +7,7 @@
 //! SQL stores' row locks and transactions.
 
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
@@ -16,7 +16,7 @@ use tutorbook_domain::{
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
-    AvailabilityStore, BookingStore, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
+    AvailabilityStore, BookingStore, Browse, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
     ReviewStore,
 };
 use uuid::Uuid;
@@ -189,6 +189,42 @@ impl BookingStore for MemoryStore {
         found.sort_by_key(|(at, id)| (*at, id.as_uuid()));
         found.truncate(limit);
         Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
+    async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>> {
+        let state = self.lock();
+        let mut all: Vec<OffsetDateTime> = state
+            .slots
+            .values()
+            .filter(|s| browse.matches(s))
+            .map(|s| s.window().start())
+            .collect();
+        all.sort();
+        let mut starts: BTreeMap<OffsetDateTime, u32> = BTreeMap::new();
+        for start in all.into_iter().take(limit) {
+            *starts.entry(start).or_default() += 1;
+        }
+        Ok(starts.into_iter().collect())
+    }
+
+    async fn browse_page(
+        &self,
+        browse: Browse,
+        after: Option<(OffsetDateTime, SlotId)>,
+        limit: usize,
+    ) -> Result<Vec<Slot>> {
+        let state = self.lock();
+        let key = |s: &Slot| (s.window().start(), s.id().as_uuid());
+        let after = after.map(|(start, id)| (start, id.as_uuid()));
+        let mut page: Vec<Slot> = state
+            .slots
+            .values()
+            .filter(|s| browse.matches(s) && after.is_none_or(|a| key(s) > a))
+            .cloned()
+            .collect();
+        page.sort_by_key(key);
+        page.truncate(limit);
+        Ok(page)
     }
 
     async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>> {

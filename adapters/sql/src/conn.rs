@@ -62,6 +62,19 @@ pub(crate) trait Queries: Locks {
         overlap: bool,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
+    /// [`tutorbook_ports::BookingStore::browse_starts`].
+    fn browse_starts(
+        &mut self,
+        browse: tutorbook_ports::Browse,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<(OffsetDateTime, u32)>, TxError>> + Send;
+    /// [`tutorbook_ports::BookingStore::browse_page`].
+    fn browse_page(
+        &mut self,
+        browse: tutorbook_ports::Browse,
+        after: Option<(OffsetDateTime, SlotId)>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
     fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Saves a slot's row and its new or changed bookings; `before` is the
     /// slot as loaded, `None` for a slot inserted in this transaction.
@@ -245,6 +258,31 @@ pub(crate) const VISIBLE: &[&str] = &["open", "cancelled"];
 /// Only open slots.
 pub(crate) const OPEN: &[&str] = &["open"];
 
+/// The slots a [`tutorbook_ports::Browse`] reads, as a boxed query on
+/// `slots` (the filter `Browse::matches` states in the domain's words; the
+/// partial index `slots_browse` serves it).
+macro_rules! browsable {
+    ($browse:expr) => {{
+        use $crate::schema::slots;
+        let browse: tutorbook_ports::Browse = $browse;
+        let mut query = slots::table
+            .filter(slots::status.eq("open"))
+            .filter(slots::package_session_id.is_null())
+            .filter(slots::starts_at.ge(DbInstant(browse.from)))
+            .filter(slots::starts_at.lt(DbInstant(browse.to)))
+            .filter(
+                slots::booked_count
+                    .lt(slots::capacity)
+                    .or(slots::waitlist_mode.is_not_null()),
+            )
+            .into_boxed();
+        if let Some(teacher) = browse.exclude {
+            query = query.filter(slots::teacher_id.ne(DbId::from(teacher)));
+        }
+        query
+    }};
+}
+
 /// Implements [`Queries`] for one connection type.
 macro_rules! impl_queries {
     ($conn:ty) => {
@@ -315,6 +353,67 @@ macro_rules! impl_queries {
                         .filter(slots::starts_at.ge(DbInstant(from)))
                         .filter(slots::starts_at.lt(DbInstant(to)))
                 };
+                let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
+                    .left_join(bookings::table)
+                    .filter(slots::id.eq_any(matching))
+                    .order((
+                        slots::starts_at.asc(),
+                        slots::id.asc(),
+                        bookings::created_at.asc(),
+                        bookings::id.asc(),
+                    ))
+                    .select((SlotRow::as_select(), Option::<BookingRow>::as_select()))
+                    .load(self)
+                    .await?;
+                Ok($crate::conn::slots_with_bookings(rows)?)
+            }
+
+            async fn browse_starts(
+                &mut self,
+                browse: tutorbook_ports::Browse,
+                limit: i64,
+            ) -> Result<Vec<(OffsetDateTime, u32)>, TxError> {
+                use $crate::schema::slots;
+                // Only the start column, by the browse index; counted here
+                // (a boxed query does not group), at most `limit` slots.
+                let starts: Vec<DbInstant> = $crate::conn::browsable!(browse)
+                    .select(slots::starts_at)
+                    .order(slots::starts_at.asc())
+                    .limit(limit)
+                    .load(self)
+                    .await?;
+                let mut counted: Vec<(OffsetDateTime, u32)> = Vec::new();
+                for DbInstant(at) in starts {
+                    match counted.last_mut() {
+                        Some((last, n)) if *last == at => *n += 1,
+                        _ => counted.push((at, 1)),
+                    }
+                }
+                Ok(counted)
+            }
+
+            async fn browse_page(
+                &mut self,
+                browse: tutorbook_ports::Browse,
+                after: Option<(OffsetDateTime, SlotId)>,
+                limit: i64,
+            ) -> Result<Vec<Slot>, TxError> {
+                use $crate::schema::{bookings, slots};
+                // The page's ids by the browse index (keyset: after the
+                // cursor's (start, id)), then those slots with their bookings
+                // in one statement, one snapshot.
+                let mut matching = $crate::conn::browsable!(browse)
+                    .order((slots::starts_at.asc(), slots::id.asc()))
+                    .limit(limit)
+                    .select(slots::id);
+                if let Some((start, id)) = after {
+                    let (start, id) = (DbInstant(start), DbId::from(id));
+                    matching = matching.filter(
+                        slots::starts_at
+                            .gt(start)
+                            .or(slots::starts_at.eq(start).and(slots::id.gt(id))),
+                    );
+                }
                 let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
                     .left_join(bookings::table)
                     .filter(slots::id.eq_any(matching))
@@ -1022,4 +1121,4 @@ macro_rules! impl_queries {
     };
 }
 
-pub(crate) use impl_queries;
+pub(crate) use {browsable, impl_queries};

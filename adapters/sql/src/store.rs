@@ -13,7 +13,7 @@ use tutorbook_domain::{
     TeacherRating, UserId,
 };
 use tutorbook_ports::{
-    BookingStore, Decision, Error, LockSet, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
+    BookingStore, Browse, Decision, Error, LockSet, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
     ReviewStore, Unit, UnitOfWork,
 };
 use uuid::Uuid;
@@ -213,6 +213,21 @@ impl BookingStore for SqlStore {
             .load_slots_between(None, from, to, OPEN, false, limit)
             .await
             .map_err(Error::from))
+    }
+
+    async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read!(self, |c| c.browse_starts(browse, limit).await.map_err(Error::from))
+    }
+
+    async fn browse_page(
+        &self,
+        browse: Browse,
+        after: Option<(OffsetDateTime, SlotId)>,
+        limit: usize,
+    ) -> Result<Vec<Slot>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read!(self, |c| c.browse_page(browse, after, limit).await.map_err(Error::from))
     }
 
     async fn student_bookings(

@@ -108,11 +108,15 @@ api_response! {
     }
 }
 
-/// Where a booking moves.
+/// Where a booking moves: one of `slot` or `start`.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Move {
     /// A future slot of the same teacher with room for the student.
-    pub slot: Uuid,
+    pub slot: Option<Uuid>,
+    /// For a one-to-one lesson: a bookable time of the same teacher (RFC 3339),
+    /// as listed by `GET /teachers/{id}/bookable-times` (docs/availability.md).
+    pub start: Option<OffsetDateTime>,
 }
 
 api_response! {
@@ -120,7 +124,8 @@ api_response! {
     RescheduleResponse {
         /// The new booking (the old one is `cancelled`, reason `rescheduled`).
         201 => Created(Json<BookingView>),
-        /// Malformed id or body; a slot of another teacher or the same slot (`invalid_input`).
+        /// Malformed id or body, both or neither of `slot` and `start`, a slot of another teacher
+        /// or the same slot, a group seat moving to a bookable time (`invalid_input`).
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
@@ -128,8 +133,9 @@ api_response! {
         403 => Forbidden,
         /// No such booking or slot (another person's booking included).
         404 => NotFound,
-        /// The target refuses it (`slot_full`, `slot_in_past`, `min_notice`, ...), the old
-        /// booking's `cancellation_window_closed` or status, or an `Idempotency-Key` conflict.
+        /// The target refuses it (`slot_full`, `slot_in_past`, `min_notice`, `outside_availability`,
+        /// `slot_overlap`, `daily_limit_reached`, ...), the old booking's
+        /// `cancellation_window_closed` or status, `already_paid`, or an `Idempotency-Key` conflict.
         409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
@@ -358,10 +364,11 @@ impl BookingsApi {
         .await
     }
 
-    /// Moves a booking to another slot of the same teacher, in one step:
-    /// the new seat is taken before the old one is given back. Its student,
-    /// the teacher or staff; a student is bound by the old lesson's cancel
-    /// window.
+    /// Moves a booking to another slot of the same teacher (`slot`), or a
+    /// one-to-one lesson to another of the teacher's bookable times
+    /// (`start`), in one step: the new seat is taken before the old one is
+    /// given back. Its student, the teacher or staff; a student is bound by
+    /// the old lesson's cancel window.
     #[oai(path = "/bookings/:id/reschedule", method = "post", tag = "ApiTags::Bookings")]
     async fn reschedule(
         &self,
@@ -378,10 +385,22 @@ impl BookingsApi {
         respond(
             async {
                 let caller = consented(&state, &auth).await?;
-                Ok(state
-                    .bookings
-                    .reschedule(&caller.actor, BookingId::from_uuid(id.0), SlotId::from_uuid(body.slot))
-                    .await?)
+                let booking = BookingId::from_uuid(id.0);
+                Ok(match (body.slot, body.start) {
+                    (Some(slot), None) => {
+                        state
+                            .bookings
+                            .reschedule(&caller.actor, booking, SlotId::from_uuid(slot))
+                            .await?
+                    }
+                    (None, Some(start)) => {
+                        state
+                            .schedules
+                            .reschedule_to_time(&caller.actor, booking, start)
+                            .await?
+                    }
+                    _ => return Err(Problem::invalid("name exactly one of slot and start")),
+                })
             },
             |b| RescheduleResponse::Created(Json(BookingView::from(&b))),
         )

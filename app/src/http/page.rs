@@ -20,6 +20,11 @@ pub const MAX_RANGE: Duration = Duration::days(366);
 pub struct Cursor(Option<Uuid>);
 
 impl Cursor {
+    /// The id of the last item of the previous page, when there was one.
+    pub fn id(&self) -> Option<Uuid> {
+        self.0
+    }
+
     /// Reads a `cursor` parameter; `invalid_input` when it is not one we gave out.
     pub fn parse(raw: Option<&str>) -> Result<Self, Problem> {
         raw.map(|c| Uuid::parse_str(c).map_err(|_| Problem::invalid("cursor is not one this API gave out")))

@@ -1,8 +1,6 @@
 //! Slots: browse across teachers, and a teacher's own slots (open, delete,
 //! cancel, list).
 
-use std::collections::BTreeMap;
-
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -14,15 +12,10 @@ use tutorbook_ports::{OpenSlot, WaitlistChoice};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
-use crate::http::page::{Cursor, page_after, time_range};
+use crate::http::page::{Cursor, DEFAULT_LIMIT, page_after, time_range};
 use crate::http::problem::{Problem, api_response, respond};
 use crate::http::views::{CreditView, SlotView, WaitlistSetting};
 use crate::state::AppState;
-
-/// How far ahead browse looks (the default maximum advance of a booking).
-const BROWSE_HORIZON: Duration = Duration::days(90);
-/// Most slots browse reads at once.
-const BROWSE_SCAN: usize = 5000;
 
 #[derive(Debug, Tags)]
 enum ApiTags {
@@ -259,47 +252,27 @@ impl SlotsApi {
                     Some(Ok(zone)) => zone,
                     _ => viewer.as_ref().map_or_else(Zone::default_zone, |c| c.user.zone),
                 };
-                let slots = state
-                    .bookings
-                    .browsable(viewer.as_ref().map(|v| &v.actor), BROWSE_HORIZON, BROWSE_SCAN)
-                    .await?;
-                let mut by_day: BTreeMap<Date, Vec<_>> = BTreeMap::new();
-                for slot in &slots {
-                    by_day
-                        .entry(zone.to_local(slot.window().start()).date())
-                        .or_default()
-                        .push(slot);
-                }
                 let format = format_description!("[year]-[month]-[day]");
-                let selected = date
-                    .0
-                    .as_deref()
-                    .and_then(|d| Date::parse(d, format).ok())
-                    .or_else(|| by_day.keys().next().copied());
-                let day_slots: Vec<SlotView> = selected
-                    .and_then(|d| by_day.get(&d))
-                    .map(|list| {
-                        list.iter()
-                            .map(|s| SlotView::of(s, viewer.as_ref().map(|c| &c.actor)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let (slots, next_cursor) =
-                    page_after(day_slots, |s| s.id, Cursor::parse(cursor.0.as_deref())?, limit.0)?;
+                let date = date.0.as_deref().and_then(|d| Date::parse(d, format).ok());
+                let after = Cursor::parse(cursor.0.as_deref())?.id().map(SlotId::from_uuid);
+                let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
+                let actor = viewer.as_ref().map(|c| &c.actor);
+                let page = state.bookings.browse(actor, zone, date, after, limit as usize).await?;
                 Ok(Browse {
                     zone: zone.name().to_owned(),
-                    date: selected.and_then(|d| d.format(format).ok()),
-                    days: by_day
+                    date: page.date.and_then(|d| d.format(format).ok()),
+                    days: page
+                        .days
                         .iter()
-                        .filter_map(|(d, list)| {
+                        .filter_map(|(d, count)| {
                             Some(DaySupply {
                                 date: d.format(format).ok()?,
-                                slots: u32::try_from(list.len()).unwrap_or(u32::MAX),
+                                slots: *count,
                             })
                         })
                         .collect(),
-                    slots,
-                    next_cursor,
+                    slots: page.slots.iter().map(|s| SlotView::of(s, actor)).collect(),
+                    next_cursor: page.next.map(|id| id.as_uuid().to_string()),
                 })
             },
             |b| BrowseResponse::Ok(Json(b)),

@@ -211,6 +211,65 @@ pub fn book_time(
             BookingSource::Trial
         }
     };
+    let (mut slot, mut outcome) = open_time_slot(bookable, &pick, teacher_slots, policy, settings, now)?;
+    let booked = slot.request_as(pick.booking, actor, policy, now, source)?;
+    outcome.events.extend(booked.events);
+    outcome.audit.extend(booked.audit);
+    outcome.booking = booked.booking;
+    Ok((slot, outcome))
+}
+
+/// Moves `booking`, a one-to-one lesson on `from`, to a bookable time of
+/// the same teacher (docs/availability.md): `bookable` (prepared around
+/// `pick.start` with the lesson's length) must offer the start, a 1:1 slot
+/// is opened for it as for a new booking (`pick.slot`), and the booking
+/// moves there as `pick.booking` by [`Slot::reschedule_to`], so every rule
+/// of a move applies (who may, the old lesson's cancel window, the target's
+/// approval). A group seat does not move to a private lesson
+/// (`invalid_input`); someone who may not see the booking is told it does
+/// not exist before anything else.
+#[allow(clippy::too_many_arguments)]
+pub fn move_to_time(
+    bookable: &Bookable,
+    pick: TimeBooking,
+    from: &mut Slot,
+    booking: BookingId,
+    actor: &Actor,
+    teacher_slots: &[Slot],
+    policy: &BookingPolicy,
+    settings: &PlatformSettings,
+    now: OffsetDateTime,
+) -> DomainResult<(Slot, Outcome)> {
+    if !from.shows_booking_to(booking, actor) {
+        return Err(DomainError::NotFound { entity: "booking" });
+    }
+    if !from.capacity().is_one_on_one() {
+        return Err(DomainError::invalid(
+            "start",
+            "only a one-to-one lesson moves to a bookable time",
+        ));
+    }
+    if from.teacher() != pick.teacher {
+        return Err(DomainError::invalid("start", "must be a time of the same teacher"));
+    }
+    let (mut to, mut outcome) = open_time_slot(bookable, &pick, teacher_slots, policy, settings, now)?;
+    let moved = from.reschedule_to(booking, &mut to, pick.booking, actor, policy, now)?;
+    outcome.events.extend(moved.events);
+    outcome.audit.extend(moved.audit);
+    outcome.credits.extend(moved.credits);
+    outcome.booking = moved.booking;
+    Ok((to, outcome))
+}
+
+/// Opens the empty 1:1 slot for `pick.start` once `bookable` offers it.
+fn open_time_slot(
+    bookable: &Bookable,
+    pick: &TimeBooking,
+    teacher_slots: &[Slot],
+    policy: &BookingPolicy,
+    settings: &PlatformSettings,
+    now: OffsetDateTime,
+) -> DomainResult<(Slot, Outcome)> {
     bookable.check(pick.start)?;
     let window = LessonWindow::new(pick.start, pick.start + bookable.length())?;
     let draft = SlotDraft {
@@ -218,14 +277,9 @@ pub fn book_time(
         window,
         zone: pick.zone,
         capacity: 1,
-        meeting: pick.meeting,
+        meeting: pick.meeting.clone(),
         package_session: None,
         waitlist: None,
     };
-    let (mut slot, mut outcome) = Slot::open_for(pick.slot, draft, teacher_slots, policy, settings, now)?;
-    let booked = slot.request_as(pick.booking, actor, policy, now, source)?;
-    outcome.events.extend(booked.events);
-    outcome.audit.extend(booked.audit);
-    outcome.booking = booked.booking;
-    Ok((slot, outcome))
+    Slot::open_for(pick.slot, draft, teacher_slots, policy, settings, now)
 }

@@ -5,13 +5,14 @@
 
 use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BusySlot, DateException,
-    DomainError, ExceptionDraft, ExceptionId, LessonKind, MAX_BUFFER, Meeting, PlatformSettings, Role, RuleDraft,
-    RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_instant, check_manager, check_range,
+    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BookingSource, BusySlot,
+    DateException, DomainError, ExceptionDraft, ExceptionId, LessonKind, MAX_BUFFER, Meeting, PlatformSettings, Role,
+    RuleDraft, RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_instant, check_manager,
+    check_range, move_to_time,
 };
 
 use crate::{
-    AvailabilityStore, BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, UnitOfWork, User,
+    AvailabilityStore, BookingStore, Claim, Clock, Error, IdGen, LockSet, PolicyStore, Result, Unit, UnitOfWork, User,
     UserStore, execute,
 };
 
@@ -256,30 +257,9 @@ where
         trial: bool,
     ) -> Result<Booking> {
         check_instant("start", start)?;
-        let user = self.teacher(teacher).await?;
-        let zone = user.zone;
-        // The teacher's local day around the start, widened by any buffer:
-        // every slot that could collide or count towards the daily limit.
-        let day = zone.to_local(start).date();
-        let day_start = zone.resolve_bound(day.midnight());
-        let day_end = day
-            .next_day()
-            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
-        let reach = MAX_BUFFER + MAX_BUFFER;
-        let locks = LockSet::new()
-            .claim(self.claim.clone())
-            .schedule(teacher, day_start - reach, day_end + reach)
-            .availability_of(teacher)
-            .trial_of(teacher, actor.user);
-        let pick = TimeBooking {
-            slot: SlotId::from_uuid(self.ids.new_id()),
-            booking: BookingId::from_uuid(self.ids.new_id()),
-            teacher,
-            start,
-            zone,
-            meeting: Meeting::default(),
-            kind: LessonKind::Regular,
-        };
+        let zone = self.teacher(teacher).await?.zone;
+        let locks = self.day_locks(teacher, zone, start).trial_of(teacher, actor.user);
+        let pick = self.pick(teacher, zone, start);
         let (actor, settings, now) = (*actor, self.settings, self.clock.now());
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(teacher);
@@ -293,14 +273,7 @@ where
                 },
                 ..pick
             };
-            let busy: Vec<BusySlot> = unit.schedule(teacher).iter().filter_map(BusySlot::of).collect();
-            let query = BookableQuery {
-                from: start,
-                to: start + Duration::NANOSECOND,
-                length: lesson_length(&policy, trial)?,
-                now,
-            };
-            let bookable = Bookable::prepare(unit.availability(teacher)?, &busy, &policy, zone, query);
+            let bookable = bookable_at(unit, &pick, lesson_length(&policy, trial)?, &policy, now)?;
             let (slot, outcome) = book_time(&bookable, pick, &actor, unit.schedule(teacher), &policy, &settings, now)?;
             let booking = slot
                 .bookings()
@@ -313,6 +286,123 @@ where
         })
         .await
     }
+
+    /// Moves a one-to-one booking to another of its teacher's bookable times
+    /// (docs/availability.md): the new 1:1 slot and the moved booking are
+    /// created, and the old one cancelled (reason `rescheduled`), in one
+    /// transaction under the teacher's lock and the old slot's. The start
+    /// passes the same check as a new booking of that time, and the move
+    /// the same rules as a move onto an open slot; answers the new booking.
+    pub async fn reschedule_to_time(
+        &self,
+        actor: &Actor,
+        booking: BookingId,
+        start: OffsetDateTime,
+    ) -> Result<Booking> {
+        check_instant("start", start)?;
+        let not_found = || Error::not_found("booking");
+        let from = self.store.slot_of_booking(booking).await?.ok_or_else(not_found)?;
+        let old = self.store.slot(from).await?.ok_or_else(not_found)?;
+        if !old.shows_booking_to(booking, actor) {
+            return Err(not_found());
+        }
+        let teacher = old.teacher();
+        let zone = self.teacher(teacher).await?.zone;
+        let locks = self
+            .day_locks(teacher, zone, start)
+            .booking(booking)
+            .payments_of_booking(booking);
+        let pick = self.pick(teacher, zone, start);
+        let (actor, settings, now) = (*actor, self.settings, self.clock.now());
+        execute(&self.store, locks, now, move |unit| {
+            let from = unit.slot_id_of(booking)?;
+            let mut old = unit.slot(from)?.clone();
+            if !old.shows_booking_to(booking, &actor) {
+                return Err(DomainError::NotFound { entity: "booking" });
+            }
+            tutorbook_domain::check_movable(unit.booking_payments(booking))?;
+            let policy = unit.policy(teacher);
+            // A trial stays a trial, of the trial's length.
+            let trial = old.booking(booking).is_some_and(|b| b.source() == BookingSource::Trial);
+            let bookable = bookable_at(unit, &pick, lesson_length(&policy, trial)?, &policy, now)?;
+            let moved_id = pick.booking;
+            let (slot, outcome) = move_to_time(
+                &bookable,
+                pick,
+                &mut old,
+                booking,
+                &actor,
+                unit.schedule(teacher),
+                &policy,
+                &settings,
+                now,
+            )?;
+            *unit.slot_mut(from)? = old;
+            let moved = slot
+                .booking(moved_id)
+                .cloned()
+                .ok_or(DomainError::NotFound { entity: "booking" })?;
+            unit.add_slot(slot);
+            unit.record(outcome);
+            Ok(moved)
+        })
+        .await
+    }
+
+    /// A regular lesson of `teacher` at `start`, with fresh ids for its
+    /// slot and booking.
+    fn pick(&self, teacher: UserId, zone: Zone, start: OffsetDateTime) -> TimeBooking {
+        TimeBooking {
+            slot: SlotId::from_uuid(self.ids.new_id()),
+            booking: BookingId::from_uuid(self.ids.new_id()),
+            teacher,
+            start,
+            zone,
+            meeting: Meeting::default(),
+            kind: LessonKind::Regular,
+        }
+    }
+
+    /// The locks a booked time needs: `teacher`'s local day around `start`,
+    /// widened by any buffer (every slot that could collide or count
+    /// towards the daily limit), and their availability.
+    fn day_locks(&self, teacher: UserId, zone: Zone, start: OffsetDateTime) -> LockSet {
+        let day = zone.to_local(start).date();
+        let day_start = zone.resolve_bound(day.midnight());
+        let day_end = day
+            .next_day()
+            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
+        let reach = MAX_BUFFER + MAX_BUFFER;
+        LockSet::new()
+            .claim(self.claim.clone())
+            .schedule(teacher, day_start - reach, day_end + reach)
+            .availability_of(teacher)
+    }
+}
+
+/// The bookable times around `pick.start` (a nanosecond's range) as the
+/// unit sees them under the teacher's lock, for lessons of `length`.
+fn bookable_at(
+    unit: &Unit,
+    pick: &TimeBooking,
+    length: Duration,
+    policy: &BookingPolicy,
+    now: OffsetDateTime,
+) -> Result<Bookable, DomainError> {
+    let busy: Vec<BusySlot> = unit.schedule(pick.teacher).iter().filter_map(BusySlot::of).collect();
+    let query = BookableQuery {
+        from: pick.start,
+        to: pick.start + Duration::NANOSECOND,
+        length,
+        now,
+    };
+    Ok(Bookable::prepare(
+        unit.availability(pick.teacher)?,
+        &busy,
+        policy,
+        pick.zone,
+        query,
+    ))
 }
 
 /// The length of a lesson booked from bookable times: the policy's lesson

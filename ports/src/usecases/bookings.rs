@@ -3,7 +3,7 @@
 //! it locks (a [`LockSet`]) and hands one decision over the loaded unit to
 //! the store, which runs it atomically (see [`crate::UnitOfWork`]).
 
-use time::{Duration, OffsetDateTime};
+use time::{Date, Duration, OffsetDateTime};
 use tutorbook_domain::{
     Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
     LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, SlotStatus, UserId,
@@ -11,8 +11,8 @@ use tutorbook_domain::{
 };
 
 use crate::{
-    BookingStore, Claim, Clock, Error, IdGen, LockSet, Overdue, PolicyStore, Result, Unit, UnitOfWork, UserStore,
-    execute,
+    BookingStore, Browse, Claim, Clock, Error, IdGen, LockSet, Overdue, PolicyStore, Result, Unit, UnitOfWork,
+    UserStore, execute,
 };
 
 /// What a teacher (or staff for them) sends to open a slot.
@@ -32,6 +32,29 @@ pub struct OpenSlot {
     pub meeting: Meeting,
     /// Whether it keeps a waitlist once full.
     pub waitlist: WaitlistChoice,
+}
+
+/// How far ahead browse looks (the default maximum advance of a booking).
+pub const BROWSE_HORIZON: Duration = Duration::days(90);
+
+/// Most slots browse counts for its list of days (their starts only, 16
+/// bytes each): ten times the supply the load benchmark runs with. Days
+/// beyond the bound are not listed (a later day may still be asked for).
+pub const MAX_BROWSE_STARTS: usize = 100_000;
+
+/// One page of browse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowsePage {
+    /// The zone days are counted in.
+    pub zone: Zone,
+    /// Every day with supply, in order, with how many slots start that day.
+    pub days: Vec<(Date, u32)>,
+    /// The day shown: the one asked for, else the first with supply.
+    pub date: Option<Date>,
+    /// Its slots after the cursor, by start.
+    pub slots: Vec<Slot>,
+    /// The cursor of the next page (the last slot's id) when more follow.
+    pub next: Option<SlotId>,
 }
 
 /// Whether a new slot keeps a waitlist (docs/waitlists.md).
@@ -337,14 +360,93 @@ where
             .ok_or_else(|| Error::not_found("slot"))
     }
 
-    /// What browse offers `viewer` (anonymous when `None`): open slots that
-    /// can still be booked, starting in the next `horizon`, by start, at most
-    /// `limit` read; a teacher does not see their own.
-    pub async fn browsable(&self, viewer: Option<&Actor>, horizon: Duration, limit: usize) -> Result<Vec<Slot>> {
+    /// One page of browse (docs/product.md §3): every day (in `zone`) with
+    /// bookable supply over the next [`BROWSE_HORIZON`] with its count, and
+    /// the slots of `date` (else the first day with supply) after the slot
+    /// `after`, by start, at most `limit`. A viewer does not see their own
+    /// slots. The store counts starts and reads one page by its index, so the
+    /// cost follows the page, not the supply; a cursor that is not a slot of
+    /// the day is `invalid_input`.
+    pub async fn browse(
+        &self,
+        viewer: Option<&Actor>,
+        zone: Zone,
+        date: Option<Date>,
+        after: Option<SlotId>,
+        limit: usize,
+    ) -> Result<BrowsePage> {
         let now = self.clock.now();
-        let mut slots = self.store.open_slots(now, now + horizon, limit).await?;
-        slots.retain(|s| s.is_browsable(now) && viewer.is_none_or(|v| v.user != s.teacher()));
-        Ok(slots)
+        let exclude = viewer.map(|v| v.user);
+        let horizon = Browse {
+            from: now,
+            to: now + BROWSE_HORIZON,
+            exclude,
+        };
+        let mut days: Vec<(Date, u32)> = Vec::new();
+        // Starts come in order, and a local date never goes back as time
+        // goes on (not even when the clocks do), so days come in order too.
+        for (start, count) in self.store.browse_starts(horizon, MAX_BROWSE_STARTS).await? {
+            if start <= now {
+                continue;
+            }
+            let day = zone.to_local(start).date();
+            match days.last_mut() {
+                Some((last, n)) if *last == day => *n = n.saturating_add(count),
+                _ => days.push((day, count)),
+            }
+        }
+        let date = date.or_else(|| days.first().map(|(day, _)| *day));
+        let Some(day) = date else {
+            return Ok(BrowsePage {
+                zone,
+                days,
+                date,
+                slots: Vec::new(),
+                next: None,
+            });
+        };
+        let day_start = zone.resolve_bound(day.midnight());
+        let day_end = day
+            .next_day()
+            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
+        let range = Browse {
+            from: day_start.max(horizon.from),
+            to: day_end.min(horizon.to),
+            exclude,
+        };
+        let after = match after {
+            None => None,
+            Some(id) => {
+                let slot = self
+                    .store
+                    .slot(id)
+                    .await?
+                    .filter(|s| (range.from..range.to).contains(&s.window().start()))
+                    .ok_or_else(|| {
+                        DomainError::invalid("cursor", "does not point into this day's slots; start over")
+                    })?;
+                Some((slot.window().start(), id))
+            }
+        };
+        let mut slots = if range.from < range.to {
+            self.store.browse_page(range, after, limit.saturating_add(1)).await?
+        } else {
+            Vec::new()
+        };
+        slots.retain(|s| s.is_browsable(now));
+        let next = if slots.len() > limit {
+            slots.truncate(limit);
+            slots.last().map(Slot::id)
+        } else {
+            None
+        };
+        Ok(BrowsePage {
+            zone,
+            days,
+            date,
+            slots,
+            next,
+        })
     }
 
     /// A teacher's slots starting in `[from, to)`, for the teacher or staff.

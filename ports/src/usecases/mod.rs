@@ -8,7 +8,7 @@ mod packages;
 mod users;
 
 pub use availability::{BookableTimes, Schedules, Week};
-pub use bookings::{Bookings, OpenSlot, WaitlistChoice};
+pub use bookings::{BROWSE_HORIZON, Bookings, BrowsePage, MAX_BROWSE_STARTS, OpenSlot, WaitlistChoice};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
 pub use packages::{Packages, PaymentSettings};
 pub use users::{MAX_DISPLAY_NAME, MAX_USERS_PAGE, Users};

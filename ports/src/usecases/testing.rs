@@ -12,7 +12,7 @@ use tutorbook_domain::{
 use uuid::Uuid;
 
 use crate::{
-    BookingStore, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, Overdue, PolicyStore, ProfileUpdate,
+    BookingStore, Browse, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, Overdue, PolicyStore, ProfileUpdate,
     ReportStore, Result, ReviewStore, Unit, UnitOfWork, User, UserStore,
 };
 
@@ -31,6 +31,13 @@ mockall::mock! {
         async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
         async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>>;
         async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;
+        async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>>;
+        async fn browse_page(
+            &self,
+            browse: Browse,
+            after: Option<(OffsetDateTime, SlotId)>,
+            limit: usize,
+        ) -> Result<Vec<Slot>>;
         async fn student_bookings(
             &self,
             student: UserId,

@@ -384,7 +384,69 @@ async fn a_trial_lesson_is_once_per_student_and_teacher<S: ScheduleStore>(store:
     s.world.store.check_invariants().await;
 }
 
+/// A one-to-one lesson moves to another bookable time in one transaction;
+/// a start not offered, a group seat or a stranger's call changes nothing.
+async fn a_lesson_moves_to_another_bookable_time<S: ScheduleStore>(store: S) {
+    let s = setup(store, hourly()).await;
+    let me = Actor::student(student(1));
+    let booked = s
+        .schedules
+        .book_time(&me, TEACHER, seoul_monday(9, 0), false)
+        .await
+        .unwrap();
+    assert_eq!(monday_times(&s).await, [seoul_monday(10, 0), seoul_monday(11, 0)]);
+
+    // Refusals first: each changes nothing.
+    let refusals = [
+        (me, seoul_monday(12, 0), "outside_availability"),
+        (me, seoul_monday(9, 30), "outside_availability"),
+        (me, seoul_monday(9, 0), "slot_overlap"),
+        (Actor::student(student(2)), seoul_monday(10, 0), "not_found"),
+    ];
+    for (actor, start, expected) in refusals {
+        assert_eq!(
+            code(s.schedules.reschedule_to_time(&actor, booked.id(), start).await),
+            expected,
+            "{start}"
+        );
+    }
+    assert_eq!(monday_times(&s).await.len(), 2, "nothing was booked");
+
+    let moved = s
+        .schedules
+        .reschedule_to_time(&me, booked.id(), seoul_monday(11, 0))
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), BookingStatus::Confirmed);
+    assert_ne!(moved.slot(), booked.slot());
+    let new_slot = s.world.reload_id(moved.slot()).await;
+    assert_eq!(new_slot.window().start(), seoul_monday(11, 0));
+    assert_eq!(new_slot.window().end(), seoul_monday(12, 0));
+    let old_slot = s.world.reload_id(booked.slot()).await;
+    assert_eq!(
+        old_slot.booking(booked.id()).unwrap().status(),
+        BookingStatus::Cancelled
+    );
+    let history = s.world.store.history(booked.id()).await.unwrap();
+    assert_eq!(history.last().unwrap().reason, "rescheduled");
+    let history = s.world.store.history(moved.id()).await.unwrap();
+    assert_eq!(history.last().unwrap().reason, "rescheduled");
+
+    // A group seat does not become a private lesson.
+    let group = s.world.open(TEACHER, seoul_monday(15, 0), 3).await;
+    let seat = s.world.request(student(2), &group).await;
+    assert_eq!(
+        code(
+            s.schedules
+                .reschedule_to_time(&Actor::student(student(2)), seat.id(), seoul_monday(10, 0))
+                .await
+        ),
+        "invalid_input"
+    );
+}
+
 conformance!(
+    a_lesson_moves_to_another_bookable_time,
     a_trial_lesson_is_once_per_student_and_teacher,
     rules_and_exceptions_are_kept_and_checked,
     a_booked_time_becomes_a_lesson_and_leaves_the_offer,

@@ -5,6 +5,7 @@
 mod availability;
 mod backends;
 mod bookings;
+mod browse;
 mod credits;
 mod effects;
 mod feedback;

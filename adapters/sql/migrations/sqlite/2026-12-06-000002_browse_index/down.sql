@@ -1,0 +1,1 @@
+DROP INDEX slots_browse;
