@@ -123,7 +123,9 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
     /// Claims one batch and settles each message: delivered when every
     /// handler succeeded; otherwise retried after the backoff, or failed
     /// (last error kept) when an error is permanent or the attempts are used
-    /// up. Returns the store's error only when claiming itself failed.
+    /// up. The delivered messages of a pass are marked in one write at its
+    /// end (a crash before it only redelivers them, which handlers allow).
+    /// Returns the store's error only when claiming itself failed.
     pub async fn run_once(&self) -> Result<PassReport> {
         let now = self.clock.now();
         let messages = self.outbox.claim(now, self.policy.batch, self.policy.lease).await?;
@@ -131,13 +133,23 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             claimed: messages.len(),
             ..PassReport::default()
         };
+        let mut delivered = Vec::with_capacity(messages.len());
         for message in &messages {
             match self.settle(message, now).await {
-                Ok(Settled::Delivered) => report.delivered += 1,
+                Ok(Settled::Delivered) => delivered.push(message.id),
                 Ok(Settled::Retried) => report.retried += 1,
                 Ok(Settled::Failed) => report.failed += 1,
                 // The lease is still on it: it is retried when the lease lapses.
                 Err(e) => tracing::warn!(message = %message.id, error = %e, "cannot settle an outbox message"),
+            }
+        }
+        if !delivered.is_empty() {
+            match self.outbox.mark_delivered(&delivered).await {
+                Ok(()) => report.delivered = delivered.len(),
+                // Still leased: handed out again (and handled again) when the lease lapses.
+                Err(e) => {
+                    tracing::warn!(messages = delivered.len(), error = %e, "cannot mark outbox messages delivered")
+                }
             }
         }
         Ok(report)
@@ -168,7 +180,6 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             }
         }
         if errors.is_empty() {
-            self.outbox.mark_delivered(&[message.id]).await?;
             return Ok(Settled::Delivered);
         }
         let error = errors.join("; ");
@@ -188,6 +199,7 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
 }
 
 enum Settled {
+    /// Every handler succeeded; the pass marks it delivered.
     Delivered,
     Retried,
     Failed,
@@ -294,6 +306,26 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         assert_eq!(worker(outbox, Ok(())).run_once().await.unwrap().delivered, 1);
+    }
+
+    #[tokio::test]
+    async fn a_pass_marks_its_delivered_messages_in_one_write() {
+        let mut outbox = MockOutbox::new();
+        outbox.expect_claim().times(1).returning(|_, _, _| {
+            Ok((1..=3)
+                .map(|n| OutboxMessage {
+                    id: Uuid::from_u128(n),
+                    ..message(1)
+                })
+                .collect())
+        });
+        outbox
+            .expect_mark_delivered()
+            .withf(|ids| ids == [Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3)])
+            .times(1)
+            .returning(|_| Ok(()));
+        let report = worker(outbox, Ok(())).run_once().await.unwrap();
+        assert_eq!((report.claimed, report.delivered), (3, 3));
     }
 
     #[test]
