@@ -69,6 +69,25 @@ pub trait UserStore: Send + Sync {
     /// The user's latest decision per document (any order).
     async fn consents(&self, id: UserId) -> Result<Vec<Consent>>;
 
+    /// A user with their consent decisions: what every authenticated
+    /// request reads. A store that can answers in one read; by default, two.
+    async fn user_with_consents(&self, id: UserId) -> Result<Option<(User, Vec<Consent>)>> {
+        let Some(user) = self.user(id).await? else {
+            return Ok(None);
+        };
+        let consents = self.consents(id).await?;
+        Ok(Some((user, consents)))
+    }
+
+    /// [`UserStore::user_with_consents`] by sign-up subject.
+    async fn user_by_subject_with_consents(&self, subject: &str) -> Result<Option<(User, Vec<Consent>)>> {
+        let Some(user) = self.user_by_subject(subject).await? else {
+            return Ok(None);
+        };
+        let consents = self.consents(user.id).await?;
+        Ok(Some((user, consents)))
+    }
+
     /// Records a decision, replacing the user's previous one on the same
     /// document; `not_found` (entity `user`) for an unknown user.
     async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()>;

@@ -326,6 +326,8 @@ diesel::joinable!(bookings -> slots (slot_id));
 diesel::joinable!(package_sessions -> slots (slot_id));
 diesel::joinable!(package_sessions -> packages (package_id));
 diesel::joinable!(payments -> enrollments (enrollment_id));
+diesel::joinable!(user_consents -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_consents);
 diesel::allow_tables_to_appear_in_same_query!(
     slots,
     bookings,

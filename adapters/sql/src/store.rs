@@ -372,7 +372,7 @@ impl ReminderStore for SqlStore {
 
 // Users, consents, the directory and idempotency keys (`crate::users`).
 
-use crate::users::{KeyRow, UserQueries};
+use crate::users::{KeyRow, UserQueries, Who};
 use tutorbook_domain::{Consent, Role};
 use tutorbook_ports::{
     Claim, Contact, Directory, IdempotencyRecord, IdempotencyStore, ProfileUpdate, StoredResponse, User, UserStore,
@@ -424,6 +424,17 @@ impl UserStore for SqlStore {
 
     async fn consents(&self, id: UserId) -> Result<Vec<Consent>> {
         read!(self, |c| c.load_consents(id).await.map_err(Error::from))
+    }
+
+    async fn user_with_consents(&self, id: UserId) -> Result<Option<(User, Vec<Consent>)>> {
+        read!(self, |c| c.load_caller(Who::Id(id)).await.map_err(Error::from))
+    }
+
+    async fn user_by_subject_with_consents(&self, subject: &str) -> Result<Option<(User, Vec<Consent>)>> {
+        read!(self, |c| c
+            .load_caller(Who::Subject(subject))
+            .await
+            .map_err(Error::from))
     }
 
     async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()> {

@@ -144,6 +144,15 @@ impl KeyRow {
     }
 }
 
+/// Whom [`UserQueries::load_caller`] reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Who<'a> {
+    /// By user id.
+    Id(UserId),
+    /// By sign-up subject.
+    Subject(&'a str),
+}
+
 /// The account queries, per connection type.
 pub(crate) trait UserQueries: Send {
     fn insert_user_if_new(&mut self, user: &User) -> impl Future<Output = Result<(), TxError>> + Send;
@@ -161,6 +170,11 @@ pub(crate) trait UserQueries: Send {
         update: &ProfileUpdate,
     ) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn load_consents(&mut self, id: UserId) -> impl Future<Output = Result<Vec<Consent>, TxError>> + Send;
+    /// A user (by id or by subject) with their consents, in one statement.
+    fn load_caller(
+        &mut self,
+        who: Who<'_>,
+    ) -> impl Future<Output = Result<Option<(User, Vec<Consent>)>, TxError>> + Send;
     fn upsert_consent(&mut self, id: UserId, consent: &Consent) -> impl Future<Output = Result<(), TxError>> + Send;
     fn insert_key_if_new(&mut self, row: &KeyRow) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn load_key(
@@ -266,6 +280,29 @@ macro_rules! impl_user_queries {
                     .into_iter()
                     .map(ConsentRow::into_consent)
                     .collect::<Result<_, _>>()?)
+            }
+
+            async fn load_caller(&mut self, who: Who<'_>) -> Result<Option<(User, Vec<Consent>)>, TxError> {
+                let query = users::table
+                    .left_join(user_consents::table)
+                    .order(user_consents::document.asc())
+                    .select((UserRow::as_select(), Option::<ConsentRow>::as_select()))
+                    .into_boxed();
+                let query = match who {
+                    Who::Id(id) => query.filter(users::id.eq(DbId::from(id))),
+                    Who::Subject(subject) => query.filter(users::subject.eq(subject)),
+                };
+                let rows: Vec<(UserRow, Option<ConsentRow>)> = query.load(self).await?;
+                let mut rows = rows.into_iter();
+                let Some((user, first)) = rows.next() else {
+                    return Ok(None);
+                };
+                let consents = first
+                    .into_iter()
+                    .chain(rows.filter_map(|(_, consent)| consent))
+                    .map(ConsentRow::into_consent)
+                    .collect::<Result<_, _>>()?;
+                Ok(Some((user.into_user()?, consents)))
             }
 
             async fn upsert_consent(&mut self, id: UserId, consent: &Consent) -> Result<(), TxError> {

@@ -13,7 +13,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 use time::OffsetDateTime;
-use tutorbook_domain::{Actor, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
+use tutorbook_domain::{Actor, Consent, ConsentDocument, Locale, Role, UserId, Zone, missing_consents};
 
 use tutorbook_ports::{Clock, User, UserStore};
 use uuid::Uuid;
@@ -31,23 +31,26 @@ pub struct Caller {
     pub user: User,
     /// Who the use cases act for.
     pub actor: Actor,
+    /// Their consent decisions, read with the user.
+    consents: Vec<Consent>,
 }
 
 impl Caller {
-    fn of(user: User) -> Self {
+    fn of((user, consents): (User, Vec<Consent>)) -> Self {
         Self {
             actor: Actor {
                 user: user.id,
                 role: user.role,
             },
             user,
+            consents,
         }
     }
 
     /// `consent_required` (403) unless the user accepted every required
     /// document at its current version.
-    async fn require_consent(self, users: &impl UserStore) -> Result<Self, Problem> {
-        let missing = missing_consents(&users.consents(self.user.id).await?);
+    fn require_consent(self) -> Result<Self, Problem> {
+        let missing = missing_consents(&self.consents);
         if missing.is_empty() {
             return Ok(self);
         }
@@ -113,11 +116,11 @@ impl Auth {
     ) -> Result<Caller, Problem> {
         if let Some(verified) = self.tokens.verify(token) {
             let id = verified?;
-            let user = users
-                .user(id)
+            let caller = users
+                .user_with_consents(id)
                 .await?
                 .ok_or_else(|| Problem::unauthorized("the token's user no longer exists"))?;
-            return Ok(Caller::of(user));
+            return Ok(Caller::of(caller));
         }
         if let Some(host) = &self.host
             && let Some(claims) = host.verify(token)
@@ -183,13 +186,13 @@ impl Auth {
         users: &impl UserStore,
         claims: HostClaims,
         now: OffsetDateTime,
-    ) -> Result<User, Problem> {
+    ) -> Result<(User, Vec<Consent>), Problem> {
         let subject = format!("host:{}", claims.sub);
-        let user = match users.user_by_subject(&subject).await? {
-            Some(user) => user,
+        let (user, consents) = match users.user_by_subject_with_consents(&subject).await? {
+            Some(found) => found,
             None => {
                 let name = claims.name.clone().unwrap_or_else(|| claims.sub.clone());
-                users
+                let user = users
                     .create_user(new_user(
                         subject,
                         claims.role,
@@ -199,13 +202,16 @@ impl Auth {
                         claims.zone.as_deref(),
                         now,
                     ))
-                    .await?
+                    .await?;
+                // A racing first request may have created it, and consented.
+                let consents = users.consents(user.id).await?;
+                (user, consents)
             }
         };
         if user.role != claims.role {
-            return Ok(users.set_role(user.id, claims.role).await?);
+            return Ok((users.set_role(user.id, claims.role).await?, consents));
         }
-        Ok(user)
+        Ok((user, consents))
     }
 }
 
@@ -311,7 +317,7 @@ impl<U: UserStore> Identity<U> {
     /// The caller of `token`, who must have accepted the required documents
     /// (`consent_required` otherwise).
     pub async fn consented(&self, token: &str) -> Result<Caller, Problem> {
-        self.authenticate(token).await?.require_consent(&self.users).await
+        self.authenticate(token).await?.require_consent()
     }
 
     /// Signs in with a Google ID token (see [`Auth::sign_in_google`]).

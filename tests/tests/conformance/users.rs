@@ -141,6 +141,23 @@ async fn the_latest_consent_decision_per_document_counts<S: AccountStore>(store:
     let nobody = UserId::from_uuid(Uuid::now_v7());
     let consent = Consent::decide(ConsentDocument::Terms, "v1.0", true, T0).unwrap();
     assert_eq!(code(store.record_consent(nobody, consent).await), "not_found");
+
+    // The one read every authenticated request makes agrees with the two.
+    let sorted = |mut consents: Vec<Consent>| {
+        consents.sort_by_key(|c| c.document.as_str());
+        consents
+    };
+    let (found, with) = store.user_with_consents(user.id).await.unwrap().unwrap();
+    assert_eq!((found, sorted(with)), (user.clone(), sorted(consents.clone())));
+    let (found, with) = store.user_by_subject_with_consents("google:4").await.unwrap().unwrap();
+    assert_eq!((found, sorted(with)), (user, sorted(consents)));
+    let fresh = store.create_user(new_user("google:5")).await.unwrap();
+    assert_eq!(
+        store.user_with_consents(fresh.id).await.unwrap(),
+        Some((fresh, Vec::new()))
+    );
+    assert_eq!(store.user_with_consents(nobody).await.unwrap(), None);
+    assert_eq!(store.user_by_subject_with_consents("google:6").await.unwrap(), None);
 }
 
 async fn an_idempotency_key_keeps_the_response_sent<S: AccountStore>(store: S) {
