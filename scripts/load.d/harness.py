@@ -6,7 +6,7 @@
   harness.py sql reset|check           the SQL of the two below, for psql
   harness.py rss PID                   peak RSS (MiB) since the last reset
   harness.py sqlite-reset DB           drop every booking (the seeded state)
-  harness.py sqlite-check DB           the invariant counts as JSON
+  harness.py sqlite-check DB           the counts of CHECK, space-separated
   harness.py pgbench-latency DIR       p50/p99 (µs) of pgbench's -l logs
   harness.py record FILE JSON WRK_OUT  one result line from wrk's LOAD line
   harness.py record-pgbench FILE CONNS BOOKED PG0 PG1 DIR
@@ -24,7 +24,8 @@ import sys
 
 # The invariant counts, the same query for both stores: slots with more
 # confirmed students than seats, slots whose booked_count is not their
-# number of confirmed bookings, bookings without an audit entry.
+# number of confirmed bookings, bookings without an audit entry; then the
+# confirmed bookings and the outbox messages not delivered yet.
 CHECK = """
 SELECT
   (SELECT COUNT(*) FROM slots s WHERE
@@ -33,7 +34,8 @@ SELECT
      (SELECT COUNT(*) FROM bookings b WHERE b.slot_id = s.id AND b.status = 'confirmed') <> s.booked_count),
   (SELECT COUNT(*) FROM bookings b WHERE
      NOT EXISTS (SELECT 1 FROM booking_audit a WHERE a.booking_id = b.id)),
-  (SELECT COUNT(*) FROM bookings WHERE status = 'confirmed')
+  (SELECT COUNT(*) FROM bookings WHERE status = 'confirmed'),
+  (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL)
 """
 
 # Back to the seeded state, for both stores: no booking and what hangs off
@@ -91,7 +93,7 @@ def sqlite_check(db):
     conn = sqlite3.connect(db, timeout=60)
     row = conn.execute(CHECK).fetchone()
     conn.close()
-    return dict(zip(("overbooked", "drifted", "unaudited", "confirmed"), row))
+    return " ".join(str(n) for n in row)
 
 
 def percentile(sorted_values, p):
@@ -174,7 +176,7 @@ def table(path):
     rows = [json.loads(l) for l in open(path) if l.strip()]
     head = (
         "store", "what", "conns", "req/s", "ok/s", "p50 ms", "p99 ms",
-        "409", "errors", "filled %", "svc CPU ms/ok", "pg CPU ms/ok", "RSS MiB",
+        "409", "errors", "filled %", "outbox left", "svc CPU ms/ok", "pg CPU ms/ok", "RSS MiB",
     )
     lines = [head]
     for r in rows:
@@ -191,6 +193,7 @@ def table(path):
             str(r["refused"]),
             str(r["failed"] + r["socket_errors"]),
             str(r["filled_pct"]) if "filled_pct" in r else "-",
+            str(r["outbox_left"]) if r.get("outbox_left") is not None else "-",
             f"{1000 * r['service_cpu'] / ok:.2f}" if r.get("service_cpu") is not None else "-",
             f"{1000 * r['pg_cpu'] / ok:.2f}" if r.get("pg_cpu") is not None else "-",
             str(r["rss_mib"]) if r.get("rss_mib") is not None else "-",
@@ -219,7 +222,7 @@ def main():
     elif cmd == "sqlite-reset":
         sqlite_reset(args[0])
     elif cmd == "sqlite-check":
-        print(json.dumps(sqlite_check(args[0])))
+        print(sqlite_check(args[0]))
     elif cmd == "pgbench-latency":
         print(json.dumps(pgbench_latency(args[0])))
     elif cmd == "record":
