@@ -23,6 +23,12 @@ lint:
 bench *args:
     scripts/bench "$@"
 
+# The load harness: booking and browse over HTTP on Postgres and SQLite, with
+# the bare-SQL ceiling (docs/performance.md). `just load --smoke` is CI's
+# short check. Env: LOAD_DURATION, LOAD_SLOTS, LOAD_CONNECTIONS, LOAD_STORES.
+load *args:
+    scripts/load "$@"
+
 # Format the whole workspace.
 fmt:
     cargo fmt --all
