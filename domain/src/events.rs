@@ -109,6 +109,7 @@ pub enum DomainEvent {
         /// The student to notify.
         student: UserId,
         /// The offer's deadline.
+        #[serde(with = "time::serde::rfc3339")]
         expires_at: OffsetDateTime,
     },
     /// A seat offer nobody accepted in time expired; it passed on.
@@ -255,6 +256,37 @@ pub enum DomainEvent {
 }
 
 impl DomainEvent {
+    /// The slot the event is about (the first one, for a move), when it is
+    /// about one: effects of one slot's events are applied in order.
+    pub fn slot(&self) -> Option<SlotId> {
+        match self {
+            Self::SlotOpened { slot, .. }
+            | Self::SlotDeleted { slot }
+            | Self::SlotCancelled { slot }
+            | Self::BookingRequested { slot, .. }
+            | Self::BookingConfirmed { slot, .. }
+            | Self::BookingExpired { slot, .. }
+            | Self::BookingWaitlisted { slot, .. }
+            | Self::WaitlistPromoted { slot, .. }
+            | Self::SeatOffered { slot, .. }
+            | Self::OfferExpired { slot, .. }
+            | Self::BookingDeclined { slot, .. }
+            | Self::BookingCancelled { slot, .. }
+            | Self::BookingRescheduled { slot, .. }
+            | Self::BookingTeacherCancelled { slot, .. }
+            | Self::SeatReleased { slot, .. }
+            | Self::CreditRedeemed { slot, .. } => Some(*slot),
+            Self::CreditIssued { .. }
+            | Self::LessonCompleted { .. }
+            | Self::LessonNoShow { .. }
+            | Self::PackageCreated { .. }
+            | Self::PackageDeleted { .. }
+            | Self::Enrolled { .. }
+            | Self::PaymentSettled { .. }
+            | Self::EnrollmentRefunded { .. } => None,
+        }
+    }
+
     /// Stable name of the event kind (the outbox `kind` column).
     pub fn kind(&self) -> &'static str {
         match self {

@@ -1,6 +1,9 @@
 //! The outbox worker: delivers committed events to their handlers after the
 //! transaction, with retries and exponential backoff, never twice at once.
 //!
+//! Within a pass, the messages about one slot are settled in order and
+//! those about different slots at once.
+//!
 //! Several workers (in one process or many) may run passes concurrently: a
 //! claim leases its messages, so no other pass sees them until the lease
 //! lapses. A worker that dies mid-pass leaves its messages leased, and they
@@ -10,10 +13,14 @@
 
 use std::sync::Arc;
 
+use futures_util::future::join_all;
+
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::effects::EffectError;
+use tutorbook_domain::SlotId;
+
 use crate::{Clock, Outbox, OutboxMessage, Result};
 
 /// Something done for an outbox message: send the emails it calls for, sync
@@ -133,14 +140,24 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             claimed: messages.len(),
             ..PassReport::default()
         };
+        // One slot's messages are settled in claim order, one after the
+        // other; different slots' at once (their handlers wait on I/O).
+        let lanes = join_all(by_slot(&messages).into_iter().map(|lane| async move {
+            let mut settled = Vec::with_capacity(lane.len());
+            for message in lane {
+                settled.push((message.id, self.settle(message, now).await));
+            }
+            settled
+        }))
+        .await;
         let mut delivered = Vec::with_capacity(messages.len());
-        for message in &messages {
-            match self.settle(message, now).await {
-                Ok(Settled::Delivered) => delivered.push(message.id),
+        for (id, settled) in lanes.into_iter().flatten() {
+            match settled {
+                Ok(Settled::Delivered) => delivered.push(id),
                 Ok(Settled::Retried) => report.retried += 1,
                 Ok(Settled::Failed) => report.failed += 1,
                 // The lease is still on it: it is retried when the lease lapses.
-                Err(e) => tracing::warn!(message = %message.id, error = %e, "cannot settle an outbox message"),
+                Err(e) => tracing::warn!(message = %id, error = %e, "cannot settle an outbox message"),
             }
         }
         if !delivered.is_empty() {
@@ -196,6 +213,20 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             Ok(Settled::Retried)
         }
     }
+}
+
+/// The messages in lanes: one per slot, and one for the messages about no
+/// slot (packages, payments, credits), each in claim order.
+fn by_slot(messages: &[OutboxMessage]) -> Vec<Vec<&OutboxMessage>> {
+    let mut lanes: Vec<(Option<SlotId>, Vec<&OutboxMessage>)> = Vec::new();
+    for message in messages {
+        let slot = message.event.slot();
+        match lanes.iter_mut().find(|(lane, _)| *lane == slot) {
+            Some((_, lane)) => lane.push(message),
+            None => lanes.push((slot, vec![message])),
+        }
+    }
+    lanes.into_iter().map(|(_, lane)| lane).collect()
 }
 
 enum Settled {
@@ -326,6 +357,34 @@ mod tests {
             .returning(|_| Ok(()));
         let report = worker(outbox, Ok(())).run_once().await.unwrap();
         assert_eq!((report.claimed, report.delivered), (3, 3));
+    }
+
+    #[test]
+    fn one_slots_messages_share_a_lane_in_claim_order() {
+        let about = |n: u128, slot: Option<u128>| OutboxMessage {
+            id: Uuid::from_u128(n),
+            event: match slot {
+                Some(s) => DomainEvent::SlotDeleted {
+                    slot: SlotId::from_uuid(Uuid::from_u128(s)),
+                },
+                None => DomainEvent::LessonCompleted {
+                    booking: tutorbook_domain::BookingId::from_uuid(Uuid::from_u128(n)),
+                },
+            },
+            ..message(1)
+        };
+        let messages = [
+            about(1, Some(10)),
+            about(2, None),
+            about(3, Some(20)),
+            about(4, Some(10)),
+            about(5, None),
+        ];
+        let lanes: Vec<Vec<u128>> = by_slot(&messages)
+            .iter()
+            .map(|lane| lane.iter().map(|m| m.id.as_u128()).collect())
+            .collect();
+        assert_eq!(lanes, [vec![1, 4], vec![2, 5], vec![3]]);
     }
 
     #[test]
