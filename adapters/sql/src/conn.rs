@@ -441,8 +441,7 @@ macro_rules! impl_queries {
             async fn save_slot(&mut self, before: Option<&Slot>, after: &Slot) -> Result<(), TxError> {
                 use $crate::schema::{bookings, slots};
                 let changes = SlotChanges::of(after);
-                diesel::update(slots::table.find(DbId::from(after.id())))
-                    .set(changes)
+                $crate::cache::Cacheable(diesel::update(slots::table.find(DbId::from(after.id()))).set(changes))
                     .execute(self)
                     .await?;
                 // Seat-freeing changes go first so that the one-active-booking
@@ -456,14 +455,13 @@ macro_rules! impl_queries {
                 for booking in changed {
                     let row = BookingRow::of(booking);
                     if before.and_then(|s| s.booking(booking.id())).is_some() {
-                        diesel::update(bookings::table.find(row.id))
-                            .set((
-                                bookings::status.eq(row.status),
-                                bookings::updated_at.eq(row.updated_at),
-                                bookings::offer_expires_at.eq(row.offer_expires_at),
-                            ))
-                            .execute(self)
-                            .await?;
+                        $crate::cache::Cacheable(diesel::update(bookings::table.find(row.id)).set((
+                            bookings::status.eq(row.status),
+                            bookings::updated_at.eq(row.updated_at),
+                            bookings::offer_expires_at.eq(row.offer_expires_at),
+                        )))
+                        .execute(self)
+                        .await?;
                     } else {
                         diesel::insert_into(bookings::table)
                             .values(row)
@@ -850,10 +848,12 @@ macro_rules! impl_queries {
             async fn outbox_delivered(&mut self, ids: &[Uuid], at: OffsetDateTime) -> Result<(), TxError> {
                 use $crate::schema::outbox;
                 let ids: Vec<DbId> = ids.iter().copied().map(DbId).collect();
-                diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-                    .set(outbox::delivered_at.eq(Some(DbInstant(at))))
-                    .execute(self)
-                    .await?;
+                $crate::cache::Cacheable(
+                    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+                        .set(outbox::delivered_at.eq(Some(DbInstant(at)))),
+                )
+                .execute(self)
+                .await?;
                 Ok(())
             }
 
@@ -868,13 +868,14 @@ macro_rules! impl_queries {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                diesel::update(outbox::table.filter(outbox::id.eq_any(ids.clone())))
-                    .set((
+                $crate::cache::Cacheable(
+                    diesel::update(outbox::table.filter(outbox::id.eq_any(ids.clone()))).set((
                         outbox::available_at.eq(DbInstant(until)),
                         outbox::attempts.eq(outbox::attempts + 1),
-                    ))
-                    .execute(self)
-                    .await?;
+                    )),
+                )
+                .execute(self)
+                .await?;
                 let rows: Vec<OutboxRow> = outbox::table
                     .filter(outbox::id.eq_any(ids))
                     .order(outbox::id.asc())

@@ -30,7 +30,7 @@ fn count(value: u32) -> i32 {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = slots)]
+#[diesel(table_name = slots, treat_none_as_default_value = false)]
 pub(crate) struct SlotRow {
     pub id: DbId,
     pub teacher_id: DbId,
@@ -210,7 +210,7 @@ impl SlotChanges {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = bookings)]
+#[diesel(table_name = bookings, treat_none_as_default_value = false)]
 pub(crate) struct BookingRow {
     pub id: DbId,
     pub slot_id: DbId,
@@ -307,7 +307,7 @@ impl CreditRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = booking_audit)]
+#[diesel(table_name = booking_audit, treat_none_as_default_value = false)]
 pub(crate) struct AuditRow {
     pub id: DbId,
     pub booking_id: DbId,
@@ -350,7 +350,7 @@ impl AuditRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = outbox)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub(crate) struct OutboxRow {
     pub id: DbId,
     pub kind: String,
@@ -561,7 +561,7 @@ impl ReportRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = reminders)]
+#[diesel(table_name = reminders, treat_none_as_default_value = false)]
 pub(crate) struct ReminderRow {
     pub id: DbId,
     pub slot_id: DbId,

@@ -93,7 +93,7 @@ impl ConsentRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys)]
+#[diesel(table_name = idempotency_keys, treat_none_as_default_value = false)]
 pub(crate) struct KeyRow {
     pub user_id: DbId,
     pub key: String,
@@ -352,12 +352,12 @@ macro_rules! impl_user_queries {
             }
 
             async fn store_key_answer(&mut self, claim: &Claim, answer: &str) -> Result<usize, TxError> {
-                Ok(
-                    diesel::update(idempotency_keys::table.find((DbId::from(claim.user), claim.key.as_str())))
-                        .set(idempotency_keys::answer.eq(Some(answer)))
-                        .execute(self)
-                        .await?,
+                let key = (DbId::from(claim.user), claim.key.as_str());
+                Ok(crate::cache::Cacheable(
+                    diesel::update(idempotency_keys::table.find(key)).set(idempotency_keys::answer.eq(Some(answer))),
                 )
+                .execute(self)
+                .await?)
             }
 
             async fn delete_keys_before(&mut self, cutoff: time::OffsetDateTime) -> Result<usize, TxError> {
