@@ -20,14 +20,14 @@ pub use error::{Error, ErrorKind, Result};
 pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse};
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
 pub use store::{
-    AvailabilityStore, BookingStore, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore,
+    AvailabilityStore, BookingStore, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore, SeriesStore,
 };
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{
     BookableTimes, Bookings, Feedback, LATEST_REVIEWS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages,
-    PaymentSettings, Schedules, TeacherFeedback, Users, Week,
+    PaymentSettings, Schedules, SeriesAnswer, SeriesCancelled, TeacherFeedback, Users, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 
@@ -42,6 +42,7 @@ pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
 pub use store::{
     MockAvailabilityStore, MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore,
+    MockSeriesStore,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use unit::MockUnitOfWork;

@@ -379,3 +379,28 @@ diesel::table! {
         answer -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    series (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        student_id -> SqlId,
+        zone -> Text,
+        rule -> Text,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    series_bookings (booking_id) {
+        booking_id -> SqlId,
+        series_id -> SqlId,
+        number -> Integer,
+    }
+}

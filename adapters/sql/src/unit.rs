@@ -21,10 +21,13 @@ use crate::availability::AvailabilityQueries;
 use crate::conn::OPEN;
 use crate::error::TxError;
 use crate::packages::PackageQueries;
+use crate::series::SeriesQueries;
 use crate::users::{KeyRow, UserQueries};
 
 /// Runs one unit of work on `c`, which is already inside a transaction.
-pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQueries + AsyncConnection>(
+pub(crate) async fn execute_in<
+    C: PackageQueries + UserQueries + AvailabilityQueries + SeriesQueries + AsyncConnection,
+>(
     c: &mut C,
     locks: LockSet,
     now: OffsetDateTime,
@@ -184,7 +187,7 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQue
 }
 
 /// Writes [`Unit::changes`] top to bottom (the order respects the foreign keys).
-async fn save<C: PackageQueries + AvailabilityQueries>(
+async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
     c: &mut C,
     unit: &Unit,
     now: OffsetDateTime,
@@ -242,6 +245,9 @@ async fn save<C: PackageQueries + AvailabilityQueries>(
     }
     for (_, report) in &changes.reports {
         c.upsert_report(report).await?;
+    }
+    for series in &changes.new_series {
+        c.insert_series(series).await?;
     }
     c.save_history(changes.audit, changes.events, now).await
 }

@@ -1,0 +1,2 @@
+DROP TABLE series_bookings;
+DROP TABLE series;
