@@ -17,6 +17,7 @@ mod reads;
 mod refusals;
 mod reminders;
 mod reschedule;
+mod series;
 mod smoke;
 mod users;
 mod world;

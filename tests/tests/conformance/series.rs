@@ -1,0 +1,437 @@
+//! Recurring series of 1:1 lessons (docs/series.md): every occurrence is
+//! checked as one booked time, all or nothing changes nothing when one is
+//! refused, local times follow New York across DST, and a series is
+//! cancelled from an occurrence on, on every store.
+
+use time::macros::{date, datetime, time};
+use time::{Date, Duration, OffsetDateTime, Time, Weekday};
+use tutorbook_domain::{
+    Actor, BookingPolicy, BookingStatus, ExceptionDraft, ExceptionKind, Frequency, Locale, OccurrenceAnswer, Role,
+    RuleDraft, SeriesDraft, SeriesEnd, SeriesMode, Zone,
+};
+use tutorbook_memory::{ManualClock, MemoryStore};
+use tutorbook_ports::{Schedules, SeriesAnswer, SeriesStore, User, UuidV7};
+use tutorbook_sql::SqlStore;
+
+use crate::availability::ScheduleStore;
+use crate::conformance;
+use crate::world::{TEACHER, World, code, student};
+
+/// The ports the series scenarios need.
+pub trait SeriesStores: ScheduleStore + SeriesStore {}
+impl SeriesStores for MemoryStore {}
+impl SeriesStores for SqlStore {}
+
+fn new_york() -> Zone {
+    Zone::parse("America/New_York").unwrap()
+}
+
+struct Setup<S: SeriesStores> {
+    world: World<S>,
+    schedules: Schedules<S, ManualClock, UuidV7>,
+}
+
+/// A teacher in New York with hours on `weekday` from `start` to `end`,
+/// hour-long lessons confirmed without approval, bookable a year ahead;
+/// the clock at `now`.
+async fn setup<S: SeriesStores>(store: S, now: OffsetDateTime, weekday: Weekday, start: Time, end: Time) -> Setup<S> {
+    let world = World::new(store);
+    world.clock.set(now);
+    world
+        .store
+        .create_user(User {
+            id: TEACHER,
+            subject: "test:teacher".into(),
+            role: Role::Teacher,
+            display_name: "Teacher".into(),
+            email: None,
+            zone: new_york(),
+            locale: Locale::En,
+            created_at: now,
+        })
+        .await
+        .unwrap();
+    let policy = BookingPolicy::default()
+        .with_default_length(Duration::hours(1))
+        .unwrap()
+        .with_max_advance(Duration::days(400))
+        .unwrap()
+        .with_approval(false, false);
+    world.store.set_policy(TEACHER, policy).await.unwrap();
+    let schedules = Schedules::new(
+        world.store.clone(),
+        world.clock.clone(),
+        UuidV7,
+        tutorbook_domain::PlatformSettings::default(),
+    );
+    let rule = RuleDraft {
+        weekday,
+        start,
+        end,
+        zone: new_york(),
+        valid_from: None,
+        valid_until: None,
+        active: true,
+    };
+    schedules
+        .set_rules(&Actor::teacher(TEACHER), TEACHER, vec![rule])
+        .await
+        .unwrap();
+    Setup { world, schedules }
+}
+
+fn weekly(first: Date, at: Time, count: u32) -> SeriesDraft {
+    SeriesDraft {
+        frequency: Frequency::Weekly,
+        interval: 1,
+        weekdays: Vec::new(),
+        first,
+        time: at,
+        end: SeriesEnd::Count(count),
+    }
+}
+
+/// Each occurrence as (number, refusal code or "booked").
+fn outcomes(answers: &[OccurrenceAnswer]) -> Vec<(u32, &str)> {
+    answers
+        .iter()
+        .map(|a| (a.occurrence.number, a.code.as_deref().unwrap_or("booked")))
+        .collect()
+}
+
+fn starts(answer: &SeriesAnswer) -> Vec<OffsetDateTime> {
+    answer.occurrences.iter().filter_map(|a| a.start).collect()
+}
+
+/// docs/series.md's worked example: 17:00 on Mondays in New York, before
+/// and after the first Sunday of November 2030. The local time stays; the
+/// instant moves by the hour the clocks went back.
+async fn a_weekly_series_keeps_local_time_across_the_november_change<S: SeriesStores>(store: S) {
+    let s = setup(
+        store,
+        datetime!(2030-10-01 12:00 UTC),
+        Weekday::Monday,
+        time!(16:00),
+        time!(19:00),
+    )
+    .await;
+    let student = Actor::student(student(1));
+    let answer = s
+        .schedules
+        .book_series(
+            &student,
+            TEACHER,
+            weekly(date!(2030 - 10 - 21), time!(17:00), 4),
+            SeriesMode::AllOrNothing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.zone, new_york());
+    assert_eq!(
+        outcomes(&answer.occurrences),
+        [(1, "booked"), (2, "booked"), (3, "booked"), (4, "booked")]
+    );
+    assert_eq!(
+        starts(&answer),
+        [
+            datetime!(2030-10-21 21:00 UTC),
+            datetime!(2030-10-28 21:00 UTC),
+            datetime!(2030-11-04 22:00 UTC),
+            datetime!(2030-11-11 22:00 UTC),
+        ]
+    );
+    assert!(
+        answer
+            .occurrences
+            .iter()
+            .all(|a| a.booking.as_ref().map(|b| b.status()) == Some(BookingStatus::Confirmed))
+    );
+    // The lessons exist on the teacher's schedule, and the series with them.
+    let slots = s
+        .world
+        .store
+        .teacher_slots(
+            TEACHER,
+            datetime!(2030-10-01 00:00 UTC),
+            datetime!(2030-12-01 00:00 UTC),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        slots.iter().map(|s| s.window().start()).collect::<Vec<_>>(),
+        starts(&answer)
+    );
+    let series = s.world.store.series(answer.series).await.unwrap().unwrap();
+    assert_eq!(series.student(), student.user);
+    assert_eq!(series.teacher(), TEACHER);
+    assert_eq!(series.zone(), new_york());
+    assert_eq!(series.rule().occurrences().len(), 4);
+    let members: Vec<_> = series.members().iter().map(|m| m.booking).collect();
+    let booked: Vec<_> = answer
+        .occurrences
+        .iter()
+        .filter_map(|a| a.booking.as_ref().map(|b| b.id()))
+        .collect();
+    assert_eq!(members, booked);
+    s.world.store.check_invariants().await;
+}
+
+/// Every occurrence is checked, not only the first: a day off in week 5 and
+/// a lesson already in week 3. All or nothing refuses the series with the
+/// first refusal's code and changes nothing; best effort books the rest
+/// and names each refusal.
+async fn every_occurrence_is_checked_all_or_nothing_or_best_effort<S: SeriesStores>(store: S) {
+    let s = setup(
+        store,
+        datetime!(2030-01-06 12:00 UTC),
+        Weekday::Monday,
+        time!(16:00),
+        time!(19:00),
+    )
+    .await;
+    let teacher = Actor::teacher(TEACHER);
+    // Week 5 (Monday 2030-02-11) off; week 3 (2030-01-28) already holds a lesson at 17:00.
+    s.schedules
+        .add_exception(
+            &teacher,
+            TEACHER,
+            ExceptionDraft {
+                kind: ExceptionKind::DayOff,
+                from: date!(2030 - 02 - 11),
+                until: date!(2030 - 02 - 11),
+                hours: None,
+                zone: new_york(),
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let taken = s.world.open(TEACHER, datetime!(2030-01-28 22:00 UTC), 1).await;
+    let student = Actor::student(student(1));
+    let before = s.world.pending().await.len();
+    let draft = weekly(date!(2030 - 01 - 14), time!(17:00), 8);
+
+    let refused = s
+        .schedules
+        .book_series(&student, TEACHER, draft.clone(), SeriesMode::AllOrNothing)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "slot_overlap");
+    assert!(refused.to_string().contains("occurrence 3"), "{refused}");
+    let range = (datetime!(2030-01-01 00:00 UTC), datetime!(2030-04-01 00:00 UTC));
+    let slots = s.world.store.teacher_slots(TEACHER, range.0, range.1).await.unwrap();
+    assert_eq!(slots.iter().map(|s| s.id()).collect::<Vec<_>>(), [taken.id()]);
+    assert_eq!(
+        s.world.pending().await.len(),
+        before,
+        "a refused series publishes nothing"
+    );
+
+    let answer = s
+        .schedules
+        .book_series(&student, TEACHER, draft, SeriesMode::BestEffort)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes(&answer.occurrences),
+        [
+            (1, "booked"),
+            (2, "booked"),
+            (3, "slot_overlap"),
+            (4, "booked"),
+            (5, "outside_availability"),
+            (6, "booked"),
+            (7, "booked"),
+            (8, "booked"),
+        ]
+    );
+    // A refused occurrence still tells when it would have been.
+    assert_eq!(answer.occurrences[4].start, Some(datetime!(2030-02-11 22:00 UTC)));
+    let slots = s.world.store.teacher_slots(TEACHER, range.0, range.1).await.unwrap();
+    assert_eq!(slots.len(), 1 + 6);
+    let series = s.world.store.series(answer.series).await.unwrap().unwrap();
+    assert_eq!(
+        series.members().iter().map(|m| m.number).collect::<Vec<_>>(),
+        [1, 2, 4, 6, 7, 8]
+    );
+    // Booking the same series again: every time is taken now.
+    let again = s
+        .schedules
+        .book_series(
+            &Actor::student(crate::world::student(2)),
+            TEACHER,
+            weekly(date!(2030 - 01 - 14), time!(17:00), 2),
+            SeriesMode::BestEffort,
+        )
+        .await;
+    assert_eq!(code(again), "slot_overlap");
+    s.world.store.check_invariants().await;
+}
+
+/// 02:30 does not exist in New York on Sunday 2030-03-10: that occurrence
+/// is refused with `dst_gap`, not moved, and the others keep 02:30.
+async fn an_occurrence_in_the_march_gap_is_refused_with_dst_gap<S: SeriesStores>(store: S) {
+    let s = setup(
+        store,
+        datetime!(2030-01-06 12:00 UTC),
+        Weekday::Sunday,
+        time!(02:30),
+        time!(04:30),
+    )
+    .await;
+    let student = Actor::student(student(1));
+    let draft = weekly(date!(2030 - 03 - 03), time!(02:30), 3);
+    let refused = s
+        .schedules
+        .book_series(&student, TEACHER, draft.clone(), SeriesMode::AllOrNothing)
+        .await;
+    assert_eq!(code(refused), "dst_gap");
+    let answer = s
+        .schedules
+        .book_series(&student, TEACHER, draft, SeriesMode::BestEffort)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes(&answer.occurrences),
+        [(1, "booked"), (2, "dst_gap"), (3, "booked")]
+    );
+    assert_eq!(answer.occurrences[1].start, None);
+    assert_eq!(
+        starts(&answer),
+        [datetime!(2030-03-03 07:30 UTC), datetime!(2030-03-17 06:30 UTC)]
+    );
+    s.world.store.check_invariants().await;
+}
+
+/// Cancelling from an occurrence cancels it and every later one; the
+/// cancel window applies to each occurrence, and one inside it is answered
+/// refused and stays booked. Only the student (or staff) cancels; a
+/// stranger does not see the series.
+async fn a_series_is_cancelled_from_an_occurrence_on<S: SeriesStores>(store: S) {
+    let s = setup(
+        store,
+        datetime!(2030-01-06 12:00 UTC),
+        Weekday::Monday,
+        time!(16:00),
+        time!(19:00),
+    )
+    .await;
+    let student = Actor::student(student(1));
+    let answer = s
+        .schedules
+        .book_series(
+            &student,
+            TEACHER,
+            weekly(date!(2030 - 01 - 14), time!(17:00), 4),
+            SeriesMode::AllOrNothing,
+        )
+        .await
+        .unwrap();
+    let id = answer.series;
+    assert_eq!(
+        code(
+            s.schedules
+                .cancel_series(&Actor::student(crate::world::student(9)), id, None)
+                .await
+        ),
+        "not_found"
+    );
+    assert_eq!(
+        code(s.schedules.cancel_series(&Actor::teacher(TEACHER), id, None).await),
+        "forbidden"
+    );
+
+    let cancelled = s
+        .schedules
+        .cancel_series(&student, id, Some(date!(2030 - 01 - 28)))
+        .await
+        .unwrap();
+    assert_eq!(outcomes(&cancelled.occurrences), [(3, "booked"), (4, "booked")]);
+    assert!(
+        cancelled
+            .occurrences
+            .iter()
+            .all(|a| a.booking.as_ref().map(|b| b.status()) == Some(BookingStatus::Cancelled))
+    );
+
+    // An hour before the first lesson: inside its 24-hour cancel window.
+    s.world.clock.set(datetime!(2030-01-14 21:00 UTC) - Duration::hours(1));
+    let rest = s.schedules.cancel_series(&student, id, None).await.unwrap();
+    assert_eq!(
+        outcomes(&rest.occurrences),
+        [
+            (1, "cancellation_window_closed"),
+            (2, "booked"),
+            (3, "invalid_booking_status"),
+            (4, "invalid_booking_status"),
+        ]
+    );
+    let booking_of = |n: usize| answer.occurrences[n].booking.as_ref().unwrap().id();
+    let first = s.world.store.slot_of_booking(booking_of(0)).await.unwrap().unwrap();
+    let first = s.world.reload_id(first).await;
+    assert_eq!(first.booking(booking_of(0)).unwrap().status(), BookingStatus::Confirmed);
+    let second = s.world.store.slot_of_booking(booking_of(1)).await.unwrap().unwrap();
+    let second = s.world.reload_id(second).await;
+    assert_eq!(
+        second.booking(booking_of(1)).unwrap().status(),
+        BookingStatus::Cancelled
+    );
+    s.world.store.check_invariants().await;
+}
+
+/// 52 weekly occurrences, the most a series holds, in one command.
+async fn fifty_two_weekly_occurrences_book_in_one_command<S: SeriesStores>(store: S) {
+    let s = setup(
+        store,
+        datetime!(2030-01-06 12:00 UTC),
+        Weekday::Monday,
+        time!(16:00),
+        time!(19:00),
+    )
+    .await;
+    let answer = s
+        .schedules
+        .book_series(
+            &Actor::student(student(1)),
+            TEACHER,
+            weekly(date!(2030 - 01 - 14), time!(17:00), 52),
+            SeriesMode::AllOrNothing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.occurrences.len(), 52);
+    assert!(answer.occurrences.iter().all(|a| a.booking.is_some()));
+    let slots = s
+        .world
+        .store
+        .teacher_slots(
+            TEACHER,
+            datetime!(2030-01-01 00:00 UTC),
+            datetime!(2031-02-01 00:00 UTC),
+        )
+        .await
+        .unwrap();
+    assert_eq!(slots.len(), 52);
+    assert_eq!(
+        code(
+            s.schedules
+                .book_series(
+                    &Actor::student(student(2)),
+                    TEACHER,
+                    weekly(date!(2030 - 01 - 14), time!(17:00), 53),
+                    SeriesMode::BestEffort,
+                )
+                .await
+        ),
+        "invalid_input"
+    );
+    s.world.store.check_invariants().await;
+}
+
+conformance!(
+    a_weekly_series_keeps_local_time_across_the_november_change,
+    every_occurrence_is_checked_all_or_nothing_or_best_effort,
+    an_occurrence_in_the_march_gap_is_refused_with_dst_gap,
+    a_series_is_cancelled_from_an_occurrence_on,
+    fifty_two_weekly_occurrences_book_in_one_command,
+);
