@@ -102,9 +102,10 @@ impl Occurrence {
 
     /// `reason` as the refusal of this occurrence.
     pub fn refused(&self, reason: DomainError) -> DomainError {
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
         DomainError::OccurrenceRefused {
             number: self.number,
-            local: self.local.to_string(),
+            local: self.local.format(format).unwrap_or_else(|_| self.local.to_string()),
             reason: Box::new(reason),
         }
     }
@@ -744,7 +745,10 @@ mod tests {
         assert_eq!(err.code(), "dst_gap");
         let refused = gap.refused(err);
         assert_eq!(refused.code(), "dst_gap");
-        assert!(refused.to_string().contains("occurrence 3"), "{refused}");
+        assert!(
+            refused.to_string().starts_with("occurrence 3 (2027-03-14 02:30): "),
+            "{refused}"
+        );
         let ambiguous = Occurrence {
             number: 1,
             local: datetime!(2026-11-01 01:30),

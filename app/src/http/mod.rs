@@ -37,6 +37,7 @@ pub mod page;
 pub mod policy;
 pub mod problem;
 pub mod rate;
+mod series;
 mod slots;
 mod users;
 pub mod views;
@@ -62,6 +63,7 @@ pub type Api = (
     feedback::FeedbackApi,
     policy::PolicyApi,
     availability::AvailabilityApi,
+    series::SeriesApi,
     packages::PackagesApi,
     packages::EnrollmentsApi,
     packages::PaymentsApi,
@@ -81,6 +83,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             feedback::FeedbackApi,
             policy::PolicyApi,
             availability::AvailabilityApi,
+            series::SeriesApi,
             packages::PackagesApi,
             packages::EnrollmentsApi,
             packages::PaymentsApi,

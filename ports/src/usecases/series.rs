@@ -31,6 +31,8 @@ pub struct SeriesAnswer {
 pub struct SeriesCancelled {
     /// The series.
     pub series: SeriesId,
+    /// The zone its local times are in.
+    pub zone: Zone,
     /// Every covered occurrence: cancelled (its booking as it is now), or
     /// refused with its code (`cancellation_window_closed`, ...).
     pub occurrences: Vec<OccurrenceAnswer>,
@@ -116,6 +118,7 @@ where
         // before the locks is safe; their bookings are read under the locks.
         let series = self.store.series(id).await?.ok_or_else(|| Error::not_found("series"))?;
         let targets = series.to_cancel(actor, from)?;
+        let zone = series.zone();
         let locks = targets
             .iter()
             .fold(LockSet::new().claim(self.claim.clone()), |locks, (_, booking)| {
@@ -143,6 +146,7 @@ where
             }
             Ok(SeriesCancelled {
                 series: id,
+                zone,
                 occurrences,
             })
         })
