@@ -6,16 +6,16 @@
 use time::macros::{date, datetime, time};
 use time::{Date, Duration, OffsetDateTime, Time, Weekday};
 use tutorbook_domain::{
-    Actor, BookingPolicy, BookingStatus, ExceptionDraft, ExceptionKind, Frequency, Locale, OccurrenceAnswer, Role,
-    RuleDraft, SeriesDraft, SeriesEnd, SeriesMode, Zone,
+    Actor, BookingPolicy, BookingStatus, ExceptionDraft, ExceptionKind, Frequency, OccurrenceAnswer, RuleDraft,
+    SeriesDraft, SeriesEnd, SeriesMode, Zone,
 };
-use tutorbook_memory::{ManualClock, MemoryStore};
-use tutorbook_ports::{Schedules, SeriesAnswer, SeriesStore, User, UuidV7};
+use tutorbook_memory::MemoryStore;
+use tutorbook_ports::{SeriesAnswer, SeriesStore};
 use tutorbook_sql::SqlStore;
 
-use crate::availability::ScheduleStore;
+use crate::availability::{ScheduleStore, Setup, teacher_setup};
 use crate::conformance;
-use crate::world::{TEACHER, World, code, student};
+use crate::world::{TEACHER, code, student};
 
 /// The ports the series scenarios need.
 pub trait SeriesStores: ScheduleStore + SeriesStore {}
@@ -26,44 +26,16 @@ fn new_york() -> Zone {
     Zone::parse("America/New_York").unwrap()
 }
 
-struct Setup<S: SeriesStores> {
-    world: World<S>,
-    schedules: Schedules<S, ManualClock, UuidV7>,
-}
-
 /// A teacher in New York with hours on `weekday` from `start` to `end`,
 /// hour-long lessons confirmed without approval, bookable a year ahead;
 /// the clock at `now`.
 async fn setup<S: SeriesStores>(store: S, now: OffsetDateTime, weekday: Weekday, start: Time, end: Time) -> Setup<S> {
-    let world = World::new(store);
-    world.clock.set(now);
-    world
-        .store
-        .create_user(User {
-            id: TEACHER,
-            subject: "test:teacher".into(),
-            role: Role::Teacher,
-            display_name: "Teacher".into(),
-            email: None,
-            zone: new_york(),
-            locale: Locale::En,
-            created_at: now,
-        })
-        .await
-        .unwrap();
     let policy = BookingPolicy::default()
         .with_default_length(Duration::hours(1))
         .unwrap()
         .with_max_advance(Duration::days(400))
         .unwrap()
         .with_approval(false, false);
-    world.store.set_policy(TEACHER, policy).await.unwrap();
-    let schedules = Schedules::new(
-        world.store.clone(),
-        world.clock.clone(),
-        UuidV7,
-        tutorbook_domain::PlatformSettings::default(),
-    );
     let rule = RuleDraft {
         weekday,
         start,
@@ -73,11 +45,42 @@ async fn setup<S: SeriesStores>(store: S, now: OffsetDateTime, weekday: Weekday,
         valid_until: None,
         active: true,
     };
-    schedules
-        .set_rules(&Actor::teacher(TEACHER), TEACHER, vec![rule])
-        .await
-        .unwrap();
-    Setup { world, schedules }
+    let s = teacher_setup(store, new_york(), policy, vec![rule]).await;
+    s.world.clock.set(now);
+    s
+}
+
+/// The teacher with Monday hours 16:00–19:00 in New York; the clock at `now`.
+async fn mondays<S: SeriesStores>(store: S, now: OffsetDateTime) -> Setup<S> {
+    setup(store, now, Weekday::Monday, time!(16:00), time!(19:00)).await
+}
+
+/// Booking weekly series in the scenarios.
+trait Book {
+    async fn book(
+        &self,
+        student: &Actor,
+        first: Date,
+        at: Time,
+        count: u32,
+        mode: SeriesMode,
+    ) -> tutorbook_ports::Result<SeriesAnswer>;
+}
+
+impl<S: SeriesStores> Book for Setup<S> {
+    /// `student` books `count` weekly lessons at `at` from `first`.
+    async fn book(
+        &self,
+        student: &Actor,
+        first: Date,
+        at: Time,
+        count: u32,
+        mode: SeriesMode,
+    ) -> tutorbook_ports::Result<SeriesAnswer> {
+        self.schedules
+            .book_series(student, TEACHER, weekly(first, at, count), mode)
+            .await
+    }
 }
 
 fn weekly(first: Date, at: Time, count: u32) -> SeriesDraft {
@@ -107,21 +110,14 @@ fn starts(answer: &SeriesAnswer) -> Vec<OffsetDateTime> {
 /// and after the first Sunday of November 2030. The local time stays; the
 /// instant moves by the hour the clocks went back.
 async fn a_weekly_series_keeps_local_time_across_the_november_change<S: SeriesStores>(store: S) {
-    let s = setup(
-        store,
-        datetime!(2030-10-01 12:00 UTC),
-        Weekday::Monday,
-        time!(16:00),
-        time!(19:00),
-    )
-    .await;
+    let s = mondays(store, datetime!(2030-10-01 12:00 UTC)).await;
     let student = Actor::student(student(1));
     let answer = s
-        .schedules
-        .book_series(
+        .book(
             &student,
-            TEACHER,
-            weekly(date!(2030 - 10 - 21), time!(17:00), 4),
+            date!(2030 - 10 - 21),
+            time!(17:00),
+            4,
             SeriesMode::AllOrNothing,
         )
         .await
@@ -181,14 +177,7 @@ async fn a_weekly_series_keeps_local_time_across_the_november_change<S: SeriesSt
 /// first refusal's code and changes nothing; best effort books the rest
 /// and names each refusal.
 async fn every_occurrence_is_checked_all_or_nothing_or_best_effort<S: SeriesStores>(store: S) {
-    let s = setup(
-        store,
-        datetime!(2030-01-06 12:00 UTC),
-        Weekday::Monday,
-        time!(16:00),
-        time!(19:00),
-    )
-    .await;
+    let s = mondays(store, datetime!(2030-01-06 12:00 UTC)).await;
     let teacher = Actor::teacher(TEACHER);
     // Week 5 (Monday 2030-02-11) off; week 3 (2030-01-28) already holds a lesson at 17:00.
     s.schedules
@@ -256,11 +245,11 @@ async fn every_occurrence_is_checked_all_or_nothing_or_best_effort<S: SeriesStor
     );
     // Booking the same series again: every time is taken now.
     let again = s
-        .schedules
-        .book_series(
+        .book(
             &Actor::student(crate::world::student(2)),
-            TEACHER,
-            weekly(date!(2030 - 01 - 14), time!(17:00), 2),
+            date!(2030 - 01 - 14),
+            time!(17:00),
+            2,
             SeriesMode::BestEffort,
         )
         .await;
@@ -308,21 +297,14 @@ async fn an_occurrence_in_the_march_gap_is_refused_with_dst_gap<S: SeriesStores>
 /// refused and stays booked. Only the student (or staff) cancels; a
 /// stranger does not see the series.
 async fn a_series_is_cancelled_from_an_occurrence_on<S: SeriesStores>(store: S) {
-    let s = setup(
-        store,
-        datetime!(2030-01-06 12:00 UTC),
-        Weekday::Monday,
-        time!(16:00),
-        time!(19:00),
-    )
-    .await;
+    let s = mondays(store, datetime!(2030-01-06 12:00 UTC)).await;
     let student = Actor::student(student(1));
     let answer = s
-        .schedules
-        .book_series(
+        .book(
             &student,
-            TEACHER,
-            weekly(date!(2030 - 01 - 14), time!(17:00), 4),
+            date!(2030 - 01 - 14),
+            time!(17:00),
+            4,
             SeriesMode::AllOrNothing,
         )
         .await
@@ -381,20 +363,13 @@ async fn a_series_is_cancelled_from_an_occurrence_on<S: SeriesStores>(store: S) 
 
 /// 52 weekly occurrences, the most a series holds, in one command.
 async fn fifty_two_weekly_occurrences_book_in_one_command<S: SeriesStores>(store: S) {
-    let s = setup(
-        store,
-        datetime!(2030-01-06 12:00 UTC),
-        Weekday::Monday,
-        time!(16:00),
-        time!(19:00),
-    )
-    .await;
+    let s = mondays(store, datetime!(2030-01-06 12:00 UTC)).await;
     let answer = s
-        .schedules
-        .book_series(
+        .book(
             &Actor::student(student(1)),
-            TEACHER,
-            weekly(date!(2030 - 01 - 14), time!(17:00), 52),
+            date!(2030 - 01 - 14),
+            time!(17:00),
+            52,
             SeriesMode::AllOrNothing,
         )
         .await
@@ -414,14 +389,14 @@ async fn fifty_two_weekly_occurrences_book_in_one_command<S: SeriesStores>(store
     assert_eq!(slots.len(), 52);
     assert_eq!(
         code(
-            s.schedules
-                .book_series(
-                    &Actor::student(student(2)),
-                    TEACHER,
-                    weekly(date!(2030 - 01 - 14), time!(17:00), 53),
-                    SeriesMode::BestEffort,
-                )
-                .await
+            s.book(
+                &Actor::student(student(2)),
+                date!(2030 - 01 - 14),
+                time!(17:00),
+                53,
+                SeriesMode::BestEffort
+            )
+            .await
         ),
         "invalid_input"
     );
