@@ -80,7 +80,7 @@ impl SeriesRow {
 
 /// Implements [`SeriesQueries`] for one connection type.
 macro_rules! impl_series_queries {
-    ($conn:ty) => {
+    ($conn:ty, $rows:ident) => {
         impl SeriesQueries for $conn {
             async fn load_series(&mut self, id: SeriesId) -> Result<Option<Series>, TxError> {
                 use diesel_async::RunQueryDsl;
@@ -109,17 +109,19 @@ macro_rules! impl_series_queries {
                     .values(SeriesRow::of(s)?)
                     .execute(self)
                     .await?;
-                // One statement per member, as for availability: SQLite's
-                // diesel backend has no multi-row insert here.
-                for m in s.members() {
-                    diesel::insert_into(series_bookings::table)
-                        .values(MemberRow {
+                let rows = s
+                    .members()
+                    .iter()
+                    .map(|m| {
+                        Ok(MemberRow {
                             booking_id: DbId(m.booking.as_uuid()),
                             series_id: DbId(s.id().as_uuid()),
                             number: i32::try_from(m.number).map_err(corrupt)?,
                         })
-                        .execute(self)
-                        .await?;
+                    })
+                    .collect::<Result<Vec<_>, tutorbook_ports::Error>>()?;
+                if !rows.is_empty() {
+                    $crate::conn::insert_rows!($rows, &mut *self, series_bookings::table, rows);
                 }
                 Ok(())
             }
@@ -128,9 +130,9 @@ macro_rules! impl_series_queries {
 }
 
 #[cfg(feature = "postgres")]
-impl_series_queries!(diesel_async::AsyncPgConnection);
+impl_series_queries!(diesel_async::AsyncPgConnection, multi);
 #[cfg(feature = "sqlite")]
-impl_series_queries!(crate::sqlite::SqliteConn);
+impl_series_queries!(crate::sqlite::SqliteConn, single);
 
 #[async_trait]
 impl SeriesStore for SqlStore {

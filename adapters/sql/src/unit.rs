@@ -14,7 +14,7 @@
 
 use diesel_async::AsyncConnection;
 use time::OffsetDateTime;
-use tutorbook_domain::{Refund, Slot, SlotId, UserId};
+use tutorbook_domain::{Buffers, Refund, Slot, SlotId, UserId};
 use tutorbook_ports::{Decision, Error, Loaded, LockSet, ScheduleLock, Unit};
 
 use crate::availability::AvailabilityQueries;
@@ -210,13 +210,13 @@ async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
     for (insert, enrollment) in &changes.enrollments {
         c.save_enrollment(enrollment, *insert).await?;
     }
-    for slot in &changes.new_slots {
-        // Its row carries the buffers of the teacher's policy (the overlap guard).
-        c.insert_slot(slot, &unit.policy(slot.teacher())).await?;
-        if !slot.bookings().is_empty() {
-            c.save_slot(None, slot).await?;
-        }
-    }
+    // Their rows carry the buffers of the teacher's policy (the overlap guard).
+    let new_slots: Vec<(&Slot, Buffers)> = changes
+        .new_slots
+        .iter()
+        .map(|slot| (*slot, unit.policy(slot.teacher()).buffers()))
+        .collect();
+    c.insert_slots(&new_slots).await?;
     for (before, after) in &changes.changed_slots {
         c.save_slot(Some(before), after).await?;
     }
