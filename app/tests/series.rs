@@ -88,7 +88,7 @@ async fn a_student_books_a_series_and_cancels_it_from_an_occurrence_on() {
     // The teacher's own times; a rule that ends twice; too many occurrences.
     api.post(&path, Some(&teacher), weekly(monday, 2, "best_effort"))
         .await
-        .refused(403, "forbidden");
+        .refused(409, "own_slot");
     let mut both = weekly(monday, 2, "best_effort");
     both["until"] = json!(monday.to_string());
     api.post(&path, Some(&other), both).await.refused(400, "invalid_input");

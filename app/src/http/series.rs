@@ -121,7 +121,7 @@ api_response! {
         400 => BadRequest,
         /// Not signed in.
         401 => Unauthorized,
-        /// Not a student (`forbidden`), or `consent_required`.
+        /// `consent_required`.
         403 => Forbidden,
         /// No such teacher.
         404 => NotFound,
