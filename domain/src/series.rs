@@ -15,7 +15,7 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekd
 
 use crate::{
     Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BusySlot, DomainError,
-    DomainResult, LessonKind, MAX_BUFFER, Meeting, Outcome, PlatformSettings, SeriesId, Slot, SlotId,
+    DomainResult, LessonKind, MAX_BUFFER, Meeting, Outcome, PlatformSettings, SeriesId, Slot, SlotDraft, SlotId,
     TimeBooking, UserId, Zone, book_time, check_date,
 };
 
@@ -589,6 +589,223 @@ pub fn book_series(
 
 fn start_of(occurrence: &Occurrence, zone: Zone) -> Option<OffsetDateTime> {
     occurrence.start(zone).ok()
+}
+
+/// A teacher's recurring slots: one slot per occurrence, opened together
+/// (docs/series.md). Written once; its slots change as any slot does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotSeries {
+    id: SeriesId,
+    teacher: UserId,
+    zone: Zone,
+    rule: SeriesRule,
+    created_at: OffsetDateTime,
+    slots: Vec<SlotSeriesMember>,
+}
+
+/// One slot of a slot series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SlotSeriesMember {
+    /// Its occurrence's number.
+    pub number: u32,
+    /// The slot opened for it.
+    pub slot: SlotId,
+}
+
+/// What a teacher asks for when opening a slot series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotSeriesDraft {
+    /// The new series' id.
+    pub id: SeriesId,
+    /// Whose slots.
+    pub teacher: UserId,
+    /// The teacher's zone: the rule's local times are in it.
+    pub zone: Zone,
+    /// The rule.
+    pub rule: SeriesRule,
+    /// Each slot's length.
+    pub length: Duration,
+    /// Seats per slot: 1 for one-to-one, 2.. for a group.
+    pub capacity: u32,
+    /// A fresh slot id per occurrence, in order.
+    pub ids: Vec<SlotId>,
+}
+
+impl SlotSeries {
+    /// Rebuilds a slot series read back from storage.
+    pub fn restore(
+        id: SeriesId,
+        teacher: UserId,
+        zone: Zone,
+        rule: SeriesRule,
+        created_at: OffsetDateTime,
+        slots: Vec<SlotSeriesMember>,
+    ) -> Self {
+        Self {
+            id,
+            teacher,
+            zone,
+            rule,
+            created_at,
+            slots,
+        }
+    }
+
+    /// The teacher (or staff) opens one slot per occurrence of the rule, as
+    /// [`Slot::open`] opens one: the whole series is refused when one
+    /// occurrence is (`OccurrenceRefused` with its code: `slot_overlap` when
+    /// it meets another slot of the teacher, the series' own earlier ones
+    /// included; `dst_gap`; `slot_in_past`...).
+    pub fn open(
+        draft: SlotSeriesDraft,
+        actor: &Actor,
+        teacher_slots: &[Slot],
+        policy: &BookingPolicy,
+        settings: &PlatformSettings,
+        now: OffsetDateTime,
+    ) -> DomainResult<(Self, Vec<Slot>, Outcome)> {
+        crate::check_manager(actor, draft.teacher)?;
+        let occurrences = draft.rule.occurrences();
+        if draft.ids.len() != occurrences.len() {
+            return Err(DomainError::invalid("series", "one slot id per occurrence"));
+        }
+        let mut schedule: Vec<Slot> = teacher_slots.to_vec();
+        let mut opened = Vec::with_capacity(occurrences.len());
+        let mut outcome = Outcome::default();
+        for (occurrence, id) in occurrences.iter().zip(&draft.ids) {
+            let slot = occurrence
+                .start(draft.zone)
+                .and_then(|start| crate::LessonWindow::new(start, start + draft.length))
+                .and_then(|window| {
+                    let slot = SlotDraft {
+                        teacher: draft.teacher,
+                        window,
+                        zone: draft.zone,
+                        capacity: draft.capacity,
+                        meeting: Meeting::default(),
+                        package_session: None,
+                    };
+                    Slot::open(*id, slot, actor, &schedule, policy, settings, now)
+                });
+            let (slot, caused) = slot.map_err(|reason| occurrence.refused(reason))?;
+            outcome.events.extend(caused.events);
+            schedule.push(slot.clone());
+            opened.push(slot);
+        }
+        let slots = opened
+            .iter()
+            .zip(occurrences)
+            .map(|(slot, o)| SlotSeriesMember {
+                number: o.number,
+                slot: slot.id(),
+            })
+            .collect();
+        let series = Self {
+            id: draft.id,
+            teacher: draft.teacher,
+            zone: draft.zone,
+            rule: draft.rule,
+            created_at: now,
+            slots,
+        };
+        Ok((series, opened, outcome))
+    }
+
+    /// Its id.
+    pub fn id(&self) -> SeriesId {
+        self.id
+    }
+
+    /// The teacher.
+    pub fn teacher(&self) -> UserId {
+        self.teacher
+    }
+
+    /// The zone its local times are in.
+    pub fn zone(&self) -> Zone {
+        self.zone
+    }
+
+    /// The rule.
+    pub fn rule(&self) -> &SeriesRule {
+        &self.rule
+    }
+
+    /// When it was opened.
+    pub fn created_at(&self) -> OffsetDateTime {
+        self.created_at
+    }
+
+    /// Its slots, in order.
+    pub fn slots(&self) -> &[SlotSeriesMember] {
+        &self.slots
+    }
+}
+
+/// A student books a seat in every slot of `series`, each as one seat is
+/// requested ([`Slot::request`]: closed, full, started, too soon, a seat
+/// already held...): all or nothing, or what can be booked, as
+/// [`book_series`] does. `slots` are the series' slots as loaded, in order;
+/// `ids` a fresh booking id per slot. The student's own series (`id`) lists
+/// the seats booked, so it is cancelled as any series is.
+pub fn book_slot_series(
+    series: &SlotSeries,
+    id: SeriesId,
+    ids: &[BookingId],
+    mode: SeriesMode,
+    actor: &Actor,
+    slots: &mut [Slot],
+    policy: &BookingPolicy,
+    now: OffsetDateTime,
+) -> DomainResult<(Series, Outcome, Vec<OccurrenceAnswer>)> {
+    if slots.len() != series.slots.len() || ids.len() != series.slots.len() {
+        return Err(DomainError::invalid("series", "one slot and booking id per occurrence"));
+    }
+    let occurrences = series.rule.occurrences();
+    let mut booked = Series {
+        id,
+        teacher: series.teacher,
+        student: actor.user,
+        zone: series.zone,
+        rule: series.rule.clone(),
+        created_at: now,
+        members: Vec::new(),
+    };
+    let (mut outcome, mut answers, mut first_refusal) = (Outcome::default(), Vec::new(), None);
+    for ((member, slot), booking) in series.slots.iter().zip(slots.iter_mut()).zip(ids) {
+        let occurrence = occurrences
+            .iter()
+            .find(|o| o.number == member.number)
+            .copied()
+            .ok_or(DomainError::NotFound { entity: "occurrence" })?;
+        let start = slot.window().start();
+        match slot.request(*booking, actor, policy, now) {
+            Ok(caused) => {
+                let made = slot
+                    .booking(*booking)
+                    .cloned()
+                    .ok_or(DomainError::NotFound { entity: "booking" })?;
+                answers.push(OccurrenceAnswer::booked(occurrence, start, made));
+                booked.members.push(SeriesMember {
+                    number: occurrence.number,
+                    booking: *booking,
+                });
+                outcome.events.extend(caused.events);
+                outcome.audit.extend(caused.audit);
+            }
+            Err(reason) => {
+                if mode == SeriesMode::AllOrNothing {
+                    return Err(occurrence.refused(reason));
+                }
+                answers.push(OccurrenceAnswer::refused(occurrence, Some(start), &reason));
+                first_refusal.get_or_insert_with(|| occurrence.refused(reason));
+            }
+        }
+    }
+    match first_refusal {
+        Some(refusal) if booked.members.is_empty() => Err(refusal),
+        _ => Ok((booked, outcome, answers)),
+    }
 }
 
 #[cfg(test)]

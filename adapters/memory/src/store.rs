@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Availability, Booking, BookingId, BookingPolicy, BookingStatus, CreditId, DomainEvent, LessonReport,
-    MakeupCredit, Meeting, Review, Series, SeriesId, Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    MakeupCredit, Meeting, Review, Series, SeriesId, Slot, SlotId, SlotSeries, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
@@ -64,6 +64,7 @@ pub(crate) struct State {
     pub(crate) availability: HashMap<UserId, Availability>,
     pub(crate) packages: crate::packages::PackageState,
     pub(crate) series: HashMap<SeriesId, Series>,
+    pub(crate) slot_series: HashMap<SeriesId, SlotSeries>,
 }
 
 impl MemoryStore {
@@ -274,6 +275,10 @@ impl AvailabilityStore for MemoryStore {
 impl SeriesStore for MemoryStore {
     async fn series(&self, id: SeriesId) -> Result<Option<Series>> {
         Ok(self.lock().series.get(&id).cloned())
+    }
+
+    async fn slot_series(&self, id: SeriesId) -> Result<Option<SlotSeries>> {
+        Ok(self.lock().slot_series.get(&id).cloned())
     }
 }
 

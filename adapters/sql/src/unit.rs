@@ -246,6 +246,9 @@ async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
     for (_, report) in &changes.reports {
         c.upsert_report(report).await?;
     }
+    for series in &changes.new_slot_series {
+        c.insert_slot_series(series).await?;
+    }
     for series in &changes.new_series {
         c.insert_series(series).await?;
     }

@@ -3,10 +3,10 @@
 //! whole or from one occurrence on.
 
 use serde::{Deserialize, Serialize};
-use time::Date;
+use time::{Date, Duration};
 use tutorbook_domain::{
     Actor, BookingId, DomainError, OccurrenceAnswer, SeriesDraft, SeriesId, SeriesMode, SeriesRequest, SeriesRule,
-    SlotId, UserId, Zone, book_series, series_search_range,
+    Slot, SlotId, SlotSeries, SlotSeriesDraft, UserId, Zone, book_series, book_slot_series, series_search_range,
 };
 
 use crate::{
@@ -147,6 +147,96 @@ where
             Ok(SeriesCancelled {
                 series: id,
                 zone,
+                occurrences,
+            })
+        })
+        .await
+    }
+
+    /// The teacher (or staff) opens a slot series: one slot of `capacity`
+    /// seats per occurrence, each `length` long (the teacher's lesson
+    /// length when `None`), in one transaction under the teacher's lock;
+    /// refused as a whole when one occurrence is (see [`SlotSeries::open`]).
+    pub async fn open_slot_series(
+        &self,
+        actor: &Actor,
+        teacher: UserId,
+        draft: SeriesDraft,
+        capacity: u32,
+        length: Option<Duration>,
+    ) -> Result<(SlotSeries, Vec<Slot>)> {
+        let rule = SeriesRule::new(draft)?;
+        super::check_named_teacher(&self.store, actor, teacher).await?;
+        let zone = self.teacher(teacher).await?.zone;
+        let (from, to) = series_search_range(&rule, zone);
+        let locks = LockSet::new().claim(self.claim.clone()).schedule(teacher, from, to);
+        let ids = rule
+            .occurrences()
+            .iter()
+            .map(|_| SlotId::from_uuid(self.ids.new_id()))
+            .collect();
+        let id = SeriesId::from_uuid(self.ids.new_id());
+        let (actor, settings, now) = (*actor, self.settings, self.clock.now());
+        execute(&self.store, locks, now, move |unit| {
+            let policy = unit.policy(teacher);
+            let draft = SlotSeriesDraft {
+                id,
+                teacher,
+                zone,
+                rule,
+                length: length.unwrap_or(policy.default_length()),
+                capacity,
+                ids,
+            };
+            let (series, slots, outcome) =
+                SlotSeries::open(draft, &actor, unit.schedule(teacher), &policy, &settings, now)?;
+            for slot in &slots {
+                unit.add_slot(slot.clone());
+            }
+            unit.record(outcome);
+            unit.add_slot_series(series.clone());
+            Ok((series, slots))
+        })
+        .await
+    }
+
+    /// A student books a seat in every slot of a slot series, in one
+    /// transaction under the slots' locks: all or nothing, or what can be
+    /// booked (see [`book_slot_series`]). Their seats form a series of
+    /// their own, cancelled as any series is.
+    pub async fn book_slot_series(&self, actor: &Actor, id: SeriesId, mode: SeriesMode) -> Result<SeriesAnswer> {
+        // A slot series' slots never change once written: read before the locks.
+        let series = self
+            .store
+            .slot_series(id)
+            .await?
+            .ok_or_else(|| Error::not_found("slot series"))?;
+        let locks = series
+            .slots()
+            .iter()
+            .fold(LockSet::new().claim(self.claim.clone()), |locks, m| locks.slot(m.slot));
+        let ids: Vec<BookingId> = series
+            .slots()
+            .iter()
+            .map(|_| BookingId::from_uuid(self.ids.new_id()))
+            .collect();
+        let own = SeriesId::from_uuid(self.ids.new_id());
+        let (actor, now) = (*actor, self.clock.now());
+        execute(&self.store, locks, now, move |unit| {
+            let policy = unit.policy(series.teacher());
+            let mut slots = series
+                .slots()
+                .iter()
+                .map(|m| unit.slot(m.slot).cloned())
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            let (booked, outcome, occurrences) =
+                book_slot_series(&series, own, &ids, mode, &actor, &mut slots, &policy, now)?;
+            unit.put_slots(slots);
+            unit.record(outcome);
+            unit.add_series(booked);
+            Ok(SeriesAnswer {
+                series: own,
+                zone: series.zone(),
                 occurrences,
             })
         })

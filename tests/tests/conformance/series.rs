@@ -403,10 +403,139 @@ async fn fifty_two_weekly_occurrences_book_in_one_command<S: SeriesStores>(store
     s.world.store.check_invariants().await;
 }
 
+/// A teacher opens a weekly group series in one step, refused as a whole
+/// when one occurrence meets another slot; a student books a seat in each
+/// slot, all or nothing or what can be booked, and cancels from an
+/// occurrence on.
+async fn a_group_series_opens_as_a_whole_and_takes_a_seat_in_each<S: SeriesStores>(store: S) {
+    let s = mondays(store, datetime!(2030-01-06 12:00 UTC)).await;
+    let teacher = Actor::teacher(TEACHER);
+    let taken = s.world.open(TEACHER, datetime!(2030-01-28 22:00 UTC), 1).await;
+    let range = (datetime!(2030-01-01 00:00 UTC), datetime!(2030-04-01 00:00 UTC));
+
+    let refused = s
+        .schedules
+        .open_slot_series(
+            &teacher,
+            TEACHER,
+            weekly(date!(2030 - 01 - 14), time!(17:00), 4),
+            2,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "slot_overlap");
+    assert!(
+        refused.to_string().starts_with("occurrence 3 (2030-01-28 17:00): "),
+        "{refused}"
+    );
+    let slots = s.world.store.teacher_slots(TEACHER, range.0, range.1).await.unwrap();
+    assert_eq!(slots.iter().map(|s| s.id()).collect::<Vec<_>>(), [taken.id()]);
+    assert_eq!(
+        code(
+            s.schedules
+                .open_slot_series(
+                    &Actor::student(student(1)),
+                    TEACHER,
+                    weekly(date!(2030 - 01 - 14), time!(18:00), 4),
+                    2,
+                    None
+                )
+                .await
+        ),
+        "forbidden"
+    );
+
+    let (series, opened) = s
+        .schedules
+        .open_slot_series(
+            &teacher,
+            TEACHER,
+            weekly(date!(2030 - 01 - 14), time!(18:00), 4),
+            2,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.iter().map(|s| s.window().start()).collect::<Vec<_>>(),
+        [
+            datetime!(2030-01-14 23:00 UTC),
+            datetime!(2030-01-21 23:00 UTC),
+            datetime!(2030-01-28 23:00 UTC),
+            datetime!(2030-02-04 23:00 UTC),
+        ]
+    );
+    assert!(
+        opened
+            .iter()
+            .all(|s| s.capacity().get() == 2 && s.window().duration() == Duration::hours(1))
+    );
+    let stored = s.world.store.slot_series(series.id()).await.unwrap().unwrap();
+    assert_eq!(stored.slots(), series.slots());
+    assert_eq!(
+        stored.slots().iter().map(|m| m.slot).collect::<Vec<_>>(),
+        opened.iter().map(|s| s.id()).collect::<Vec<_>>()
+    );
+
+    let first = s
+        .schedules
+        .book_slot_series(&Actor::student(student(1)), series.id(), SeriesMode::AllOrNothing)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes(&first.occurrences),
+        [(1, "booked"), (2, "booked"), (3, "booked"), (4, "booked")]
+    );
+    // Occurrence 2 fills up.
+    s.world.request(student(2), &opened[1]).await;
+    let late = Actor::student(student(3));
+    let refused = s
+        .schedules
+        .book_slot_series(&late, series.id(), SeriesMode::AllOrNothing)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "slot_full");
+    assert!(refused.to_string().starts_with("occurrence 2 "), "{refused}");
+    assert_eq!(s.world.reload(&opened[0]).await.booked_count(), 1, "nothing changed");
+    let rest = s
+        .schedules
+        .book_slot_series(&late, series.id(), SeriesMode::BestEffort)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes(&rest.occurrences),
+        [(1, "booked"), (2, "slot_full"), (3, "booked"), (4, "booked")]
+    );
+    assert_eq!(s.world.reload(&opened[0]).await.booked_count(), 2);
+
+    let cancelled = s
+        .schedules
+        .cancel_series(&late, rest.series, Some(date!(2030 - 01 - 28)))
+        .await
+        .unwrap();
+    assert_eq!(outcomes(&cancelled.occurrences), [(3, "booked"), (4, "booked")]);
+    assert_eq!(s.world.reload(&opened[2]).await.booked_count(), 1);
+    assert_eq!(
+        code(
+            s.schedules
+                .book_slot_series(
+                    &late,
+                    tutorbook_domain::SeriesId::from_uuid(uuid::Uuid::from_u128(0x5e)),
+                    SeriesMode::BestEffort
+                )
+                .await
+        ),
+        "not_found"
+    );
+    s.world.store.check_invariants().await;
+}
+
 conformance!(
     a_weekly_series_keeps_local_time_across_the_november_change,
     every_occurrence_is_checked_all_or_nothing_or_best_effort,
     an_occurrence_in_the_march_gap_is_refused_with_dst_gap,
     a_series_is_cancelled_from_an_occurrence_on,
     fifty_two_weekly_occurrences_book_in_one_command,
+    a_group_series_opens_as_a_whole_and_takes_a_seat_in_each,
 );

@@ -18,3 +18,19 @@ CREATE TABLE series_bookings (
     number     integer NOT NULL CHECK (number BETWEEN 1 AND 52),
     UNIQUE (series_id, number)
 );
+
+-- A teacher's recurring slots: one slot per occurrence, opened together.
+CREATE TABLE slot_series (
+    id         uuid PRIMARY KEY,
+    teacher_id uuid NOT NULL,
+    zone       text NOT NULL,
+    rule       text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE slot_series_slots (
+    slot_id   uuid PRIMARY KEY REFERENCES slots (id),
+    series_id uuid NOT NULL REFERENCES slot_series (id),
+    number    integer NOT NULL CHECK (number BETWEEN 1 AND 52),
+    UNIQUE (series_id, number)
+);

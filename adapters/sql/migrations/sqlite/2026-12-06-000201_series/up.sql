@@ -18,3 +18,19 @@ CREATE TABLE series_bookings (
     number     INTEGER NOT NULL CHECK (number BETWEEN 1 AND 52),
     UNIQUE (series_id, number)
 );
+
+-- A teacher's recurring slots: one slot per occurrence, opened together.
+CREATE TABLE slot_series (
+    id         TEXT PRIMARY KEY NOT NULL,
+    teacher_id TEXT NOT NULL,
+    zone       TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE slot_series_slots (
+    slot_id   TEXT PRIMARY KEY NOT NULL REFERENCES slots (id),
+    series_id TEXT NOT NULL REFERENCES slot_series (id),
+    number    INTEGER NOT NULL CHECK (number BETWEEN 1 AND 52),
+    UNIQUE (series_id, number)
+);
