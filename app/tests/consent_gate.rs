@@ -42,6 +42,10 @@ fn body_for(method: &str, path: &str) -> Value {
         ("post", "/teachers/{id}/series") => json!({
             "frequency": "weekly", "first": "2030-01-07", "time": "17:00", "count": 4, "mode": "all_or_nothing"
         }),
+        ("post", "/teachers/{id}/slot-series") => json!({
+            "frequency": "weekly", "first": "2030-01-07", "time": "17:00", "count": 4, "capacity": 4
+        }),
+        ("post", "/slot-series/{id}/bookings") => json!({ "mode": "best_effort" }),
         _ => json!({}),
     }
 }

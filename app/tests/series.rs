@@ -1,6 +1,6 @@
 //! Recurring series over HTTP (docs/series.md): booking a series of 1:1
 //! lessons with a key, an all-or-nothing refusal naming its occurrence,
-//! and cancelling from an occurrence on.
+//! cancelling from an occurrence on, and a teacher's group series.
 
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -120,4 +120,56 @@ async fn a_student_books_a_series_and_cancels_it_from_an_occurrence_on() {
     let freed = cancelled[0]["booking"]["slot"].as_str().unwrap();
     let slot = api.get(&format!("/slots/{freed}"), Some(&other)).await;
     assert_eq!(slot.ok(200)["booked_count"], 0);
+}
+
+#[tokio::test]
+async fn a_teacher_opens_a_group_series_and_a_student_takes_a_seat_in_each() {
+    let (api, monday, teacher, teacher_id) = setup().await;
+    let (student, _) = api.user("s1", "student").await;
+    let path = format!("/teachers/{teacher_id}/slot-series");
+    let rule = json!({ "frequency": "weekly", "first": monday.to_string(), "time": "10:00", "count": 3,
+                       "capacity": 4, "length_minutes": 90 });
+
+    api.post(&path, Some(&student), rule.clone())
+        .await
+        .refused(403, "forbidden");
+    let opened = api.post_keyed(&path, Some(&teacher), "open-1", rule.clone()).await;
+    let body = opened.ok(201).clone();
+    let slots = body["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 3);
+    assert_eq!(slots[2]["date"], (monday + Duration::weeks(2)).to_string());
+    assert_eq!(slots[2]["time"], "10:00");
+    let (start, end) = (slots[0]["start"].as_str().unwrap(), slots[0]["end"].as_str().unwrap());
+    let length =
+        time::OffsetDateTime::parse(end, &Rfc3339).unwrap() - time::OffsetDateTime::parse(start, &Rfc3339).unwrap();
+    assert_eq!(length, Duration::minutes(90));
+    // The same slots again collide with the first: refused as a whole, naming occurrence 1.
+    let refused = api.post(&path, Some(&teacher), rule).await;
+    refused.refused(409, "slot_overlap");
+    assert!(refused.str("detail").starts_with("occurrence 1 "), "{:?}", refused.body);
+
+    let seats = format!("/slot-series/{}/bookings", body["id"].as_str().unwrap());
+    let booked = api
+        .post_keyed(&seats, Some(&student), "seats-1", json!({ "mode": "all_or_nothing" }))
+        .await;
+    let booked = booked.ok(201).clone();
+    let occurrences = booked["occurrences"].as_array().unwrap();
+    assert_eq!(occurrences.len(), 3);
+    assert!(occurrences.iter().all(|o| o["booking"]["status"] == "confirmed"));
+    assert_eq!(occurrences[0]["booking"]["slot"], slots[0]["slot"]);
+    // A second time: every seat is held already.
+    api.post(&seats, Some(&student), json!({ "mode": "best_effort" }))
+        .await
+        .refused(409, "duplicate_booking");
+    // The seats are a series of the student's own.
+    let cancel = format!("/series/{}/cancel", booked["id"].as_str().unwrap());
+    let cancelled = api.post(&cancel, Some(&student), json!({})).await;
+    assert_eq!(cancelled.ok(200)["occurrences"].as_array().unwrap().len(), 3);
+    api.post(
+        "/slot-series/00000000-0000-0000-0000-000000000001/bookings",
+        Some(&student),
+        json!({ "mode": "best_effort" }),
+    )
+    .await
+    .refused(404, "not_found");
 }

@@ -6,8 +6,8 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
-use time::OffsetDateTime;
-use tutorbook_domain::{OccurrenceAnswer, SeriesDraft, SeriesEnd, SeriesId, UserId};
+use time::{Duration, OffsetDateTime};
+use tutorbook_domain::{OccurrenceAnswer, SeriesDraft, SeriesEnd, SeriesId, Slot, SlotSeries, UserId, Zone};
 use uuid::Uuid;
 
 use crate::http::auth::{BearerAuth, consented};
@@ -23,11 +23,10 @@ enum ApiTags {
     Series,
 }
 
-/// A series to book: the recurrence rule in the teacher's zone, and what to
-/// do when an occurrence is refused.
+/// A recurrence rule, in the teacher's zone (`docs/series.md`).
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 #[oai(skip_serializing_if_is_none)]
-pub struct SeriesInput {
+pub struct RuleFields {
     /// Weekly, biweekly (every other week) or monthly (the first date's day of the month).
     pub frequency: FrequencyDto,
     /// Every how many weeks, fortnights or months (1 to 12).
@@ -46,7 +45,57 @@ pub struct SeriesInput {
     pub count: Option<u32>,
     /// End on this date (inclusive), `YYYY-MM-DD`; give this or `count`.
     pub until: Option<String>,
+}
+
+impl RuleFields {
+    fn draft(self) -> Result<SeriesDraft, Problem> {
+        let end = match (self.count, self.until.as_deref()) {
+            (Some(count), None) => SeriesEnd::Count(count),
+            (None, Some(until)) => SeriesEnd::Until(parse_date("until", until)?),
+            _ => return Err(Problem::invalid("give exactly one of count and until")),
+        };
+        Ok(SeriesDraft {
+            frequency: self.frequency.into(),
+            interval: self.interval,
+            weekdays: self.weekdays.into_iter().map(Into::into).collect(),
+            first: parse_date("first", &self.first)?,
+            time: parse_time("time", &self.time)?,
+            end,
+        })
+    }
+}
+
+/// A series of 1:1 lessons to book: the rule, and what to do when an
+/// occurrence is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct SeriesInput {
+    /// The rule.
+    #[oai(flatten)]
+    pub rule: RuleFields,
     /// `all_or_nothing`: one refused occurrence refuses the series and nothing is booked.
+    /// `best_effort`: book what can be booked and list the refusals.
+    pub mode: SeriesModeDto,
+}
+
+/// A teacher's recurring slots to open: the rule, seats and length.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct SlotSeriesInput {
+    /// The rule.
+    #[oai(flatten)]
+    pub rule: RuleFields,
+    /// Seats per slot: 1 for one-to-one, 2 or more for a group.
+    #[oai(validator(minimum(value = "1")))]
+    pub capacity: u32,
+    /// Each slot's length in minutes; the teacher's lesson length when absent.
+    #[oai(validator(minimum(value = "10"), maximum(value = "480")))]
+    pub length_minutes: Option<u32>,
+}
+
+/// How to book the seats of a slot series.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct SeatsInput {
+    /// `all_or_nothing`: one refused occurrence refuses them all and nothing is booked.
     /// `best_effort`: book what can be booked and list the refusals.
     pub mode: SeriesModeDto,
 }
@@ -107,6 +156,114 @@ pub struct SeriesView {
     pub zone: String,
     /// Each occurrence: booked (or cancelled) with its booking, or refused with its code.
     pub occurrences: Vec<OccurrenceView>,
+}
+
+/// One slot of a slot series.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct SeriesSlotView {
+    /// Its occurrence's number, from 1.
+    pub number: u32,
+    /// Its local date in the teacher's zone, `YYYY-MM-DD`.
+    pub date: String,
+    /// Its local start time, `HH:MM`.
+    pub time: String,
+    /// The slot.
+    pub slot: Uuid,
+    /// Its start.
+    pub start: OffsetDateTime,
+    /// Its end.
+    pub end: OffsetDateTime,
+}
+
+/// A teacher's slot series: one slot per occurrence.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct SlotSeriesView {
+    /// The slot series; students book its seats at `POST /slot-series/{id}/bookings`.
+    pub id: Uuid,
+    /// The teacher's zone, in which the local dates and times are.
+    pub zone: String,
+    /// Its slots, in order.
+    pub slots: Vec<SeriesSlotView>,
+}
+
+impl SlotSeriesView {
+    fn of(series: &SlotSeries, slots: &[Slot]) -> Self {
+        let occurrences = series.rule().occurrences();
+        Self {
+            id: series.id().as_uuid(),
+            zone: series.zone().name().to_owned(),
+            slots: occurrences
+                .iter()
+                .zip(slots)
+                .map(|(o, slot)| SeriesSlotView {
+                    number: o.number,
+                    date: date_text(o.local.date()),
+                    time: time_text(o.local.time()),
+                    slot: slot.id().as_uuid(),
+                    start: slot.window().start(),
+                    end: slot.window().end(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl SeriesView {
+    fn of(id: SeriesId, zone: Zone, occurrences: &[OccurrenceAnswer]) -> Self {
+        Self {
+            id: id.as_uuid(),
+            zone: zone.name().to_owned(),
+            occurrences: occurrences.iter().map(OccurrenceView::from).collect(),
+        }
+    }
+}
+
+api_response! {
+    /// Answer of opening a slot series.
+    OpenSlotSeriesResponse {
+        /// One slot per occurrence.
+        201 => Created(Json<SlotSeriesView>),
+        /// A malformed id or body, a rule with more than 52 occurrences or spanning more
+        /// than 1098 days, a capacity the platform does not allow (`invalid_input`,
+        /// `invalid_capacity`), an occurrence whose local time a DST change skips (`dst_gap`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// Not that teacher or staff (`forbidden`), or `consent_required`.
+        403 => Forbidden,
+        /// No such teacher.
+        404 => NotFound,
+        /// An occurrence meets another slot of the teacher (`slot_overlap`) or has started
+        /// (`slot_in_past`), its words naming the occurrence; or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
+    /// Answer of booking the seats of a slot series.
+    BookSeatsResponse {
+        /// Every occurrence: a seat booked (confirmed, or requested when the teacher approves
+        /// group lessons), or, under `best_effort`, refused with its code. The seats form a
+        /// series of the student's own, cancelled at `POST /series/{id}/cancel`.
+        201 => Created(Json<SeriesView>),
+        /// A malformed id or body (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// `consent_required`.
+        403 => Forbidden,
+        /// No such slot series.
+        404 => NotFound,
+        /// Under `all_or_nothing` the first refused occurrence's code (`slot_full`,
+        /// `slot_closed`, `slot_in_past`, `duplicate_booking`, `own_slot`, `min_notice`,
+        /// `max_advance`), its words naming the occurrence; under `best_effort` the same
+        /// when no seat could be booked; or an `Idempotency-Key` conflict.
+        409 => Conflict,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
 }
 
 api_response! {
@@ -181,31 +338,13 @@ impl SeriesApi {
             async {
                 let caller = consented(&state, &auth).await?;
                 let body = body.0;
-                let end = match (body.count, body.until.as_deref()) {
-                    (Some(count), None) => SeriesEnd::Count(count),
-                    (None, Some(until)) => SeriesEnd::Until(parse_date("until", until)?),
-                    _ => return Err(Problem::invalid("give exactly one of count and until")),
-                };
-                let draft = SeriesDraft {
-                    frequency: body.frequency.into(),
-                    interval: body.interval,
-                    weekdays: body.weekdays.into_iter().map(Into::into).collect(),
-                    first: parse_date("first", &body.first)?,
-                    time: parse_time("time", &body.time)?,
-                    end,
-                };
+                let draft = body.rule.draft()?;
                 Ok(state
                     .schedules
                     .book_series(&caller.actor, UserId::from_uuid(id.0), draft, body.mode.into())
                     .await?)
             },
-            |answer| {
-                BookSeriesResponse::Created(Json(SeriesView {
-                    id: answer.series.as_uuid(),
-                    zone: answer.zone.name().to_owned(),
-                    occurrences: answer.occurrences.iter().map(OccurrenceView::from).collect(),
-                }))
-            },
+            |a| BookSeriesResponse::Created(Json(SeriesView::of(a.series, a.zone, &a.occurrences))),
         )
         .await
     }
@@ -235,13 +374,72 @@ impl SeriesApi {
                     .cancel_series(&caller.actor, SeriesId::from_uuid(id.0), from)
                     .await?)
             },
-            |cancelled| {
-                CancelSeriesResponse::Ok(Json(SeriesView {
-                    id: cancelled.series.as_uuid(),
-                    zone: cancelled.zone.name().to_owned(),
-                    occurrences: cancelled.occurrences.iter().map(OccurrenceView::from).collect(),
-                }))
+            |c| CancelSeriesResponse::Ok(Json(SeriesView::of(c.series, c.zone, &c.occurrences))),
+        )
+        .await
+    }
+
+    /// The teacher (or staff) opens a recurring series of slots in one
+    /// step: one slot per occurrence, refused as a whole when one of them
+    /// meets another slot.
+    #[oai(path = "/teachers/:id/slot-series", method = "post", tag = "ApiTags::Series")]
+    async fn open_slot_series(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
+        id: Path<Uuid>,
+        body: Json<SlotSeriesInput>,
+    ) -> OpenSlotSeriesResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                let body = body.0;
+                let length = body.length_minutes.map(|m| Duration::minutes(i64::from(m)));
+                Ok(state
+                    .schedules
+                    .open_slot_series(
+                        &caller.actor,
+                        UserId::from_uuid(id.0),
+                        body.rule.draft()?,
+                        body.capacity,
+                        length,
+                    )
+                    .await?)
             },
+            |(series, slots)| OpenSlotSeriesResponse::Created(Json(SlotSeriesView::of(&series, &slots))),
+        )
+        .await
+    }
+
+    /// A student books a seat in every slot of a slot series. Every seat is
+    /// requested as one seat is.
+    #[oai(path = "/slot-series/:id/bookings", method = "post", tag = "ApiTags::Series")]
+    async fn book_seats(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
+        )]
+        _key: Header<Option<String>>,
+        id: Path<Uuid>,
+        body: Json<SeatsInput>,
+    ) -> BookSeatsResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state
+                    .schedules
+                    .book_slot_series(&caller.actor, SeriesId::from_uuid(id.0), body.mode.into())
+                    .await?)
+            },
+            |a| BookSeatsResponse::Created(Json(SeriesView::of(a.series, a.zone, &a.occurrences))),
         )
         .await
     }
