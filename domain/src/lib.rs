@@ -67,9 +67,9 @@ pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportC
 pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating};
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
 pub use series::{
-    Frequency, MAX_INTERVAL, MAX_OCCURRENCES, MAX_SERIES_DAYS, Occurrence, OccurrenceAnswer, Series, SeriesBooked,
-    SeriesDraft, SeriesEnd, SeriesMember, SeriesMode, SeriesRequest, SeriesRule, SlotSeries, SlotSeriesDraft,
-    SlotSeriesMember, book_series, book_slot_series, series_search_range,
+    Frequency, MAX_INTERVAL, MAX_OCCURRENCES, MAX_SERIES_DAYS, Occurrence, OccurrenceAnswer, SeatsRequest, Series,
+    SeriesBooked, SeriesDraft, SeriesEnd, SeriesMember, SeriesMode, SeriesRequest, SeriesRule, SlotSeries,
+    SlotSeriesDraft, SlotSeriesMember, book_series, book_slot_series, series_search_range,
 };
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use text::{check_line, check_text, clean_line};

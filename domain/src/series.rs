@@ -742,22 +742,32 @@ impl SlotSeries {
     }
 }
 
+/// A student's request for a seat in every slot of a slot series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatsRequest {
+    /// The student's own new series, listing the seats booked.
+    pub id: SeriesId,
+    /// A fresh booking id per slot, in order.
+    pub ids: Vec<BookingId>,
+    /// All or nothing, or what can be booked.
+    pub mode: SeriesMode,
+}
+
 /// A student books a seat in every slot of `series`, each as one seat is
 /// requested ([`Slot::request`]: closed, full, started, too soon, a seat
 /// already held...): all or nothing, or what can be booked, as
-/// [`book_series`] does. `slots` are the series' slots as loaded, in order;
-/// `ids` a fresh booking id per slot. The student's own series (`id`) lists
-/// the seats booked, so it is cancelled as any series is.
+/// [`book_series`] does. `slots` are the series' slots as loaded, in order.
+/// The student's own series lists the seats booked, so it is cancelled as
+/// any series is.
 pub fn book_slot_series(
     series: &SlotSeries,
-    id: SeriesId,
-    ids: &[BookingId],
-    mode: SeriesMode,
+    request: SeatsRequest,
     actor: &Actor,
     slots: &mut [Slot],
     policy: &BookingPolicy,
     now: OffsetDateTime,
 ) -> DomainResult<(Series, Outcome, Vec<OccurrenceAnswer>)> {
+    let SeatsRequest { id, ids, mode } = request;
     if slots.len() != series.slots.len() || ids.len() != series.slots.len() {
         return Err(DomainError::invalid("series", "one slot and booking id per occurrence"));
     }
@@ -772,7 +782,7 @@ pub fn book_slot_series(
         members: Vec::new(),
     };
     let (mut outcome, mut answers, mut first_refusal) = (Outcome::default(), Vec::new(), None);
-    for ((member, slot), booking) in series.slots.iter().zip(slots.iter_mut()).zip(ids) {
+    for ((member, slot), booking) in series.slots.iter().zip(slots.iter_mut()).zip(&ids) {
         let occurrence = occurrences
             .iter()
             .find(|o| o.number == member.number)

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 use tutorbook_domain::{
-    Actor, BookingId, DomainError, OccurrenceAnswer, SeriesDraft, SeriesId, SeriesMode, SeriesRequest, SeriesRule,
-    Slot, SlotId, SlotSeries, SlotSeriesDraft, UserId, Zone, book_series, book_slot_series, series_search_range,
+    Actor, BookingId, DomainError, OccurrenceAnswer, SeatsRequest, SeriesDraft, SeriesId, SeriesMode, SeriesRequest,
+    SeriesRule, Slot, SlotId, SlotSeries, SlotSeriesDraft, UserId, Zone, book_series, book_slot_series,
+    series_search_range,
 };
 
 use crate::{
@@ -215,12 +216,15 @@ where
             .slots()
             .iter()
             .fold(LockSet::new().claim(self.claim.clone()), |locks, m| locks.slot(m.slot));
-        let ids: Vec<BookingId> = series
-            .slots()
-            .iter()
-            .map(|_| BookingId::from_uuid(self.ids.new_id()))
-            .collect();
-        let own = SeriesId::from_uuid(self.ids.new_id());
+        let request = SeatsRequest {
+            id: SeriesId::from_uuid(self.ids.new_id()),
+            ids: series
+                .slots()
+                .iter()
+                .map(|_| BookingId::from_uuid(self.ids.new_id()))
+                .collect(),
+            mode,
+        };
         let (actor, now) = (*actor, self.clock.now());
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(series.teacher());
@@ -229,8 +233,8 @@ where
                 .iter()
                 .map(|m| unit.slot(m.slot).cloned())
                 .collect::<Result<Vec<_>, DomainError>>()?;
-            let (booked, outcome, occurrences) =
-                book_slot_series(&series, own, &ids, mode, &actor, &mut slots, &policy, now)?;
+            let (booked, outcome, occurrences) = book_slot_series(&series, request, &actor, &mut slots, &policy, now)?;
+            let own = booked.id();
             unit.put_slots(slots);
             unit.record(outcome);
             unit.add_series(booked);
