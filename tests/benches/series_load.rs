@@ -6,9 +6,10 @@
 //! hand). Figures go to `docs/performance.md`; nothing here is asserted on
 //! time.
 
+mod common;
+
 use std::time::{Duration as StdDuration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::{Duration, Time, Weekday};
 use tutorbook_domain::{
     Actor, BookingPolicy, Frequency, Locale, PlatformSettings, Role, RuleDraft, SeriesDraft, SeriesEnd, SeriesMode,
@@ -19,7 +20,6 @@ use tutorbook_ports::{
     AvailabilityStore, BookingStore, PolicyStore, Schedules, SeriesStore, SystemClock, UnitOfWork, User, UserStore,
     UuidV7,
 };
-use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
 /// Teachers, each booked twice (two students, an hour apart).
@@ -119,29 +119,12 @@ async fn main() {
     println!("|---|---|---|---|---|");
     run("memory", MemoryStore::new()).await;
 
-    let dir = std::env::temp_dir().join(format!("tutorbook-series-{}", Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("series.db");
-    let sqlite = SqlStore::sqlite(path.to_str().expect("utf-8"), 8)
-        .await
-        .expect("sqlite");
+    let (sqlite, dir) = common::sqlite("series").await;
     run("sqlite", sqlite).await;
     let _ = std::fs::remove_dir_all(&dir);
 
-    match std::env::var("TUTORBOOK_TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
-            let name = format!("tb_series_{}", Uuid::now_v7().simple());
-            let mut conn = AsyncPgConnection::establish(&admin).await.expect("connect to Postgres");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create the load database");
-            let pg = SqlStore::postgres(&format!("{base}/{name}"), 16)
-                .await
-                .expect("postgres");
-            run("postgres", pg).await;
-        }
-        Err(_) => println!("| postgres | skipped: no TUTORBOOK_TEST_DATABASE_URL | | | |"),
+    match common::postgres("series").await {
+        Some(pg) => run("postgres", pg).await,
+        None => println!("| postgres | skipped: no TUTORBOOK_TEST_DATABASE_URL | | | |"),
     }
 }
