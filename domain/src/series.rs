@@ -994,6 +994,230 @@ mod tests {
         assert_eq!(serde_json::from_str::<SeriesRule>(&json).unwrap(), r);
     }
 
+    const TEACHER: UserId = UserId::from_uuid(uuid::Uuid::from_u128(1));
+    const STUDENT: UserId = UserId::from_uuid(uuid::Uuid::from_u128(2));
+    const NOW: OffsetDateTime = datetime!(2030-01-06 12:00 UTC);
+
+    fn new_york() -> Zone {
+        Zone::parse("America/New_York").unwrap()
+    }
+
+    fn hourly() -> BookingPolicy {
+        BookingPolicy::default()
+            .with_default_length(Duration::hours(1))
+            .and_then(|p| p.with_max_advance(Duration::days(400)))
+            .unwrap()
+            .with_approval(false, false)
+    }
+
+    fn n_ids(n: usize, first: u128) -> Vec<u128> {
+        (0..n as u128).map(|i| first + i).collect()
+    }
+
+    /// Mondays 16:00–19:00 in New York.
+    fn mondays() -> Availability {
+        let rule = crate::RuleDraft {
+            weekday: Weekday::Monday,
+            start: time!(16:00),
+            end: time!(19:00),
+            zone: new_york(),
+            valid_from: None,
+            valid_until: None,
+            active: true,
+        };
+        Availability::restore(
+            vec![crate::WeeklyRule::new(crate::RuleId::from_uuid(uuid::Uuid::from_u128(9)), rule).unwrap()],
+            vec![],
+        )
+    }
+
+    fn request(count: u32, mode: SeriesMode) -> SeriesRequest {
+        let rule = rule(
+            Frequency::Weekly,
+            1,
+            &[],
+            date!(2030 - 01 - 14),
+            SeriesEnd::Count(count),
+        )
+        .unwrap();
+        SeriesRequest {
+            id: SeriesId::from_uuid(uuid::Uuid::from_u128(3)),
+            teacher: TEACHER,
+            zone: new_york(),
+            rule,
+            mode,
+            ids: n_ids(count as usize, 100)
+                .into_iter()
+                .map(|n| {
+                    (
+                        SlotId::from_uuid(uuid::Uuid::from_u128(n)),
+                        BookingId::from_uuid(uuid::Uuid::from_u128(n + 1000)),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A 1:1 slot of the teacher at `start` (UTC).
+    fn taken(start: OffsetDateTime) -> Slot {
+        let draft = SlotDraft {
+            teacher: TEACHER,
+            window: crate::LessonWindow::new(start, start + Duration::hours(1)).unwrap(),
+            zone: new_york(),
+            capacity: 1,
+            meeting: Meeting::default(),
+            package_session: None,
+        };
+        let id = SlotId::from_uuid(uuid::Uuid::from_u128(50));
+        Slot::open(
+            id,
+            draft,
+            &Actor::teacher(TEACHER),
+            &[],
+            &hourly(),
+            &PlatformSettings::default(),
+            NOW,
+        )
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn every_occurrence_is_checked_and_the_mode_decides() {
+        let student = Actor::student(STUDENT);
+        // Week 2 (2030-01-21) already holds a lesson at 17:00 EST.
+        let busy = [taken(datetime!(2030-01-21 22:00 UTC))];
+        let settings = PlatformSettings::default();
+        let all = book_series(
+            request(3, SeriesMode::AllOrNothing),
+            &student,
+            &mondays(),
+            &busy,
+            &hourly(),
+            &settings,
+            NOW,
+        );
+        let err = all.unwrap_err();
+        assert_eq!(err.code(), "slot_overlap");
+        assert!(
+            err.to_string().starts_with("occurrence 2 (2030-01-21 17:00): "),
+            "{err}"
+        );
+
+        let booked = book_series(
+            request(3, SeriesMode::BestEffort),
+            &student,
+            &mondays(),
+            &busy,
+            &hourly(),
+            &settings,
+            NOW,
+        )
+        .unwrap();
+        let codes: Vec<_> = booked
+            .answers
+            .iter()
+            .map(|a| a.code.as_deref().unwrap_or("booked"))
+            .collect();
+        assert_eq!(codes, ["booked", "slot_overlap", "booked"]);
+        assert_eq!(booked.slots.len(), 2);
+        assert_eq!(
+            booked.series.members().iter().map(|m| m.number).collect::<Vec<_>>(),
+            [1, 3]
+        );
+        assert!(
+            booked
+                .slots
+                .iter()
+                .all(|s| s.bookings()[0].status() == crate::BookingStatus::Confirmed)
+        );
+
+        // Nothing bookable at all: refused even under best effort.
+        let teacher = Actor::teacher(TEACHER);
+        let own = book_series(
+            request(2, SeriesMode::BestEffort),
+            &teacher,
+            &mondays(),
+            &[],
+            &hourly(),
+            &settings,
+            NOW,
+        );
+        assert_eq!(own.unwrap_err().code(), "own_slot");
+    }
+
+    #[test]
+    fn a_slot_series_is_refused_as_a_whole_and_its_seats_follow_the_mode() {
+        let rule = rule(Frequency::Weekly, 1, &[], date!(2030 - 01 - 14), SeriesEnd::Count(3)).unwrap();
+        let draft = |ids: Vec<u128>| SlotSeriesDraft {
+            id: SeriesId::from_uuid(uuid::Uuid::from_u128(4)),
+            teacher: TEACHER,
+            zone: new_york(),
+            rule: rule.clone(),
+            length: Duration::hours(1),
+            capacity: 2,
+            ids: ids
+                .into_iter()
+                .map(|n| SlotId::from_uuid(uuid::Uuid::from_u128(n)))
+                .collect(),
+        };
+        let settings = PlatformSettings::default();
+        let teacher = Actor::teacher(TEACHER);
+        let busy = [taken(datetime!(2030-01-28 22:30 UTC))];
+        let err = SlotSeries::open(draft(n_ids(3, 200)), &teacher, &busy, &hourly(), &settings, NOW).unwrap_err();
+        assert_eq!(err.code(), "slot_overlap");
+        assert!(err.to_string().starts_with("occurrence 3 "), "{err}");
+        let student = Actor::student(STUDENT);
+        let err = SlotSeries::open(draft(n_ids(3, 200)), &student, &[], &hourly(), &settings, NOW).unwrap_err();
+        assert_eq!(err.code(), "forbidden");
+
+        let (series, mut slots, outcome) =
+            SlotSeries::open(draft(n_ids(3, 200)), &teacher, &[], &hourly(), &settings, NOW).unwrap();
+        assert_eq!(outcome.events.len(), 3);
+        assert_eq!(series.slots().iter().map(|m| m.number).collect::<Vec<_>>(), [1, 2, 3]);
+        // The last slot is closed to this student already: they hold a seat.
+        slots[2]
+            .request(
+                BookingId::from_uuid(uuid::Uuid::from_u128(300)),
+                &student,
+                &hourly(),
+                NOW,
+            )
+            .unwrap();
+        let seats = |mode| SeatsRequest {
+            id: SeriesId::from_uuid(uuid::Uuid::from_u128(5)),
+            ids: n_ids(3, 400)
+                .into_iter()
+                .map(|n| BookingId::from_uuid(uuid::Uuid::from_u128(n)))
+                .collect(),
+            mode,
+        };
+        let mut copy = slots.clone();
+        let err = book_slot_series(
+            &series,
+            seats(SeriesMode::AllOrNothing),
+            &student,
+            &mut copy,
+            &hourly(),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "duplicate_booking");
+        let (own, _, answers) = book_slot_series(
+            &series,
+            seats(SeriesMode::BestEffort),
+            &student,
+            &mut slots,
+            &hourly(),
+            NOW,
+        )
+        .unwrap();
+        let codes: Vec<_> = answers.iter().map(|a| a.code.as_deref().unwrap_or("booked")).collect();
+        assert_eq!(codes, ["booked", "booked", "duplicate_booking"]);
+        assert_eq!(own.members().len(), 2);
+        assert_eq!(slots[0].booked_count(), 1);
+    }
+
     fn any_weekday() -> impl Strategy<Value = Weekday> {
         (0u8..7).prop_map(|n| Weekday::Monday.nth_next(n))
     }
