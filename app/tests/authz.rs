@@ -344,6 +344,13 @@ async fn series_are_for_the_people_the_rules_name() {
         )
         .await;
     w.check(
+        "GET",
+        &format!("/series/{}", booked["id"].as_str().unwrap()),
+        Value::Null,
+        &private(&[Student, Teacher], 200),
+    )
+    .await;
+    w.check(
         "POST",
         &format!("/series/{}/cancel", booked["id"].as_str().unwrap()),
         json!({}),

@@ -115,6 +115,22 @@ async fn a_student_books_a_series_and_cancels_it_from_an_occurrence_on() {
         [3, 4]
     );
     assert!(cancelled.iter().all(|o| o["booking"]["status"] == "cancelled"));
+    let read = api.get(&format!("/series/{id}"), Some(&student)).await;
+    let statuses: Vec<Value> = read.ok(200)["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["booking"]["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            json!("confirmed"),
+            json!("confirmed"),
+            json!("cancelled"),
+            json!("cancelled")
+        ]
+    );
     // A cancelled lesson's slot stays open with its seat free, as when one
     // booked time is cancelled.
     let freed = cancelled[0]["booking"]["slot"].as_str().unwrap();

@@ -293,6 +293,24 @@ api_response! {
 }
 
 api_response! {
+    /// Answer with a series.
+    SeriesResponse {
+        /// Each booked occurrence with its booking as it is now.
+        200 => Ok(Json<SeriesView>),
+        /// A malformed id (`invalid_input`).
+        400 => BadRequest,
+        /// Not signed in.
+        401 => Unauthorized,
+        /// `consent_required`.
+        403 => Forbidden,
+        /// No such series, or not yours.
+        404 => NotFound,
+        /// The store is unavailable.
+        503 => Unavailable,
+    }
+}
+
+api_response! {
     /// Answer of cancelling a series.
     CancelSeriesResponse {
         /// Every covered occurrence: cancelled with its booking, or refused with its code
@@ -345,6 +363,20 @@ impl SeriesApi {
                     .await?)
             },
             |a| BookSeriesResponse::Created(Json(SeriesView::of(a.series, a.zone, &a.occurrences))),
+        )
+        .await
+    }
+
+    /// A series, for its student, its teacher and staff: each booked
+    /// occurrence with its booking as it is now.
+    #[oai(path = "/series/:id", method = "get", tag = "ApiTags::Series")]
+    async fn series(&self, state: Data<&AppState>, auth: BearerAuth, id: Path<Uuid>) -> SeriesResponse {
+        respond(
+            async {
+                let caller = consented(&state, &auth).await?;
+                Ok(state.schedules.series(&caller.actor, SeriesId::from_uuid(id.0)).await?)
+            },
+            |a| SeriesResponse::Ok(Json(SeriesView::of(a.series, a.zone, &a.occurrences))),
         )
         .await
     }

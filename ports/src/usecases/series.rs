@@ -246,4 +246,36 @@ where
         })
         .await
     }
+
+    /// A series as its student, its teacher or staff sees it (`not_found`
+    /// for anyone else): each booked occurrence with its booking as it is
+    /// now (confirmed, cancelled, completed...). A lesson rescheduled since
+    /// shows its series booking, cancelled; the new booking is not a member.
+    pub async fn series(&self, actor: &Actor, id: SeriesId) -> Result<SeriesAnswer> {
+        let series = self.store.series(id).await?.ok_or_else(|| Error::not_found("series"))?;
+        series.check_seen_by(actor)?;
+        // Every member's booking stays on the slot the series opened or
+        // booked for its occurrence, inside this range: one read.
+        let (from, to) = series_search_range(series.rule(), series.zone());
+        let bookings = self.store.student_bookings(series.student(), from, to).await?;
+        let occurrences = series
+            .members()
+            .iter()
+            .map(|member| {
+                let occurrence = series.rule().occurrences().iter().find(|o| o.number == member.number);
+                let booked = bookings.iter().find(|(b, _)| b.id() == member.booking);
+                match (occurrence, booked) {
+                    (Some(o), Some((booking, slot))) => {
+                        Ok(OccurrenceAnswer::booked(*o, slot.window().start(), booking.clone()))
+                    }
+                    _ => Err(Error::Storage(format!("series {id} names a booking it cannot find"))),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(SeriesAnswer {
+            series: id,
+            zone: series.zone(),
+            occurrences,
+        })
+    }
 }

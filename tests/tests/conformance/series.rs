@@ -348,6 +348,24 @@ async fn a_series_is_cancelled_from_an_occurrence_on<S: SeriesStores>(store: S) 
             (4, "invalid_booking_status"),
         ]
     );
+    // The series as it is now: each booked occurrence with its booking.
+    let read = s.schedules.series(&student, id).await.unwrap();
+    let statuses: Vec<_> = read
+        .occurrences
+        .iter()
+        .map(|a| a.booking.as_ref().unwrap().status())
+        .collect();
+    use BookingStatus::{Cancelled, Confirmed};
+    assert_eq!(statuses, [Confirmed, Cancelled, Cancelled, Cancelled]);
+    assert_eq!(
+        read.occurrences.iter().map(|a| a.start).collect::<Vec<_>>(),
+        answer.occurrences.iter().map(|a| a.start).collect::<Vec<_>>()
+    );
+    assert!(s.schedules.series(&Actor::teacher(TEACHER), id).await.is_ok());
+    assert_eq!(
+        code(s.schedules.series(&Actor::student(crate::world::student(9)), id).await),
+        "not_found"
+    );
     let booking_of = |n: usize| answer.occurrences[n].booking.as_ref().unwrap().id();
     let first = s.world.store.slot_of_booking(booking_of(0)).await.unwrap().unwrap();
     let first = s.world.reload_id(first).await;
