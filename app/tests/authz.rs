@@ -316,3 +316,45 @@ async fn changes_are_for_the_people_the_rules_name() {
     w.check("PUT", &format!("/users/{s}/role"), role, &only(&[Staff], 200))
         .await;
 }
+
+/// Series (docs/series.md): a teacher (or staff) opens a slot series, any
+/// signed-in student books its seats, and only that student (or staff)
+/// cancels their series; its teacher is refused, strangers do not see it.
+#[tokio::test]
+async fn series_are_for_the_people_the_rules_name() {
+    use tutorbook_ports::{Clock, SystemClock};
+    let w = world().await;
+    let first = (SystemClock.now().date() + time::Duration::days(10)).to_string();
+    let rule = json!({ "frequency": "weekly", "first": first, "time": "10:00", "count": 2, "capacity": 2 });
+    let opened = w
+        .check(
+            "POST",
+            &format!("/teachers/{}/slot-series", w.teacher),
+            rule,
+            &only(&[Teacher], 201),
+        )
+        .await;
+    let seats = format!("/slot-series/{}/bookings", opened["id"].as_str().unwrap());
+    let booked = w
+        .check(
+            "POST",
+            &seats,
+            json!({ "mode": "all_or_nothing" }),
+            &[(Anonymous, 401), (Student, 201)],
+        )
+        .await;
+    w.check(
+        "GET",
+        &format!("/series/{}", booked["id"].as_str().unwrap()),
+        Value::Null,
+        &private(&[Student, Teacher], 200),
+    )
+    .await;
+    w.check(
+        "POST",
+        &format!("/series/{}/cancel", booked["id"].as_str().unwrap()),
+        json!({}),
+        &private(&[Student], 200),
+    )
+    .await;
+}

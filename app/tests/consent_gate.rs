@@ -40,6 +40,13 @@ fn body_for(method: &str, path: &str) -> Value {
         ("post", "/teachers/{id}/availability/exceptions") => json!({ "kind": "day_off", "from": "2030-01-07" }),
         ("post", "/teachers/{id}/bookable-times/bookings") => json!({ "start": start }),
         ("put", "/slots/{id}/waitlist") => json!({ "mode": "auto_promote" }),
+        ("post", "/teachers/{id}/series") => json!({
+            "frequency": "weekly", "first": "2030-01-07", "time": "17:00", "count": 4, "mode": "all_or_nothing"
+        }),
+        ("post", "/teachers/{id}/slot-series") => json!({
+            "frequency": "weekly", "first": "2030-01-07", "time": "17:00", "count": 4, "capacity": 4
+        }),
+        ("post", "/slot-series/{id}/bookings") => json!({ "mode": "best_effort" }),
         _ => json!({}),
     }
 }

@@ -212,6 +212,19 @@ pub enum DomainError {
     /// Nothing is left to refund.
     #[error("nothing is left to refund")]
     NothingToRefund,
+    /// One occurrence of a series was refused, which refused the whole
+    /// series (docs/series.md). It carries the occurrence's own refusal,
+    /// whose code and kind it takes: a client switches on the same codes
+    /// as for one booking, and the words name the occurrence.
+    #[error("occurrence {number} ({local}): {reason}")]
+    OccurrenceRefused {
+        /// The occurrence's number in the series, from 1.
+        number: u32,
+        /// Its local date and start time in the teacher's zone.
+        local: String,
+        /// Why it was refused.
+        reason: Box<DomainError>,
+    },
     /// The referenced thing does not exist (or is not visible to the actor).
     #[error("{entity} not found")]
     NotFound {
@@ -240,6 +253,7 @@ impl DomainError {
             | Self::TooManySessions { .. }
             | Self::PackageSpanTooLong { .. }
             | Self::UnpricedCurrency { .. } => RefusalKind::Invalid,
+            Self::OccurrenceRefused { reason, .. } => reason.kind(),
             Self::Forbidden => RefusalKind::Forbidden,
             Self::NotFound { .. } => RefusalKind::NotFound,
             Self::SlotOverlap
@@ -331,6 +345,7 @@ impl DomainError {
             Self::InvalidPaymentStatus { .. } => "invalid_payment_status",
             Self::NothingToRefund => "nothing_to_refund",
             Self::PaymentsNotAvailable => "payments_not_available",
+            Self::OccurrenceRefused { reason, .. } => reason.code(),
             Self::NotFound { .. } => "not_found",
             Self::Forbidden => "forbidden",
         }

@@ -56,6 +56,11 @@ macro_rules! id_type {
 }
 
 id_type!(
+    /// A recurring series a student booked (docs/series.md).
+    SeriesId
+);
+
+id_type!(
     /// A user: student, teacher or staff.
     UserId
 );

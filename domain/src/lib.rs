@@ -27,6 +27,7 @@ mod refund;
 mod report;
 mod review;
 mod schedule;
+mod series;
 mod slot;
 mod text;
 mod waitlist;
@@ -49,7 +50,7 @@ pub use error::{DomainError, DomainResult, RefusalKind};
 pub use events::{DeclineReason, DomainEvent};
 pub use ids::{
     BookingId, CreditId, EnrollmentId, ExceptionId, PackageId, PackageSessionId, PaymentId, PromotionId, RefundId,
-    ReportId, ReviewId, RuleId, SlotId, UserId,
+    ReportId, ReviewId, RuleId, SeriesId, SlotId, UserId,
 };
 pub use locale::Locale;
 pub use meeting::{CalendarStatus, Meeting, MeetingProvider};
@@ -66,6 +67,11 @@ pub use refund::{CONSUMPTION_NOTICE, COOLING_OFF, EnrolledSession, RefundBasis, 
 pub use report::{Band, Bands, LessonReport, MAX_COMMENT_CHARS, Progress, ReportContent};
 pub use review::{MAX_REVIEW_CHARS, Rating, Review, ReviewContent, TeacherRating};
 pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSchedule, Recurrence, SESSION_LENGTH};
+pub use series::{
+    Frequency, MAX_INTERVAL, MAX_OCCURRENCES, MAX_SERIES_DAYS, Occurrence, OccurrenceAnswer, SeatsRequest, Series,
+    SeriesBooked, SeriesDraft, SeriesEnd, SeriesMember, SeriesMode, SeriesRequest, SeriesRule, SlotSeries,
+    SlotSeriesDraft, SlotSeriesMember, book_series, book_slot_series, series_search_range,
+};
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use text::{check_line, check_text, clean_line};
 pub use waitlist::{MAX_OFFER_TTL, MIN_OFFER_TTL, Waitlist};

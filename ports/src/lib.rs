@@ -21,13 +21,15 @@ pub use idempotency::{Claim, IdempotencyRecord, IdempotencyStore, StoredResponse
 pub use packages::{EnrollmentView, PackageStore, PackageView, PricingStore};
 pub use store::{
     AvailabilityStore, BookingStore, Browse, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, ReviewStore,
+    SeriesStore,
 };
 pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{
     BROWSE_HORIZON, BookableTimes, Bookings, BrowsePage, Feedback, LATEST_REVIEWS, MAX_BROWSE_STARTS, MAX_DISPLAY_NAME,
-    MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings, Schedules, TeacherFeedback, Users, WaitlistChoice, Week,
+    MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings, Schedules, SeriesAnswer, SeriesCancelled, TeacherFeedback,
+    Users, WaitlistChoice, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 
@@ -42,6 +44,7 @@ pub use packages::{MockPackageStore, MockPricingStore};
 #[cfg(any(test, feature = "mock"))]
 pub use store::{
     MockAvailabilityStore, MockBookingStore, MockOutbox, MockPolicyStore, MockReportStore, MockReviewStore,
+    MockSeriesStore,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use unit::MockUnitOfWork;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Availability, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit,
-    Review, Slot, SlotId, TeacherRating, UserId,
+    Review, Series, SeriesId, Slot, SlotId, SlotSeries, TeacherRating, UserId,
 };
 use uuid::Uuid;
 
@@ -124,6 +124,20 @@ pub trait PolicyStore: Send + Sync {
 pub trait AvailabilityStore: Send + Sync {
     /// A teacher's rules and exceptions (empty when none were set).
     async fn availability(&self, teacher: UserId) -> Result<Availability>;
+}
+
+/// Recurring series, read. A series is written once, by the unit of work
+/// that books (or opens) it ([`crate::Changes::new_series`],
+/// [`crate::Changes::new_slot_series`]), and never changes: its bookings
+/// and slots change as any other.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait SeriesStore: Send + Sync {
+    /// A series with its members; `None` when there is none with this id.
+    async fn series(&self, id: SeriesId) -> Result<Option<Series>>;
+
+    /// A teacher's slot series with its slots; `None` when there is none with this id.
+    async fn slot_series(&self, id: SeriesId) -> Result<Option<SlotSeries>>;
 }
 
 /// Reviews and ratings, read. Reviews are written by units of work

@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Availability, BookingId, BookingPolicy, CoursePackage, CreditId, DomainError, DomainEvent,
     DomainResult, Enrollment, EnrollmentId, LessonReport, LessonWindow, MAX_BUFFER, MakeupCredit, Outcome, PackageId,
-    Payment, PaymentId, PaymentTarget, Refund, Review, Slot, SlotId, UserId,
+    Payment, PaymentId, PaymentTarget, Refund, Review, Series, Slot, SlotId, SlotSeries, UserId,
 };
 
 use crate::{Claim, Error, Result};
@@ -251,6 +251,8 @@ pub struct Unit {
     booking_payments: BTreeMap<BookingId, Vec<Payment>>,
     used_trials: Vec<(UserId, UserId)>,
     keyed_package: Option<PackageId>,
+    new_series: Vec<Series>,
+    new_slot_series: Vec<SlotSeries>,
     audit: Vec<AuditEntry>,
     events: Vec<DomainEvent>,
     booking: Option<BookingId>,
@@ -337,6 +339,8 @@ impl Unit {
             booking_payments: loaded.booking_payments.into_iter().collect(),
             used_trials: loaded.used_trials,
             keyed_package: loaded.keyed_package,
+            new_series: Vec::new(),
+            new_slot_series: Vec::new(),
             audit: Vec::new(),
             events: Vec::new(),
             booking: None,
@@ -563,6 +567,18 @@ impl Unit {
         Ok(())
     }
 
+    /// Adds a new series (its bookings' slots must be added too): a series
+    /// is written once and never changes (docs/series.md).
+    pub fn add_series(&mut self, series: Series) {
+        self.new_series.push(series);
+    }
+
+    /// Adds a new slot series (its slots must be added too); written once,
+    /// like a series.
+    pub fn add_slot_series(&mut self, series: SlotSeries) {
+        self.new_slot_series.push(series);
+    }
+
     /// Adds a new enrollment; its student counts as enrolled in the package.
     pub fn add_enrollment(&mut self, enrollment: Enrollment) {
         if let Some(package) = self.current.packages.get_mut(&enrollment.package()) {
@@ -730,6 +746,8 @@ impl Unit {
                 changes.availability.push((*teacher, availability));
             }
         }
+        changes.new_series = self.new_series.iter().collect();
+        changes.new_slot_series = self.new_slot_series.iter().collect();
         changes.audit = &self.audit;
         changes.events = &self.events;
         changes
@@ -778,6 +796,10 @@ pub struct Changes<'a> {
     pub reports: Vec<(bool, &'a LessonReport)>,
     /// Teachers whose rules and exceptions to replace with these.
     pub availability: Vec<(UserId, &'a Availability)>,
+    /// New series with their members (after the slots and bookings exist).
+    pub new_series: Vec<&'a Series>,
+    /// New slot series with their slots (after the slots exist).
+    pub new_slot_series: Vec<&'a SlotSeries>,
     /// History rows.
     pub audit: &'a [AuditEntry],
     /// Outbox events.

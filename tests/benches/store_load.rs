@@ -4,17 +4,17 @@
 //! it with a throwaway Postgres (set `TUTORBOOK_TEST_DATABASE_URL` to run it
 //! by hand). Figures go to `docs/performance.md`.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use time::Duration;
 use tutorbook_domain::{Actor, Meeting, PlatformSettings, UserId, Zone};
 use tutorbook_memory::MemoryStore;
 use tutorbook_ports::{
     BookingStore, Bookings, OpenSlot, PolicyStore, SystemClock, UnitOfWork, UserStore, UuidV7, WaitlistChoice,
 };
-use tutorbook_sql::SqlStore;
 use uuid::Uuid;
 
 const TEACHERS: u128 = 20;
@@ -147,29 +147,12 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|");
     run("memory", MemoryStore::new()).await;
 
-    let dir = std::env::temp_dir().join(format!("tutorbook-load-{}", Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("load.db");
-    let sqlite = SqlStore::sqlite(path.to_str().expect("utf-8"), 8)
-        .await
-        .expect("sqlite");
+    let (sqlite, dir) = common::sqlite("load").await;
     run("sqlite", sqlite).await;
     let _ = std::fs::remove_dir_all(&dir);
 
-    match std::env::var("TUTORBOOK_TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
-            let name = format!("tb_load_{}", Uuid::now_v7().simple());
-            let mut conn = AsyncPgConnection::establish(&admin).await.expect("connect to Postgres");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create the load database");
-            let pg = SqlStore::postgres(&format!("{base}/{name}"), 16)
-                .await
-                .expect("postgres");
-            run("postgres", pg).await;
-        }
-        Err(_) => println!("| postgres | skipped: no TUTORBOOK_TEST_DATABASE_URL | | | | | |"),
+    match common::postgres("load").await {
+        Some(pg) => run("postgres", pg).await,
+        None => println!("| postgres | skipped: no TUTORBOOK_TEST_DATABASE_URL | | | | | |"),
     }
 }

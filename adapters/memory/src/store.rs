@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
     AuditEntry, Availability, Booking, BookingId, BookingPolicy, BookingStatus, CreditId, DomainEvent, LessonReport,
-    MakeupCredit, Meeting, Review, Slot, SlotId, SlotStatus, TeacherRating, UserId,
+    MakeupCredit, Meeting, Review, Series, SeriesId, Slot, SlotId, SlotSeries, SlotStatus, TeacherRating, UserId,
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
     AvailabilityStore, BookingStore, Browse, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
-    ReviewStore,
+    ReviewStore, SeriesStore,
 };
 use uuid::Uuid;
 
@@ -63,6 +63,8 @@ pub(crate) struct State {
     pub(crate) reports: HashMap<BookingId, LessonReport>,
     pub(crate) availability: HashMap<UserId, Availability>,
     pub(crate) packages: crate::packages::PackageState,
+    pub(crate) series: HashMap<SeriesId, Series>,
+    pub(crate) slot_series: HashMap<SeriesId, SlotSeries>,
 }
 
 impl MemoryStore {
@@ -317,6 +319,17 @@ impl ReviewStore for MemoryStore {
 impl AvailabilityStore for MemoryStore {
     async fn availability(&self, teacher: UserId) -> Result<Availability> {
         Ok(self.lock().availability.get(&teacher).cloned().unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl SeriesStore for MemoryStore {
+    async fn series(&self, id: SeriesId) -> Result<Option<Series>> {
+        Ok(self.lock().series.get(&id).cloned())
+    }
+
+    async fn slot_series(&self, id: SeriesId) -> Result<Option<SlotSeries>> {
+        Ok(self.lock().slot_series.get(&id).cloned())
     }
 }
 

@@ -203,6 +203,36 @@ impl State {
                 return Err(DomainError::AlreadyReviewed.into());
             }
         }
+        for series in &changes.new_series {
+            // The SQL stores' primary key, and their foreign key on each booking.
+            if self.series.contains_key(&series.id()) {
+                return Err(Error::Storage(format!("series {} already exists", series.id())));
+            }
+            let exists = |booking| {
+                self.booking_slots.contains_key(&booking)
+                    || changes.new_slots.iter().any(|s| s.booking(booking).is_some())
+                    || changes.changed_slots.iter().any(|(_, s)| s.booking(booking).is_some())
+            };
+            if !series.members().iter().all(|m| exists(m.booking)) {
+                return Err(Error::Storage(format!(
+                    "series {} names a booking that does not exist",
+                    series.id()
+                )));
+            }
+        }
+        for series in &changes.new_slot_series {
+            // The SQL stores' primary key, and their foreign key on each slot.
+            if self.slot_series.contains_key(&series.id()) {
+                return Err(Error::Storage(format!("slot series {} already exists", series.id())));
+            }
+            let exists = |slot| self.slots.contains_key(&slot) || changes.new_slots.iter().any(|s| s.id() == slot);
+            if !series.slots().iter().all(|m| exists(m.slot)) {
+                return Err(Error::Storage(format!(
+                    "slot series {} names a slot that does not exist",
+                    series.id()
+                )));
+            }
+        }
         for package in &changes.new_packages {
             if self.packages.packages.contains_key(&package.package.id()) {
                 return Err(Error::Storage(format!(
@@ -275,6 +305,12 @@ impl State {
         self.reviews.extend(changes.new_reviews.iter().map(|r| (*r).clone()));
         for (_, report) in &changes.reports {
             self.reports.insert(report.booking(), (*report).clone());
+        }
+        for series in &changes.new_series {
+            self.series.insert(series.id(), (*series).clone());
+        }
+        for series in &changes.new_slot_series {
+            self.slot_series.insert(series.id(), (*series).clone());
         }
         self.record(changes.audit, changes.events, now);
     }

@@ -7,8 +7,8 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 use tutorbook_domain::{
-    AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainEvent, LessonReport, MakeupCredit, PackageId,
-    PaymentId, Review, Slot, SlotId, TeacherRating, UserId,
+    AuditEntry, Booking, BookingId, BookingPolicy, Buffers, CreditId, DomainEvent, LessonReport, MakeupCredit,
+    PackageId, PaymentId, Review, Slot, SlotId, TeacherRating, UserId,
 };
 use tutorbook_ports::OutboxMessage;
 use uuid::Uuid;
@@ -75,7 +75,11 @@ pub(crate) trait Queries: Locks {
         after: Option<(OffsetDateTime, SlotId)>,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<Slot>, TxError>> + Send;
-    fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Inserts new slots with their bookings, each slot's row carrying the
+    /// buffers of its policy (the overlap guard): one statement for the
+    /// slots and one for their bookings, so a series of 52 lessons costs two
+    /// round trips, not 104.
+    fn insert_slots(&mut self, slots: &[(&Slot, Buffers)]) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Saves a slot's row and its new or changed bookings; `before` is the
     /// slot as loaded, `None` for a slot inserted in this transaction.
     fn save_slot(&mut self, before: Option<&Slot>, after: &Slot) -> impl Future<Output = Result<(), TxError>> + Send;
@@ -283,9 +287,36 @@ macro_rules! browsable {
     }};
 }
 
-/// Implements [`Queries`] for one connection type.
+/// Inserts `rows` (a `Vec` of insertable rows) into `table`: one statement
+/// per 1,000 rows where the backend's async driver can (`multi`: Postgres;
+/// 1,000 rows of the widest table stay far below its 65,535 bind
+/// parameters), one statement per row otherwise (`single`: SQLite,
+/// in-process, where a statement costs no round trip; diesel-async has no
+/// multi-row insert for it).
+macro_rules! insert_rows {
+    (multi, $conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(1_000) {
+            // A lone row goes as a plain insert, whose prepared statement
+            // is kept (diesel never keeps a multi-row insert's).
+            match chunk {
+                [row] => diesel::insert_into($table).values(row).execute($conn).await?,
+                rows => diesel::insert_into($table).values(rows).execute($conn).await?,
+            };
+        }
+    };
+    (single, $conn:expr, $table:expr, $rows:expr) => {
+        for row in $rows {
+            diesel::insert_into($table).values(row).execute($conn).await?;
+        }
+    };
+}
+
+pub(crate) use insert_rows;
+
+/// Implements [`Queries`] for one connection type; `$rows` is `multi` or
+/// `single` (see `insert_rows!`).
 macro_rules! impl_queries {
-    ($conn:ty) => {
+    ($conn:ty, $rows:ident) => {
         impl $crate::conn::Queries for $conn {
             async fn load_slot(&mut self, id: SlotId) -> Result<Option<Slot>, TxError> {
                 use $crate::schema::{bookings, slots};
@@ -429,12 +460,23 @@ macro_rules! impl_queries {
                 Ok($crate::conn::slots_with_bookings(rows)?)
             }
 
-            async fn insert_slot(&mut self, slot: &Slot, policy: &BookingPolicy) -> Result<(), TxError> {
-                use $crate::schema::slots;
-                diesel::insert_into(slots::table)
-                    .values(SlotRow::new(slot, policy.buffers()))
-                    .execute(self)
-                    .await?;
+            async fn insert_slots(&mut self, slots: &[(&Slot, tutorbook_domain::Buffers)]) -> Result<(), TxError> {
+                use $crate::schema::{bookings, slots};
+                if slots.is_empty() {
+                    return Ok(());
+                }
+                let rows: Vec<SlotRow> = slots
+                    .iter()
+                    .map(|(slot, buffers)| SlotRow::new(slot, *buffers))
+                    .collect();
+                $crate::conn::insert_rows!($rows, &mut *self, slots::table, rows);
+                let rows: Vec<BookingRow> = slots
+                    .iter()
+                    .flat_map(|(slot, _)| slot.bookings().iter().map(BookingRow::of))
+                    .collect();
+                if !rows.is_empty() {
+                    $crate::conn::insert_rows!($rows, &mut *self, bookings::table, rows);
+                }
                 Ok(())
             }
 
@@ -479,28 +521,29 @@ macro_rules! impl_queries {
                 at: OffsetDateTime,
             ) -> Result<(), TxError> {
                 use $crate::schema::{booking_audit, outbox};
-                // One statement per row: SQLite has no multi-row DEFAULT insert in diesel.
-                for entry in audit {
-                    diesel::insert_into(booking_audit::table)
-                        .values(AuditRow::of(entry))
-                        .execute(self)
-                        .await?;
+                // One statement per table: a command that books a series
+                // writes a hundred rows or more.
+                if !audit.is_empty() {
+                    let rows: Vec<AuditRow> = audit.iter().map(AuditRow::of).collect();
+                    $crate::conn::insert_rows!($rows, &mut *self, booking_audit::table, rows);
                 }
                 let (occurred_at, available_at) = ($crate::micros(at), $crate::micros(at));
-                for event in events {
-                    let row = OutboxRow::of(
-                        &OutboxMessage {
-                            id: Uuid::now_v7(),
-                            event: event.clone(),
-                            occurred_at,
-                            attempts: 0,
-                        },
-                        available_at,
-                    )?;
-                    diesel::insert_into(outbox::table)
-                        .values(row)
-                        .execute(self)
-                        .await?;
+                let rows = events
+                    .iter()
+                    .map(|event| {
+                        OutboxRow::of(
+                            &OutboxMessage {
+                                id: Uuid::now_v7(),
+                                event: event.clone(),
+                                occurred_at,
+                                attempts: 0,
+                            },
+                            available_at,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if !rows.is_empty() {
+                    $crate::conn::insert_rows!($rows, &mut *self, outbox::table, rows);
                 }
                 Ok(())
             }

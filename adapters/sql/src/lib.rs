@@ -15,6 +15,7 @@ mod package_rows;
 mod packages;
 mod rows;
 mod schema;
+mod series;
 mod store;
 mod types;
 mod unit;

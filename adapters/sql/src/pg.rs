@@ -167,4 +167,4 @@ impl Locks for AsyncPgConnection {
     }
 }
 
-impl_queries!(AsyncPgConnection);
+impl_queries!(AsyncPgConnection, multi);

@@ -386,3 +386,52 @@ diesel::table! {
         answer -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    series (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        student_id -> SqlId,
+        zone -> Text,
+        rule -> Text,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    series_bookings (booking_id) {
+        booking_id -> SqlId,
+        series_id -> SqlId,
+        number -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{SqlId, SqlInstant};
+
+    slot_series (id) {
+        id -> SqlId,
+        teacher_id -> SqlId,
+        zone -> Text,
+        rule -> Text,
+        created_at -> SqlInstant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlId;
+
+    slot_series_slots (slot_id) {
+        slot_id -> SqlId,
+        series_id -> SqlId,
+        number -> Integer,
+    }
+}

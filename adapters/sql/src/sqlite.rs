@@ -165,4 +165,4 @@ impl Locks for SqliteConn {
     }
 }
 
-impl_queries!(SqliteConn);
+impl_queries!(SqliteConn, single);

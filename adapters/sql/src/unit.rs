@@ -14,17 +14,20 @@
 
 use diesel_async::AsyncConnection;
 use time::OffsetDateTime;
-use tutorbook_domain::{Refund, Slot, SlotId, UserId};
+use tutorbook_domain::{Buffers, Refund, Slot, SlotId, UserId};
 use tutorbook_ports::{Decision, Error, Loaded, LockSet, ScheduleLock, Unit};
 
 use crate::availability::AvailabilityQueries;
 use crate::conn::OPEN;
 use crate::error::TxError;
 use crate::packages::PackageQueries;
+use crate::series::SeriesQueries;
 use crate::users::{KeyRow, UserQueries};
 
 /// Runs one unit of work on `c`, which is already inside a transaction.
-pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQueries + AsyncConnection>(
+pub(crate) async fn execute_in<
+    C: PackageQueries + UserQueries + AvailabilityQueries + SeriesQueries + AsyncConnection,
+>(
     c: &mut C,
     locks: LockSet,
     now: OffsetDateTime,
@@ -184,7 +187,7 @@ pub(crate) async fn execute_in<C: PackageQueries + UserQueries + AvailabilityQue
 }
 
 /// Writes [`Unit::changes`] top to bottom (the order respects the foreign keys).
-async fn save<C: PackageQueries + AvailabilityQueries>(
+async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
     c: &mut C,
     unit: &Unit,
     now: OffsetDateTime,
@@ -207,13 +210,13 @@ async fn save<C: PackageQueries + AvailabilityQueries>(
     for (insert, enrollment) in &changes.enrollments {
         c.save_enrollment(enrollment, *insert).await?;
     }
-    for slot in &changes.new_slots {
-        // Its row carries the buffers of the teacher's policy (the overlap guard).
-        c.insert_slot(slot, &unit.policy(slot.teacher())).await?;
-        if !slot.bookings().is_empty() {
-            c.save_slot(None, slot).await?;
-        }
-    }
+    // Their rows carry the buffers of the teacher's policy (the overlap guard).
+    let new_slots: Vec<(&Slot, Buffers)> = changes
+        .new_slots
+        .iter()
+        .map(|slot| (*slot, unit.policy(slot.teacher()).buffers()))
+        .collect();
+    c.insert_slots(&new_slots).await?;
     for (before, after) in &changes.changed_slots {
         c.save_slot(Some(before), after).await?;
     }
@@ -242,6 +245,12 @@ async fn save<C: PackageQueries + AvailabilityQueries>(
     }
     for (_, report) in &changes.reports {
         c.upsert_report(report).await?;
+    }
+    for series in &changes.new_slot_series {
+        c.insert_slot_series(series).await?;
+    }
+    for series in &changes.new_series {
+        c.insert_series(series).await?;
     }
     c.save_history(changes.audit, changes.events, now).await
 }

@@ -30,19 +30,19 @@ enum ApiTags {
 const DATE: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day]");
 const HHMM: &[BorrowedFormatItem<'static>] = format_description!("[hour]:[minute]");
 
-fn parse_date(field: &str, value: &str) -> Result<Date, Problem> {
+pub(super) fn parse_date(field: &str, value: &str) -> Result<Date, Problem> {
     Date::parse(value, DATE).map_err(|_| Problem::invalid(format!("{field} must be YYYY-MM-DD")))
 }
 
-fn parse_time(field: &str, value: &str) -> Result<Time, Problem> {
+pub(super) fn parse_time(field: &str, value: &str) -> Result<Time, Problem> {
     Time::parse(value, HHMM).map_err(|_| Problem::invalid(format!("{field} must be HH:MM")))
 }
 
-fn date_text(date: Date) -> String {
+pub(super) fn date_text(date: Date) -> String {
     date.format(DATE).unwrap_or_default()
 }
 
-fn time_text(time: Time) -> String {
+pub(super) fn time_text(time: Time) -> String {
     time.format(HHMM).unwrap_or_default()
 }
 

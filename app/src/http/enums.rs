@@ -8,8 +8,8 @@
 
 use time::Weekday;
 use tutorbook_domain::{
-    BookingStatus, CancellationTier, ClassType, CreditStatus, EnrollmentStatus, ExceptionKind, PackageStatus,
-    PaymentProvider, PaymentStatus, PromotionScope, Recurrence, RefundBasis, SlotStatus,
+    BookingStatus, CancellationTier, ClassType, CreditStatus, EnrollmentStatus, ExceptionKind, Frequency,
+    PackageStatus, PaymentProvider, PaymentStatus, PromotionScope, Recurrence, RefundBasis, SeriesMode, SlotStatus,
 };
 
 /// Declares an API enum mirroring a domain enum, with the conversion from it.
@@ -135,4 +135,14 @@ pub enum DiscountKindDto {
     Percent,
     /// A fixed amount.
     Fixed,
+}
+
+mirror! {
+    /// How often a series repeats (`docs/series.md`).
+    FrequencyDto from Frequency { Weekly, Biweekly, Monthly }
+}
+
+mirror! {
+    /// Book a series all or nothing, or book what can be booked (`docs/series.md`).
+    SeriesModeDto from SeriesMode { AllOrNothing, BestEffort }
 }

@@ -37,6 +37,7 @@ pub mod page;
 pub mod policy;
 pub mod problem;
 pub mod rate;
+mod series;
 mod slots;
 mod users;
 pub mod views;
@@ -63,6 +64,7 @@ pub type Api = (
     feedback::FeedbackApi,
     policy::PolicyApi,
     availability::AvailabilityApi,
+    series::SeriesApi,
     packages::PackagesApi,
     packages::EnrollmentsApi,
     packages::PaymentsApi,
@@ -83,6 +85,7 @@ pub fn api_service() -> OpenApiService<Api, ()> {
             feedback::FeedbackApi,
             policy::PolicyApi,
             availability::AvailabilityApi,
+            series::SeriesApi,
             packages::PackagesApi,
             packages::EnrollmentsApi,
             packages::PaymentsApi,

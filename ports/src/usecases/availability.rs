@@ -43,11 +43,11 @@ pub struct Week {
 /// The schedule use cases over a store `S`, a clock `C` and an id source `I`.
 #[derive(Debug, Clone)]
 pub struct Schedules<S, C, I> {
-    store: S,
-    clock: C,
-    ids: I,
-    settings: PlatformSettings,
-    claim: Option<Claim>,
+    pub(super) store: S,
+    pub(super) clock: C,
+    pub(super) ids: I,
+    pub(super) settings: PlatformSettings,
+    pub(super) claim: Option<Claim>,
 }
 
 impl<S, C, I> Schedules<S, C, I>
@@ -78,7 +78,7 @@ where
 
     /// A teacher by id; `not_found` for anyone else, so ids of students are
     /// not revealed.
-    async fn teacher(&self, id: UserId) -> Result<User> {
+    pub(super) async fn teacher(&self, id: UserId) -> Result<User> {
         self.store
             .user(id)
             .await?

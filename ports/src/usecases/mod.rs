@@ -5,12 +5,14 @@ mod availability;
 mod bookings;
 mod feedback;
 mod packages;
+mod series;
 mod users;
 
 pub use availability::{BookableTimes, Schedules, Week};
 pub use bookings::{BROWSE_HORIZON, Bookings, BrowsePage, MAX_BROWSE_STARTS, OpenSlot, WaitlistChoice};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
 pub use packages::{Packages, PaymentSettings};
+pub use series::{SeriesAnswer, SeriesCancelled};
 pub use users::{MAX_DISPLAY_NAME, MAX_USERS_PAGE, Users};
 
 #[cfg(test)]

@@ -44,13 +44,24 @@ fn rule(weekday: Weekday, start: time::Time, end: time::Time) -> RuleDraft {
     }
 }
 
-struct Setup<S: ScheduleStore> {
-    world: World<S>,
-    schedules: Schedules<S, ManualClock, UuidV7>,
+pub struct Setup<S: ScheduleStore> {
+    pub world: World<S>,
+    pub schedules: Schedules<S, ManualClock, UuidV7>,
 }
 
 /// The teacher (in Seoul) with Monday hours 09:00–12:00 and `policy`.
 async fn setup<S: ScheduleStore>(store: S, policy: BookingPolicy) -> Setup<S> {
+    let rules = vec![rule(Weekday::Monday, time!(09:00), time!(12:00))];
+    teacher_setup(store, seoul(), policy, rules).await
+}
+
+/// The teacher living in `zone`, with `policy` and weekly `rules`.
+pub async fn teacher_setup<S: ScheduleStore>(
+    store: S,
+    zone: Zone,
+    policy: BookingPolicy,
+    rules: Vec<RuleDraft>,
+) -> Setup<S> {
     let world = World::new(store);
     world
         .store
@@ -60,7 +71,7 @@ async fn setup<S: ScheduleStore>(store: S, policy: BookingPolicy) -> Setup<S> {
             role: Role::Teacher,
             display_name: "Teacher".into(),
             email: None,
-            zone: seoul(),
+            zone,
             locale: Locale::Ko,
             created_at: world.clock_now(),
         })
@@ -74,11 +85,7 @@ async fn setup<S: ScheduleStore>(store: S, policy: BookingPolicy) -> Setup<S> {
         tutorbook_domain::PlatformSettings::default(),
     );
     schedules
-        .set_rules(
-            &Actor::teacher(TEACHER),
-            TEACHER,
-            vec![rule(Weekday::Monday, time!(09:00), time!(12:00))],
-        )
+        .set_rules(&Actor::teacher(TEACHER), TEACHER, rules)
         .await
         .unwrap();
     Setup { world, schedules }

@@ -18,6 +18,7 @@ mod reads;
 mod refusals;
 mod reminders;
 mod reschedule;
+mod series;
 mod smoke;
 mod users;
 mod waitlists;
