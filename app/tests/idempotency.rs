@@ -228,3 +228,17 @@ const LONG_KEY: &str = concat!(
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk",
     "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 );
+
+#[tokio::test]
+async fn a_key_on_a_method_the_path_does_not_take_is_not_spent() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t", "teacher").await;
+    let slot = api.open_slot(&teacher, 72, 3).await;
+    let path = format!("/slots/{slot}/waitlist");
+    // POST is not an operation there: the router's 405, however often the
+    // key comes and whatever the body, never a key conflict.
+    for body in [json!({ "mode": "off" }), json!({ "mode": "auto_promote" })] {
+        let answer = api.post_keyed(&path, Some(&teacher), "same-key", body).await;
+        assert_eq!(answer.status.as_u16(), 405, "{:?}", answer.body);
+    }
+}

@@ -40,6 +40,13 @@ pub async fn idempotency<E: Endpoint>(next: E, mut req: Request) -> poem::Result
     if !req.headers().contains_key(IDEMPOTENCY_KEY) {
         return next.call(req).await.map(IntoResponse::into_response);
     }
+    // No POST operation there: the router answers (404, or 405 with Allow),
+    // and no key is spent on a request that never reached an operation.
+    let posts_here = crate::http::document::allowed_methods(req.uri().path())
+        .is_some_and(|methods| methods.split(", ").any(|m| m == "POST"));
+    if !posts_here {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
     let Some(state) = req.data::<AppState>().cloned() else {
         return next.call(req).await.map(IntoResponse::into_response);
     };

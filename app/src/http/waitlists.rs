@@ -95,7 +95,7 @@ api_response! {
         /// No such slot.
         404 => NotFound,
         /// `waitlist_not_available` (a one-to-one slot or a package session), `slot_closed`,
-        /// `slot_in_past`, or an `Idempotency-Key` conflict.
+        /// `slot_in_past`.
         409 => Conflict,
         /// The store is unavailable.
         503 => Unavailable,
@@ -172,11 +172,6 @@ impl WaitlistsApi {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-        #[oai(
-            name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[!-~]+$")
-        )]
-        _key: Header<Option<String>>,
         id: Path<Uuid>,
         body: Json<WaitlistSetting>,
     ) -> SetWaitlistResponse {
