@@ -32,8 +32,8 @@ pub trait BookingStore: Send + Sync {
     async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;
 
     /// How many browsable slots ([`Browse`]) start at each instant, by
-    /// start, counting at most `limit` slots: the supply browse counts per
-    /// day, without reading the slots and their bookings.
+    /// start, for at most `limit` distinct starts: the supply browse counts
+    /// per day, without reading the slots and their bookings.
     async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>>;
 
     /// Browsable slots ([`Browse`]) after `after` in (start, id) order, at

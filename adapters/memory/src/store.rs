@@ -195,18 +195,11 @@ impl BookingStore for MemoryStore {
 
     async fn browse_starts(&self, browse: Browse, limit: usize) -> Result<Vec<(OffsetDateTime, u32)>> {
         let state = self.lock();
-        let mut all: Vec<OffsetDateTime> = state
-            .slots
-            .values()
-            .filter(|s| browse.matches(s))
-            .map(|s| s.window().start())
-            .collect();
-        all.sort();
         let mut starts: BTreeMap<OffsetDateTime, u32> = BTreeMap::new();
-        for start in all.into_iter().take(limit) {
-            *starts.entry(start).or_default() += 1;
+        for slot in state.slots.values().filter(|s| browse.matches(s)) {
+            *starts.entry(slot.window().start()).or_default() += 1;
         }
-        Ok(starts.into_iter().collect())
+        Ok(starts.into_iter().take(limit).collect())
     }
 
     async fn browse_page(

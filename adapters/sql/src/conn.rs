@@ -262,14 +262,17 @@ pub(crate) const VISIBLE: &[&str] = &["open", "cancelled"];
 /// Only open slots.
 pub(crate) const OPEN: &[&str] = &["open"];
 
-/// The slots a [`tutorbook_ports::Browse`] reads, as a boxed query on
-/// `slots` (the filter `Browse::matches` states in the domain's words; the
-/// partial index `slots_browse` serves it).
+/// The slots a [`tutorbook_ports::Browse`] reads, as a query on `slots`
+/// (the filter `Browse::matches` states in the domain's words; the partial
+/// index `slots_browse` serves it). Not boxed, so that it can group and its
+/// prepared statement is kept: no excluded teacher is the nil id, which no
+/// teacher has.
 macro_rules! browsable {
     ($browse:expr) => {{
         use $crate::schema::slots;
         let browse: tutorbook_ports::Browse = $browse;
-        let mut query = slots::table
+        let exclude = browse.exclude.map_or(DbId(uuid::Uuid::nil()), DbId::from);
+        slots::table
             .filter(slots::status.eq("open"))
             .filter(slots::package_session_id.is_null())
             .filter(slots::starts_at.ge(DbInstant(browse.from)))
@@ -279,11 +282,7 @@ macro_rules! browsable {
                     .lt(slots::capacity)
                     .or(slots::waitlist_mode.is_not_null()),
             )
-            .into_boxed();
-        if let Some(teacher) = browse.exclude {
-            query = query.filter(slots::teacher_id.ne(DbId::from(teacher)));
-        }
-        query
+            .filter(slots::teacher_id.ne(exclude))
     }};
 }
 
@@ -405,22 +404,20 @@ macro_rules! impl_queries {
                 limit: i64,
             ) -> Result<Vec<(OffsetDateTime, u32)>, TxError> {
                 use $crate::schema::slots;
-                // Only the start column, by the browse index; counted here
-                // (a boxed query does not group), at most `limit` slots.
-                let starts: Vec<DbInstant> = $crate::conn::browsable!(browse)
-                    .select(slots::starts_at)
+                // Counted by the database per start instant: lessons share
+                // their starts, so this is a few hundred rows for thousands
+                // of slots.
+                let rows: Vec<(DbInstant, i64)> = $crate::conn::browsable!(browse)
+                    .group_by(slots::starts_at)
+                    .select((slots::starts_at, diesel::dsl::count_star()))
                     .order(slots::starts_at.asc())
                     .limit(limit)
                     .load(self)
                     .await?;
-                let mut counted: Vec<(OffsetDateTime, u32)> = Vec::new();
-                for DbInstant(at) in starts {
-                    match counted.last_mut() {
-                        Some((last, n)) if *last == at => *n += 1,
-                        _ => counted.push((at, 1)),
-                    }
-                }
-                Ok(counted)
+                Ok(rows
+                    .into_iter()
+                    .map(|(DbInstant(at), n)| (at, u32::try_from(n).unwrap_or(u32::MAX)))
+                    .collect())
             }
 
             async fn browse_page(
@@ -433,18 +430,26 @@ macro_rules! impl_queries {
                 // The page's ids by the browse index (keyset: after the
                 // cursor's (start, id)), then those slots with their bookings
                 // in one statement, one snapshot.
-                let mut matching = $crate::conn::browsable!(browse)
-                    .order((slots::starts_at.asc(), slots::id.asc()))
-                    .limit(limit)
-                    .select(slots::id);
-                if let Some((start, id)) = after {
-                    let (start, id) = (DbInstant(start), DbId::from(id));
-                    matching = matching.filter(
+                // No cursor: just before the range, so every slot comes after.
+                let (start, id) = after.map_or(
+                    (
+                        DbInstant(browse.from - time::Duration::MICROSECOND),
+                        DbId(uuid::Uuid::nil()),
+                    ),
+                    |(start, id)| (DbInstant(start), DbId::from(id)),
+                );
+                let matching = $crate::conn::browsable!(browse)
+                    .filter(
                         slots::starts_at
                             .gt(start)
                             .or(slots::starts_at.eq(start).and(slots::id.gt(id))),
-                    );
-                }
+                    )
+                    .order((slots::starts_at.asc(), slots::id.asc()))
+                    .limit(limit)
+                    .select(slots::id)
+                    // Boxed as a subquery of `slots` itself (diesel would see
+                    // the table twice); its statement is kept by its text.
+                    .into_boxed();
                 let rows: Vec<(SlotRow, Option<BookingRow>)> = slots::table
                     .left_join(bookings::table)
                     .filter(slots::id.eq_any(matching))

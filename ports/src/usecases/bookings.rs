@@ -37,9 +37,10 @@ pub struct OpenSlot {
 /// How far ahead browse looks (the default maximum advance of a booking).
 pub const BROWSE_HORIZON: Duration = Duration::days(90);
 
-/// Most slots browse counts for its list of days (their starts only, 16
-/// bytes each): ten times the supply the load benchmark runs with. Days
-/// beyond the bound are not listed (a later day may still be asked for).
+/// Most distinct start instants browse counts for its list of days: with
+/// lessons on the quarter hour, 90 days have 8,640; this bounds a store full
+/// of odd starts (days beyond the bound are not listed, but may still be
+/// asked for).
 pub const MAX_BROWSE_STARTS: usize = 100_000;
 
 /// One page of browse.
