@@ -83,13 +83,12 @@ pub struct Browse {
 }
 
 impl Browse {
-    /// Whether `slot` is what this browse reads (the stores' filter, in words
-    /// of the domain, for stores without a query language).
+    /// Whether `slot` is what this browse reads: the domain's
+    /// [`Slot::is_browsable`] for a start in `[from, to)`, not `exclude`'s
+    /// (the stores' filter, for stores without a query language).
     pub fn matches(&self, slot: &Slot) -> bool {
-        slot.status() == tutorbook_domain::SlotStatus::Open
-            && slot.package_session().is_none()
-            && (slot.booked_count() < slot.capacity().get() || slot.waitlist().is_some())
-            && (self.from..self.to).contains(&slot.window().start())
+        slot.is_browsable(self.from - Duration::NANOSECOND)
+            && slot.window().start() < self.to
             && self.exclude != Some(slot.teacher())
     }
 }

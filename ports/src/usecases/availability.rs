@@ -300,13 +300,7 @@ where
         start: OffsetDateTime,
     ) -> Result<Booking> {
         check_instant("start", start)?;
-        let not_found = || Error::not_found("booking");
-        let from = self.store.slot_of_booking(booking).await?.ok_or_else(not_found)?;
-        let old = self.store.slot(from).await?.ok_or_else(not_found)?;
-        if !old.shows_booking_to(booking, actor) {
-            return Err(not_found());
-        }
-        let teacher = old.teacher();
+        let teacher = super::seen_slot_of(&self.store, actor, booking).await?.teacher();
         let zone = self.teacher(teacher).await?.zone;
         let locks = self
             .day_locks(teacher, zone, start)

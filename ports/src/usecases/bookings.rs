@@ -199,16 +199,8 @@ where
     /// teacher or staff: the booking, its position from 1 (none when not
     /// waitlisted), and the line's length.
     pub async fn place_in_line(&self, actor: &Actor, booking: BookingId) -> Result<(Booking, Option<usize>, usize)> {
-        let slot = self
-            .store
-            .slot_of_booking(booking)
-            .await?
-            .ok_or_else(|| Error::not_found("booking"))?;
-        let slot = self.slot(slot).await?;
-        let found = slot
-            .booking(booking)
-            .filter(|_| slot.shows_booking_to(booking, actor))
-            .ok_or_else(|| Error::not_found("booking"))?;
+        let slot = super::seen_slot_of(&self.store, actor, booking).await?;
+        let found = slot.booking(booking).ok_or_else(|| Error::not_found("booking"))?;
         Ok((
             found.clone(),
             slot.waitlist_position(booking),
@@ -490,15 +482,7 @@ where
 
     /// A booking's history, for its student, the slot's teacher, or staff.
     pub async fn history(&self, actor: &Actor, booking: BookingId) -> Result<Vec<AuditEntry>> {
-        let slot = self
-            .store
-            .slot_of_booking(booking)
-            .await?
-            .ok_or_else(|| Error::not_found("booking"))?;
-        let slot = self.store.slot(slot).await?.ok_or_else(|| Error::not_found("slot"))?;
-        if !slot.shows_booking_to(booking, actor) {
-            return Err(Error::not_found("booking"));
-        }
+        super::seen_slot_of(&self.store, actor, booking).await?;
         self.store.history(booking).await
     }
 

@@ -18,9 +18,9 @@ pub use users::{MAX_DISPLAY_NAME, MAX_USERS_PAGE, Users};
 #[cfg(test)]
 mod testing;
 
-use tutorbook_domain::{Actor, DomainError, Role, UserId};
+use tutorbook_domain::{Actor, BookingId, DomainError, Role, Slot, UserId};
 
-use crate::{Result, UserStore};
+use crate::{BookingStore, Error, Result, UserStore};
 
 /// Checks the teacher a command gives new slots (or a package) to. Staff
 /// acting for someone must name a teacher (`invalid_input` for a student or
@@ -40,5 +40,19 @@ async fn named_teacher<S: UserStore>(store: &S, id: UserId) -> Result<crate::Use
     match store.user(id).await? {
         Some(user) if user.role == Role::Teacher => Ok(user),
         _ => Err(DomainError::invalid("teacher", "must name a teacher").into()),
+    }
+}
+
+/// The slot of `booking`, read without a lock, when `actor` may see the
+/// booking ([`Slot::shows_booking_to`]); `not_found` otherwise, so a
+/// stranger learns nothing from an id.
+async fn seen_slot_of<S: BookingStore>(store: &S, actor: &Actor, booking: BookingId) -> Result<Slot> {
+    let not_found = || Error::not_found("booking");
+    let slot = store.slot_of_booking(booking).await?.ok_or_else(not_found)?;
+    let slot = store.slot(slot).await?.ok_or_else(not_found)?;
+    if slot.shows_booking_to(booking, actor) {
+        Ok(slot)
+    } else {
+        Err(not_found())
     }
 }
