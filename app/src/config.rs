@@ -132,6 +132,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "longest a request may run before `503 timed_out` (1 to 600)",
     },
     Variable {
+        name: "TUTORBOOK_BROWSE_CACHE_MS",
+        default: "`1000`",
+        meaning: "how long a browse page is served again while nothing changed in this process: the most browse lags a change made by another instance (0 to 60000; `0`: no cache)",
+    },
+    Variable {
         name: "TUTORBOOK_DEV_LOGIN",
         default: "`false`",
         meaning: "`?as=teacher` or `?as=student` sign-in; refused in production and beside Google",
@@ -295,6 +300,8 @@ pub const ANONYMOUS_RATE_VAR: &str = "TUTORBOOK_ANONYMOUS_READS_PER_MINUTE";
 pub const CLIENT_IP_HEADER_VAR: &str = "TUTORBOOK_CLIENT_IP_HEADER";
 /// The longest a request may run, in seconds.
 pub const REQUEST_TIMEOUT_VAR: &str = "TUTORBOOK_REQUEST_TIMEOUT_SECS";
+/// How long a browse page may be served again, in milliseconds.
+pub const BROWSE_CACHE_VAR: &str = "TUTORBOOK_BROWSE_CACHE_MS";
 /// The longest a request may run unless configured.
 pub const DEFAULT_REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);
 
@@ -450,6 +457,8 @@ pub struct Config {
     pub calendar_half_configured: bool,
     /// Rate limits and the request time limit.
     pub limits: RequestLimits,
+    /// How long browse pages are kept (docs/decisions/0023-browse-served-from-a-short-cache.md).
+    pub browse_cache: Duration,
 }
 
 /// Why the configuration could not be loaded. Messages name the variable,
@@ -560,6 +569,7 @@ impl Default for Config {
             effects: EffectsConfig::default(),
             calendar_half_configured: false,
             limits: RequestLimits::default(),
+            browse_cache: tutorbook_ports::DEFAULT_BROWSE_CACHE.unsigned_abs(),
         }
     }
 }
@@ -578,8 +588,9 @@ impl Config {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        const KNOWN: [&str; 21] = [
+        const KNOWN: [&str; 22] = [
             SIGN_IN_RATE_VAR,
+            BROWSE_CACHE_VAR,
             ANONYMOUS_RATE_VAR,
             CLIENT_IP_HEADER_VAR,
             REQUEST_TIMEOUT_VAR,
@@ -659,6 +670,18 @@ impl Config {
         }
         config.demo_data = flag(&mut values, DEMO_DATA_VAR)?;
         config.limits = limits_config(&mut values)?;
+        if let Some(value) = values.remove(BROWSE_CACHE_VAR) {
+            config.browse_cache = value
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms <= 60_000)
+                .map(Duration::from_millis)
+                .ok_or(ConfigError::InvalidValue {
+                    var: BROWSE_CACHE_VAR,
+                    value,
+                    expected: "milliseconds from 0 (no cache) to 60000",
+                })?;
+        }
         config.auth = auth_config(&mut values)?;
         // The effect loops' variables, from the same read of the environment.
         config.calendar_half_configured = EffectsConfig::google_half_configured(vars.iter().cloned());

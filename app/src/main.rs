@@ -46,7 +46,7 @@ async fn main() -> ExitCode {
     };
     let clock: tutorbook_app::state::SharedClock = std::sync::Arc::new(tutorbook_ports::SystemClock);
     let state = match AppState::open(&config.database, config.pool_size, auth, clock).await {
-        Ok(state) => state.with_limits(&config.limits),
+        Ok(state) => state.with_limits(&config.limits).with_browse_cache(config.browse_cache),
         Err(err) => {
             tracing::error!("tutorbook cannot open its database: {}", chain(&err));
             return ExitCode::FAILURE;

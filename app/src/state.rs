@@ -97,6 +97,15 @@ impl AppState {
         }
     }
 
+    /// The same state with browse pages kept for `ttl` (zero: none).
+    pub fn with_browse_cache(self, ttl: std::time::Duration) -> Self {
+        let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::ZERO);
+        Self {
+            bookings: self.bookings.with_browse_cache(ttl),
+            ..self
+        }
+    }
+
     /// Now, by the state's clock.
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()

@@ -129,6 +129,28 @@ fn pool_size_must_be_a_sane_number() {
     }
 }
 
+#[test]
+fn browse_cache_is_milliseconds_up_to_a_minute() {
+    assert_eq!(from_dev(NO_VARS).unwrap().browse_cache, Duration::from_secs(1));
+    let off = from_dev([("TUTORBOOK_BROWSE_CACHE_MS", "0")]).unwrap();
+    assert_eq!(off.browse_cache, Duration::ZERO);
+    let short = from_dev([("TUTORBOOK_BROWSE_CACHE_MS", "250")]).unwrap();
+    assert_eq!(short.browse_cache, Duration::from_millis(250));
+    for bad in ["-1", "1s", "60001"] {
+        let err = from_dev([("TUTORBOOK_BROWSE_CACHE_MS", bad)]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::InvalidValue {
+                    var: "TUTORBOOK_BROWSE_CACHE_MS",
+                    ..
+                }
+            ),
+            "{bad}: {err:?}"
+        );
+    }
+}
+
 const SECRET: &str = "0123456789abcdef0123456789abcdef-test";
 
 #[test]

@@ -27,9 +27,9 @@ pub use unit::{
     Changes, Decision, Loaded, LoadedPackage, LockSet, ScheduleLock, Unit, UnitOfWork, execute, widest_search_range,
 };
 pub use usecases::{
-    BROWSE_HORIZON, BookableTimes, Bookings, BrowsePage, Feedback, LATEST_REVIEWS, MAX_BROWSE_STARTS, MAX_DISPLAY_NAME,
-    MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings, Schedules, SeriesAnswer, SeriesCancelled, TeacherFeedback,
-    Users, WaitlistChoice, Week,
+    BROWSE_HORIZON, BookableTimes, Bookings, BrowsePage, DEFAULT_BROWSE_CACHE, Feedback, LATEST_REVIEWS,
+    MAX_BROWSE_STARTS, MAX_CACHED_SLOTS, MAX_DISPLAY_NAME, MAX_USERS_PAGE, OpenSlot, Packages, PaymentSettings,
+    Schedules, SeriesAnswer, SeriesCancelled, TeacherFeedback, Users, WaitlistChoice, Week,
 };
 pub use users::{ProfileUpdate, User, UserStore};
 

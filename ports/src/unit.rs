@@ -822,6 +822,12 @@ pub trait UnitOfWork: Send + Sync {
     /// Named things that do not exist are simply not loaded: the decision
     /// refuses with `not_found`.
     async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit>;
+
+    /// How many units of work this store (and every clone of it) has
+    /// committed: while it stays the same, nothing written through this
+    /// store changed, which is how read caches (browse's) know their pages
+    /// still hold. Writes through another process are not counted.
+    fn commits(&self) -> u64;
 }
 
 /// Runs `decide` as a unit of work on `store` and returns its answer. Under

@@ -31,6 +31,8 @@ pub struct MemoryStore {
     /// Users, consents and idempotency keys (`crate::users`): apart from the
     /// booking state because no command touches both.
     pub(crate) accounts: Arc<Mutex<crate::users::Accounts>>,
+    /// Units of work committed (`crate::unit`).
+    pub(crate) commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// An outbox row: the message, when it may next be claimed, whether it was

@@ -3,6 +3,8 @@
 //! SQL store's constraints would, and only then write the copies back. A
 //! refusal, or a failed check, leaves the state untouched.
 
+use std::sync::atomic::Ordering;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{BookingSource, BookingStatus, DomainError, PaymentTarget, Slot, UserId};
@@ -60,7 +62,12 @@ impl UnitOfWork for MemoryStore {
                 });
             record.answer = Some(answer);
         }
+        self.commits.fetch_add(1, Ordering::Release);
         Ok(unit)
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 }
 

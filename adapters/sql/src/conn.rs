@@ -29,8 +29,12 @@ pub(crate) trait Locks: Send {
     fn lock_payments(&mut self, ids: &[PaymentId]) -> impl Future<Output = Result<(), TxError>> + Send;
     /// Locks credit rows.
     fn lock_credits(&mut self, ids: &[CreditId]) -> impl Future<Output = Result<(), TxError>> + Send;
-    /// Locks slot rows.
-    fn lock_slots(&mut self, ids: &[SlotId]) -> impl Future<Output = Result<(), TxError>> + Send;
+    /// Locks slot rows and reads the policies of their teachers (those who
+    /// set one) in the same statement.
+    fn lock_slots(
+        &mut self,
+        ids: &[SlotId],
+    ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
     /// Locks up to `limit` due, undelivered outbox rows that no other
     /// transaction holds, oldest first, and returns their ids.
     fn lock_due_outbox(
@@ -93,11 +97,6 @@ pub(crate) trait Queries: Locks {
     fn load_policies(
         &mut self,
         teachers: &[UserId],
-    ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
-    /// The policies of the teachers of these slots (those who set one).
-    fn load_policies_of_slots(
-        &mut self,
-        slots: &[SlotId],
     ) -> impl Future<Output = Result<Vec<(UserId, BookingPolicy)>, TxError>> + Send;
     fn load_credit(&mut self, id: CreditId) -> impl Future<Output = Result<Option<MakeupCredit>, TxError>> + Send;
     fn save_credit(&mut self, credit: &MakeupCredit) -> impl Future<Output = Result<(), TxError>> + Send;
@@ -332,8 +331,16 @@ macro_rules! impl_queries {
             }
 
             async fn load_slots(&mut self, ids: &[SlotId]) -> Result<Vec<Slot>, TxError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
+                // One slot (most commands) by equality: Postgres keeps a
+                // generic plan for a prepared statement, and the one for
+                // `= ANY($1)` guesses ten slots; planned while `bookings`
+                // was small, it scanned the whole table on every booking
+                // (docs/performance.md). One id always plans as an index
+                // lookup.
+                match ids {
+                    [] => return Ok(Vec::new()),
+                    [id] => return Ok(self.load_slot(*id).await?.into_iter().collect()),
+                    _ => {}
                 }
                 use $crate::schema::{bookings, slots};
                 let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
@@ -569,26 +576,6 @@ macro_rules! impl_queries {
                     .into_iter()
                     .map(CreditRow::into_credit)
                     .collect::<Result<_, _>>()?)
-            }
-
-            async fn load_policies_of_slots(
-                &mut self,
-                slots: &[SlotId],
-            ) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
-                use $crate::schema::{slots as slot_table, teacher_policies};
-                if slots.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let ids: Vec<DbId> = slots.iter().copied().map(DbId::from).collect();
-                let teachers = slot_table::table
-                    .filter(slot_table::id.eq_any(ids))
-                    .select(slot_table::teacher_id);
-                let rows: Vec<PolicyRow> = teacher_policies::table
-                    .filter(teacher_policies::teacher_id.eq_any(teachers))
-                    .select(PolicyRow::as_select())
-                    .load(self)
-                    .await?;
-                $crate::conn::teachers_policies(rows)
             }
 
             async fn load_policies(&mut self, teachers: &[UserId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {

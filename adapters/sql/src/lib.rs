@@ -22,6 +22,8 @@ mod unit;
 mod users;
 
 #[cfg(feature = "postgres")]
+mod lock_of;
+#[cfg(feature = "postgres")]
 mod pg;
 #[cfg(feature = "sqlite")]
 mod sqlite;

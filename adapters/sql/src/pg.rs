@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::conn::{Locks, impl_queries};
 use crate::error::TxError;
+use crate::lock_of::ForUpdateOfSlots;
 use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
 use crate::schema::{credits, outbox, packages, payments, slots};
 use crate::types::{DbId, DbInstant};
@@ -122,19 +123,22 @@ impl Locks for AsyncPgConnection {
         Ok(())
     }
 
-    async fn lock_slots(&mut self, ids: &[SlotId]) -> Result<(), TxError> {
+    async fn lock_slots(&mut self, ids: &[SlotId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+        use crate::schema::teacher_policies;
         if ids.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
-        slots::table
-            .filter(slots::id.eq_any(ids))
-            .order(slots::id.asc())
-            .select(slots::id)
-            .for_update()
-            .load::<DbId>(self)
-            .await?;
-        Ok(())
+        let rows: Vec<(DbId, Option<PolicyRow>)> = ForUpdateOfSlots(
+            slots::table
+                .left_join(teacher_policies::table.on(teacher_policies::teacher_id.eq(slots::teacher_id)))
+                .filter(slots::id.eq_any(ids))
+                .order(slots::id.asc())
+                .select((slots::id, Option::<PolicyRow>::as_select())),
+        )
+        .load(self)
+        .await?;
+        crate::conn::teachers_policies(rows.into_iter().filter_map(|(_, policy)| policy).collect())
     }
 
     async fn lock_due_outbox(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {

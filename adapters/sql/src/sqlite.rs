@@ -134,8 +134,19 @@ impl Locks for SqliteConn {
         Ok(())
     }
 
-    async fn lock_slots(&mut self, _ids: &[SlotId]) -> Result<(), TxError> {
-        Ok(())
+    async fn lock_slots(&mut self, ids: &[SlotId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
+        use crate::schema::{slots, teacher_policies};
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+        let teachers = slots::table.filter(slots::id.eq_any(ids)).select(slots::teacher_id);
+        let rows: Vec<PolicyRow> = teacher_policies::table
+            .filter(teacher_policies::teacher_id.eq_any(teachers))
+            .select(PolicyRow::as_select())
+            .load(self)
+            .await?;
+        crate::conn::teachers_policies(rows)
     }
 
     async fn lock_due_outbox(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {

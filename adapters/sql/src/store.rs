@@ -3,6 +3,7 @@
 //! connection (`write!`); commands are units of work (`crate::unit`).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use diesel_async::AsyncConnection;
@@ -27,6 +28,8 @@ use crate::error::map_db_error;
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pub(crate) backend: Arc<Backend>,
+    /// Units of work committed through this store and its clones.
+    commits: Arc<AtomicU64>,
 }
 
 pub(crate) enum Backend {
@@ -112,6 +115,7 @@ impl SqlStore {
     pub fn from_pg_pool(pool: crate::pg::PgPool) -> Self {
         Self {
             backend: Arc::new(Backend::Postgres(pool)),
+            commits: Arc::default(),
         }
     }
 
@@ -123,6 +127,7 @@ impl SqlStore {
             backend: Arc::new(Backend::Sqlite(
                 crate::sqlite::SqliteDb::open(path, max_connections).await?,
             )),
+            commits: Arc::default(),
         })
     }
 
@@ -488,6 +493,12 @@ impl IdempotencyStore for SqlStore {
 #[async_trait]
 impl UnitOfWork for SqlStore {
     async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit> {
-        write!(self, |c| crate::unit::execute_in(c, locks, now, decide).await)
+        let unit = write!(self, |c| crate::unit::execute_in(c, locks, now, decide).await)?;
+        self.commits.fetch_add(1, Ordering::Release);
+        Ok(unit)
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 }

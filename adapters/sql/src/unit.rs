@@ -84,15 +84,15 @@ pub(crate) async fn execute_in<
     }
 
     // The teachers' policies, before the row locks so that the locks are
-    // held as briefly as possible. A policy is not locked: a policy change
-    // racing with a booking is decided by whichever commits first, as before.
+    // held as briefly as possible (those of the slots' teachers come with
+    // the slots' locks, in the same statement). A policy is not locked: a
+    // policy change racing with a booking is decided by whichever commits
+    // first, as before.
     let mut teachers: Vec<UserId> = schedules.iter().map(|s| s.teacher).collect();
     teachers.extend(locks.availability.iter().copied());
     teachers.extend(locks.trials.iter().map(|(teacher, _)| *teacher));
     sorted(&mut teachers);
-    let named_slots = slot_ids.clone();
     loaded.policies = c.load_policies(&teachers).await?;
-    loaded.policies.extend(c.load_policies_of_slots(&named_slots).await?);
 
     // 2. The locks, in order.
     for teacher in &teachers {
@@ -115,7 +115,7 @@ pub(crate) async fn execute_in<
     sorted(&mut credit_ids);
     c.lock_credits(&credit_ids).await?;
     sorted(&mut slot_ids);
-    c.lock_slots(&slot_ids).await?;
+    loaded.policies.extend(c.lock_slots(&slot_ids).await?);
 
     // 3. The unit, read under the locks.
     loaded.slots = c.load_slots(&slot_ids).await?;
@@ -125,15 +125,10 @@ pub(crate) async fn execute_in<
             .await?;
         loaded.schedules.push((schedule.teacher, open));
     }
-    // The policies not read yet: those of package teachers.
-    teachers.extend(
-        loaded
-            .slots
-            .iter()
-            .filter(|slot| named_slots.contains(&slot.id()))
-            .map(Slot::teacher),
-    );
-    package_teachers.retain(|teacher| !teachers.contains(teacher));
+    // The policies not read yet: those of package teachers without a slot
+    // here (the slots' locks brought their teachers' policies).
+    package_teachers
+        .retain(|teacher| !teachers.contains(teacher) && !loaded.slots.iter().any(|slot| slot.teacher() == *teacher));
     sorted(&mut package_teachers);
     loaded.policies.extend(c.load_policies(&package_teachers).await?);
     loaded.credits = c.load_credits(&credit_ids).await?;

@@ -3,7 +3,11 @@
 //! it locks (a [`LockSet`]) and hands one decision over the loaded unit to
 //! the store, which runs it atomically (see [`crate::UnitOfWork`]).
 
-use time::{Date, Duration, OffsetDateTime};
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use super::browse::{BrowseCache, DEFAULT_BROWSE_CACHE};
 use tutorbook_domain::{
     Actor, Attendance, AuditEntry, Booking, BookingId, BookingPolicy, CreditId, DomainError, DomainResult,
     LessonWindow, MakeupCredit, Meeting, Outcome, PlatformSettings, Role, Slot, SlotDraft, SlotId, SlotStatus, UserId,
@@ -11,8 +15,8 @@ use tutorbook_domain::{
 };
 
 use crate::{
-    BookingStore, Browse, Claim, Clock, Error, IdGen, LockSet, Overdue, PolicyStore, Result, Unit, UnitOfWork,
-    UserStore, execute,
+    BookingStore, Claim, Clock, Error, IdGen, LockSet, Overdue, PolicyStore, Result, Unit, UnitOfWork, UserStore,
+    execute,
 };
 
 /// What a teacher (or staff for them) sends to open a slot.
@@ -34,30 +38,6 @@ pub struct OpenSlot {
     pub waitlist: WaitlistChoice,
 }
 
-/// How far ahead browse looks (the default maximum advance of a booking).
-pub const BROWSE_HORIZON: Duration = Duration::days(90);
-
-/// Most distinct start instants browse counts for its list of days: with
-/// lessons on the quarter hour, 90 days have 8,640; this bounds a store full
-/// of odd starts (days beyond the bound are not listed, but may still be
-/// asked for).
-pub const MAX_BROWSE_STARTS: usize = 100_000;
-
-/// One page of browse.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrowsePage {
-    /// The zone days are counted in.
-    pub zone: Zone,
-    /// Every day with supply, in order, with how many slots start that day.
-    pub days: Vec<(Date, u32)>,
-    /// The day shown: the one asked for, else the first with supply.
-    pub date: Option<Date>,
-    /// Its slots after the cursor, by start.
-    pub slots: Vec<Slot>,
-    /// The cursor of the next page (the last slot's id) when more follow.
-    pub next: Option<SlotId>,
-}
-
 /// Whether a new slot keeps a waitlist (docs/waitlists.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WaitlistChoice {
@@ -74,11 +54,12 @@ pub enum WaitlistChoice {
 /// The booking use cases over a store `S`, a clock `C` and an id source `I`.
 #[derive(Debug, Clone)]
 pub struct Bookings<S, C, I> {
-    store: S,
-    clock: C,
+    pub(super) store: S,
+    pub(super) clock: C,
     ids: I,
     settings: PlatformSettings,
     claim: Option<Claim>,
+    pub(super) browse_cache: Arc<BrowseCache>,
 }
 
 impl<S, C, I> Bookings<S, C, I>
@@ -95,6 +76,19 @@ where
             ids,
             settings,
             claim: None,
+            browse_cache: Arc::new(BrowseCache::new(DEFAULT_BROWSE_CACHE)),
+        }
+    }
+
+    /// The same use cases with browse pages kept for `ttl` (zero keeps none):
+    /// a page is served again only while nothing was committed in this
+    /// process and for at most `ttl`, so `ttl` bounds how long browse can
+    /// lag a change made by another process on the same database
+    /// (docs/decisions/0023-browse-served-from-a-short-cache.md).
+    pub fn with_browse_cache(self, ttl: Duration) -> Self {
+        Self {
+            browse_cache: Arc::new(BrowseCache::new(ttl)),
+            ..self
         }
     }
 
@@ -351,95 +345,6 @@ where
             .await?
             .filter(|s| s.status() != SlotStatus::Deleted)
             .ok_or_else(|| Error::not_found("slot"))
-    }
-
-    /// One page of browse (docs/product.md §3): every day (in `zone`) with
-    /// bookable supply over the next [`BROWSE_HORIZON`] with its count, and
-    /// the slots of `date` (else the first day with supply) after the slot
-    /// `after`, by start, at most `limit`. A viewer does not see their own
-    /// slots. The store counts starts and reads one page by its index, so the
-    /// cost follows the page, not the supply; a cursor that is not a slot of
-    /// the day is `invalid_input`.
-    pub async fn browse(
-        &self,
-        viewer: Option<&Actor>,
-        zone: Zone,
-        date: Option<Date>,
-        after: Option<SlotId>,
-        limit: usize,
-    ) -> Result<BrowsePage> {
-        let now = self.clock.now();
-        let exclude = viewer.map(|v| v.user);
-        let horizon = Browse {
-            from: now,
-            to: now + BROWSE_HORIZON,
-            exclude,
-        };
-        let mut days: Vec<(Date, u32)> = Vec::new();
-        // Starts come in order, and a local date never goes back as time
-        // goes on (not even when the clocks do), so days come in order too.
-        for (start, count) in self.store.browse_starts(horizon, MAX_BROWSE_STARTS).await? {
-            if start <= now {
-                continue;
-            }
-            let day = zone.to_local(start).date();
-            match days.last_mut() {
-                Some((last, n)) if *last == day => *n = n.saturating_add(count),
-                _ => days.push((day, count)),
-            }
-        }
-        let date = date.or_else(|| days.first().map(|(day, _)| *day));
-        let Some(day) = date else {
-            return Ok(BrowsePage {
-                zone,
-                days,
-                date,
-                slots: Vec::new(),
-                next: None,
-            });
-        };
-        let day_start = zone.resolve_bound(day.midnight());
-        let day_end = day
-            .next_day()
-            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
-        let range = Browse {
-            from: day_start.max(horizon.from),
-            to: day_end.min(horizon.to),
-            exclude,
-        };
-        let after = match after {
-            None => None,
-            Some(id) => {
-                let slot = self
-                    .store
-                    .slot(id)
-                    .await?
-                    .filter(|s| (range.from..range.to).contains(&s.window().start()))
-                    .ok_or_else(|| {
-                        DomainError::invalid("cursor", "does not point into this day's slots; start over")
-                    })?;
-                Some((slot.window().start(), id))
-            }
-        };
-        let mut slots = if range.from < range.to {
-            self.store.browse_page(range, after, limit.saturating_add(1)).await?
-        } else {
-            Vec::new()
-        };
-        slots.retain(|s| s.is_browsable(now));
-        let next = if slots.len() > limit {
-            slots.truncate(limit);
-            slots.last().map(Slot::id)
-        } else {
-            None
-        };
-        Ok(BrowsePage {
-            zone,
-            days,
-            date,
-            slots,
-            next,
-        })
     }
 
     /// A teacher's slots starting in `[from, to)`, for the teacher or staff.

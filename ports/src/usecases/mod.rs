@@ -3,13 +3,15 @@
 
 mod availability;
 mod bookings;
+mod browse;
 mod feedback;
 mod packages;
 mod series;
 mod users;
 
 pub use availability::{BookableTimes, Schedules, Week};
-pub use bookings::{BROWSE_HORIZON, Bookings, BrowsePage, MAX_BROWSE_STARTS, OpenSlot, WaitlistChoice};
+pub use bookings::{Bookings, OpenSlot, WaitlistChoice};
+pub use browse::{BROWSE_HORIZON, BrowsePage, DEFAULT_BROWSE_CACHE, MAX_BROWSE_STARTS, MAX_CACHED_SLOTS};
 pub use feedback::{Feedback, LATEST_REVIEWS, TeacherFeedback};
 pub use packages::{Packages, PaymentSettings};
 pub use series::{SeriesAnswer, SeriesCancelled};

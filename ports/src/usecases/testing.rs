@@ -23,6 +23,7 @@ mockall::mock! {
     #[async_trait]
     impl UnitOfWork for Store {
         async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit>;
+        fn commits(&self) -> u64;
     }
 
     #[async_trait]

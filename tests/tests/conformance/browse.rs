@@ -139,7 +139,30 @@ async fn twenty_thousand_slots_are_all_reachable<S: Store>(store: S) {
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), 20_000, "each slot once");
 }
 
+/// Browse keeps a page for a moment (docs/decisions/0023-browse-served-from-a-short-cache.md),
+/// but never past a change committed through the store: a seat taken, a
+/// slot filled, a slot opened show on the next read, by the same clock.
+async fn browse_shows_a_change_through_the_store_at_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let seoul = Zone::parse("Asia/Seoul").unwrap();
+    let read = || w.bookings.browse(None, seoul, None, None, 10);
+    let slot = w.open(TEACHER, at(1, 9), 2).await;
+    let first = read().await.unwrap();
+    assert_eq!(first.slots[0].booked_count(), 0);
+    assert_eq!(first, read().await.unwrap());
+
+    w.confirmed(student(1), &slot).await;
+    assert_eq!(read().await.unwrap().slots[0].booked_count(), 1);
+    w.confirmed(student(2), &slot).await;
+    let full = read().await.unwrap();
+    assert!(full.days.is_empty() && full.slots.is_empty(), "{full:?}");
+    let opened = w.open(OTHER_TEACHER, at(2, 9), 1).await;
+    let page = read().await.unwrap();
+    assert_eq!(page.slots.iter().map(Slot::id).collect::<Vec<_>>(), [opened.id()]);
+}
+
 conformance!(
     browse_shows_what_can_be_booked_a_page_at_a_time,
+    browse_shows_a_change_through_the_store_at_once,
     twenty_thousand_slots_are_all_reachable,
 );
