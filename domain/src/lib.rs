@@ -39,7 +39,7 @@ pub use audit::AuditEntry;
 pub use availability::{
     Availability, Bookable, BookableQuery, BusySlot, DateException, ExceptionDraft, ExceptionKind, LessonKind,
     MAX_EXCEPTION_DAYS, MAX_EXCEPTIONS, MAX_NOTE_CHARS, MAX_RANGE_DAYS, MAX_RULES, RuleDraft, TimeBooking, WeeklyRule,
-    book_time, bookable_times, check_manager, check_range, check_rule_set, move_to_time,
+    book_time, bookable_at, bookable_times, check_manager, check_range, check_rule_set, day_reach, move_to_time,
 };
 pub use booking::{Booking, BookingSource, BookingStatus};
 pub use capacity::Capacity;
@@ -70,7 +70,7 @@ pub use schedule::{MAX_SESSIONS, MAX_SPAN_DAYS, MAX_TEACHING_HOURS, PackageSched
 pub use series::{
     Frequency, MAX_INTERVAL, MAX_OCCURRENCES, MAX_SERIES_DAYS, Occurrence, OccurrenceAnswer, SeatsRequest, Series,
     SeriesBooked, SeriesDraft, SeriesEnd, SeriesMember, SeriesMode, SeriesRequest, SeriesRule, SlotSeries,
-    SlotSeriesDraft, SlotSeriesMember, book_series, book_slot_series, series_search_range,
+    SlotSeriesDraft, SlotSeriesMember, StrayMember, book_series, book_slot_series, series_search_range,
 };
 pub use slot::{Attendance, Outcome, Slot, SlotDraft, SlotStatus};
 pub use text::{check_line, check_text, clean_line};

@@ -267,6 +267,14 @@ impl BookingPolicy {
         self.waitlist
     }
 
+    /// The waitlist a new slot of `capacity` seats keeps when its teacher
+    /// does not choose: the default line for a group slot, none for a 1:1
+    /// lesson (which keeps no line). Opening one slot and opening a slot
+    /// series both ask this, so they cannot disagree.
+    pub fn default_waitlist_for(&self, capacity: u32) -> Option<Waitlist> {
+        self.waitlist.filter(|_| capacity > 1)
+    }
+
     /// Sets (or clears) the default waitlist of new group slots.
     pub fn with_waitlist(mut self, waitlist: Option<Waitlist>) -> Self {
         self.waitlist = waitlist;
@@ -331,6 +339,17 @@ mod tests {
         let s = PlatformSettings::default();
         assert_eq!(s.max_group_capacity(), 4);
         assert_eq!(s.credit_validity(), Duration::days(30));
+    }
+
+    /// Opening a slot and opening a slot series both take their default
+    /// line from here (docs/waitlists.md): a group slot keeps it, a 1:1
+    /// lesson never does.
+    #[test]
+    fn only_a_group_slot_keeps_the_default_waitlist() {
+        let with = BookingPolicy::default().with_waitlist(Some(Waitlist::AutoPromote));
+        assert_eq!(with.default_waitlist_for(1), None);
+        assert_eq!(with.default_waitlist_for(2), Some(Waitlist::AutoPromote));
+        assert_eq!(BookingPolicy::default().default_waitlist_for(2), None);
     }
 
     #[test]

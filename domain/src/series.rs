@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, Weekday};
 
 use crate::{
-    Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BusySlot, DomainError,
-    DomainResult, LessonKind, MAX_BUFFER, Meeting, Outcome, PlatformSettings, SeriesId, Slot, SlotDraft, SlotId,
-    TimeBooking, UserId, Zone, book_time, check_date,
+    Actor, Availability, Booking, BookingId, BookingPolicy, DomainError, DomainResult, LessonKind, MAX_ADVANCE,
+    MAX_BUFFER, Meeting, Outcome, PlatformSettings, SeriesId, Slot, SlotDraft, SlotId, TimeBooking, UserId, Zone,
+    book_time, bookable_at, check_date, day_reach,
 };
 
 /// Most occurrences a series may have.
@@ -29,7 +29,7 @@ pub const MAX_INTERVAL: u32 = 12;
 /// date of the rule: as far ahead as any booking policy lets a lesson be
 /// booked ([`crate::MAX_ADVANCE`]). It also bounds what expanding a rule
 /// costs, whatever the input.
-pub const MAX_SERIES_DAYS: i64 = 3 * 366;
+pub const MAX_SERIES_DAYS: i64 = MAX_ADVANCE.whole_days();
 
 /// How often a series repeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,8 +115,9 @@ impl SeriesRule {
     /// Checks `draft` and expands it: an interval of 1..=[`MAX_INTERVAL`],
     /// weekdays only for weekly and biweekly rules, a first date in
     /// 2000–2099, and 1..=[`MAX_OCCURRENCES`] occurrences within
-    /// [`MAX_SERIES_DAYS`] of the first date (`invalid_input` otherwise,
-    /// naming the field).
+    /// [`MAX_SERIES_DAYS`] of the first date; an `until` past those days is
+    /// refused even when the last occurrence would fall sooner
+    /// (`invalid_input` otherwise, naming the field).
     ///
     /// A monthly rule falls on the first date's day of the month; a month
     /// without that day (the 31st in April) has no occurrence and does not
@@ -385,26 +386,62 @@ impl Series {
         }
     }
 
+    /// Each booked occurrence with its booking, in order. A member whose
+    /// number its rule does not have is a series stored at odds with
+    /// itself: an error, never skipped (docs/series.md: nothing is skipped
+    /// silently).
+    pub fn booked(&self) -> Result<Vec<(Occurrence, BookingId)>, StrayMember> {
+        let occurrences = self.rule.occurrences();
+        self.members
+            .iter()
+            .map(|m| {
+                occurrences
+                    .iter()
+                    .find(|o| o.number == m.number)
+                    .map(|o| (*o, m.booking))
+                    .ok_or(StrayMember {
+                        series: self.id,
+                        number: m.number,
+                    })
+            })
+            .collect()
+    }
+
     /// The booked occurrences a cancellation from `from` covers: those on
     /// or after that local date (every one without it), with their
     /// occurrence. The student or staff may cancel (`forbidden` for the
-    /// teacher, who cancels lessons one at a time and gives credits).
-    pub fn to_cancel(&self, actor: &Actor, from: Option<Date>) -> DomainResult<Vec<(Occurrence, BookingId)>> {
+    /// teacher, who cancels lessons one at a time and gives credits). The
+    /// outer error is a refusal; the inner one a stored series at odds with
+    /// its rule ([`Series::booked`]), which no caller can mend.
+    pub fn to_cancel(
+        &self,
+        actor: &Actor,
+        from: Option<Date>,
+    ) -> DomainResult<Result<Vec<(Occurrence, BookingId)>, StrayMember>> {
         self.check_seen_by(actor)?;
         if !actor.is_or_staff(self.student) {
             return Err(DomainError::Forbidden);
         }
-        let occurrences = self.rule.occurrences();
-        Ok(self
-            .members
-            .iter()
-            .filter_map(|m| {
-                let occurrence = occurrences.iter().find(|o| o.number == m.number)?;
-                from.is_none_or(|from| occurrence.local.date() >= from)
-                    .then_some((*occurrence, m.booking))
-            })
-            .collect())
+        Ok(self.booked().map(|booked| {
+            booked
+                .into_iter()
+                .filter(|(occurrence, _)| from.is_none_or(|from| occurrence.local.date() >= from))
+                .collect()
+        }))
     }
+}
+
+/// A member of a stored series whose occurrence number its rule does not
+/// have. Series are written whole by the command that books them, so this
+/// is corrupt storage, not a refusal: the ports answer it as a storage
+/// failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("series {series} holds occurrence {number}, which its rule does not have")]
+pub struct StrayMember {
+    /// The series.
+    pub series: SeriesId,
+    /// The member's occurrence number.
+    pub number: u32,
 }
 
 /// A student's request for a series of 1:1 lessons from a teacher's
@@ -480,7 +517,11 @@ pub struct SeriesBooked {
 
 /// The range of a teacher's slots a series must see: every slot that could
 /// collide with an occurrence (buffers) or count towards its local day's
-/// limit, from the day before the first occurrence to the day after the last.
+/// limit. It runs from two days and twice [`MAX_BUFFER`] before the first
+/// occurrence's start to as long after the last one's, so it holds every
+/// slot an occurrence is checked against: its local day widened by the
+/// buffers, and a lesson of up to [`crate::MAX_LESSON_LENGTH`] running past
+/// midnight.
 pub fn series_search_range(rule: &SeriesRule, zone: Zone) -> (OffsetDateTime, OffsetDateTime) {
     let reach = MAX_BUFFER + MAX_BUFFER + Duration::DAY + Duration::DAY;
     let local = |o: Option<&Occurrence>| o.map(|o| o.local).unwrap_or(rule.draft.first.midnight());
@@ -512,7 +553,6 @@ pub fn book_series(
         return Err(DomainError::invalid("series", "one slot and booking id per occurrence"));
     }
     let length = policy.default_length();
-    let mut schedule: Vec<Slot> = teacher_slots.to_vec();
     let mut booked = SeriesBooked {
         series: Series {
             id: request.id,
@@ -531,14 +571,8 @@ pub fn book_series(
     for (occurrence, (slot_id, booking_id)) in occurrences.iter().zip(&request.ids) {
         let start = occurrence.start(request.zone);
         let result = start.and_then(|start| {
-            let busy: Vec<BusySlot> = schedule.iter().filter_map(BusySlot::of).collect();
-            let query = BookableQuery {
-                from: start,
-                to: start + Duration::NANOSECOND,
-                length,
-                now,
-            };
-            let bookable = Bookable::prepare(availability, &busy, policy, request.zone, query);
+            let near = near_occurrence(teacher_slots, &booked.slots, request.zone, start, length);
+            let bookable = bookable_at(availability, &near, policy, request.zone, start, length, now);
             let pick = TimeBooking {
                 slot: *slot_id,
                 booking: *booking_id,
@@ -548,7 +582,7 @@ pub fn book_series(
                 meeting: Meeting::default(),
                 kind: LessonKind::Regular,
             };
-            book_time(&bookable, pick, actor, &schedule, policy, settings, now)
+            book_time(&bookable, pick, actor, &near, policy, settings, now)
         });
         match result {
             Ok((slot, outcome)) => {
@@ -565,7 +599,6 @@ pub fn book_series(
                 });
                 booked.outcome.events.extend(outcome.events);
                 booked.outcome.audit.extend(outcome.audit);
-                schedule.push(slot.clone());
                 booked.slots.push(slot);
             }
             Err(reason) => {
@@ -585,6 +618,30 @@ pub fn book_series(
         Some(refusal) if booked.slots.is_empty() => Err(refusal),
         _ => Ok(booked),
     }
+}
+
+/// The slots an occurrence at `start` is checked against, copied: the
+/// teacher's and the series' own booked so far that overlap the span one
+/// booked time at `start` sees ([`day_reach`]), or that a lesson of
+/// `length` running past midnight could meet under any buffers. Slots
+/// farther away can neither collide with it nor count towards its day, so
+/// leaving them out changes no decision; it spares copying and walking
+/// the whole multi-year schedule once per occurrence.
+fn near_occurrence(
+    teacher_slots: &[Slot],
+    own: &[Slot],
+    zone: Zone,
+    start: OffsetDateTime,
+    length: Duration,
+) -> Vec<Slot> {
+    let (from, to) = day_reach(zone, start);
+    let to = to.max(start + length + MAX_BUFFER + MAX_BUFFER);
+    teacher_slots
+        .iter()
+        .chain(own)
+        .filter(|s| s.window().start() < to && s.window().end() > from)
+        .cloned()
+        .collect()
 }
 
 fn start_of(occurrence: &Occurrence, zone: Zone) -> Option<OffsetDateTime> {
@@ -684,13 +741,13 @@ impl SlotSeries {
                         capacity: draft.capacity,
                         meeting: Meeting::default(),
                         package_session: None,
-                        // A group slot keeps the teacher's default line.
-                        waitlist: policy.waitlist().filter(|_| draft.capacity > 1),
+                        waitlist: policy.default_waitlist_for(draft.capacity),
                     };
                     Slot::open(*id, slot, actor, &schedule, policy, settings, now)
                 });
             let (slot, caused) = slot.map_err(|reason| occurrence.refused(reason))?;
             outcome.events.extend(caused.events);
+            outcome.audit.extend(caused.audit);
             schedule.push(slot.clone());
             opened.push(slot);
         }
@@ -1219,6 +1276,108 @@ mod tests {
         assert_eq!(codes, ["booked", "booked", "duplicate_booking"]);
         assert_eq!(own.members().len(), 2);
         assert_eq!(slots[0].booked_count(), 1);
+    }
+
+    /// Each occurrence sees only the slots near it, yet a lesson running
+    /// past midnight still meets the next day's slots within its buffers,
+    /// as it did when every occurrence saw the whole schedule.
+    #[test]
+    fn an_occurrence_past_midnight_meets_the_next_days_slots_within_its_buffers() {
+        let late = BookingPolicy::default()
+            .with_default_length(Duration::hours(4))
+            .and_then(|p| p.with_max_advance(Duration::days(400)))
+            .and_then(|p| p.with_buffers(Duration::hours(4), Duration::hours(4)))
+            .unwrap()
+            .with_approval(false, false);
+        // Mondays 19:00 to 03:00 the next day, in New York: 19:00 and 23:00.
+        let evenings = Availability::restore(
+            vec![
+                crate::WeeklyRule::new(
+                    crate::RuleId::from_uuid(uuid::Uuid::from_u128(9)),
+                    crate::RuleDraft {
+                        weekday: Weekday::Monday,
+                        start: time!(19:00),
+                        end: time!(03:00),
+                        zone: new_york(),
+                        valid_from: None,
+                        valid_until: None,
+                        active: true,
+                    },
+                )
+                .unwrap(),
+            ],
+            vec![],
+        );
+        let draft = SeriesDraft {
+            frequency: Frequency::Weekly,
+            interval: 1,
+            weekdays: vec![],
+            first: date!(2030 - 01 - 14),
+            time: time!(23:00),
+            end: SeriesEnd::Count(1),
+        };
+        let request = SeriesRequest {
+            rule: SeriesRule::new(draft).unwrap(),
+            ..request(1, SeriesMode::AllOrNothing)
+        };
+        let (student, settings) = (Actor::student(STUDENT), PlatformSettings::default());
+        let book = |busy: &[Slot]| book_series(request.clone(), &student, &evenings, busy, &late, &settings, NOW);
+        assert_eq!(book(&[]).unwrap().slots.len(), 1);
+        // Monday 23:00 to Tuesday 03:00 EST, then four hours kept free; Tuesday
+        // 10:00 keeps four hours before it: they meet at 06:00 to 07:00.
+        let tuesday = taken(datetime!(2030-01-15 15:00 UTC));
+        assert_eq!(book(&[tuesday]).unwrap_err().code(), "slot_overlap");
+    }
+
+    /// docs/series.md: nothing is skipped silently. A stored member whose
+    /// occurrence the rule does not have is an error, not a lesson left out
+    /// of what a cancellation covers.
+    #[test]
+    fn a_member_the_rule_does_not_have_is_an_error_not_skipped() {
+        let booking = |n: u128| BookingId::from_uuid(uuid::Uuid::from_u128(n));
+        let members = vec![
+            SeriesMember {
+                number: 1,
+                booking: booking(10),
+            },
+            SeriesMember {
+                number: 9,
+                booking: booking(11),
+            },
+        ];
+        let id = SeriesId::from_uuid(uuid::Uuid::from_u128(3));
+        let stored = |members| {
+            Series::restore(
+                id,
+                TEACHER,
+                STUDENT,
+                new_york(),
+                request(3, SeriesMode::BestEffort).rule,
+                NOW,
+                members,
+            )
+        };
+        let student = Actor::student(STUDENT);
+        let stray = StrayMember { series: id, number: 9 };
+        assert_eq!(stored(members.clone()).booked(), Err(stray));
+        assert_eq!(stored(members.clone()).to_cancel(&student, None), Ok(Err(stray)));
+        // A refusal comes first: the teacher learns nothing of the storage.
+        assert_eq!(
+            stored(members)
+                .to_cancel(&Actor::teacher(TEACHER), None)
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        let sound = stored(vec![SeriesMember {
+            number: 2,
+            booking: booking(10),
+        }]);
+        let from_third = sound.to_cancel(&student, Some(date!(2030 - 01 - 28))).unwrap().unwrap();
+        assert!(from_third.is_empty());
+        let all = sound.to_cancel(&student, None).unwrap().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].0.number, 2);
     }
 
     fn any_weekday() -> impl Strategy<Value = Weekday> {

@@ -2,7 +2,7 @@
 //! that could not do its job.
 
 use thiserror::Error;
-use tutorbook_domain::{DomainError, RefusalKind};
+use tutorbook_domain::{DomainError, RefusalKind, StrayMember};
 
 /// What kind of failure an [`Error`] is, for callers that translate
 /// failures (an HTTP status): every variant maps with no catch-all arm.
@@ -60,6 +60,14 @@ impl Error {
     /// Shorthand for "`entity` not found".
     pub fn not_found(entity: &'static str) -> Self {
         Self::Domain(DomainError::NotFound { entity })
+    }
+}
+
+/// A stored series at odds with its rule is corrupt storage, as a row that
+/// does not read back is: nothing the caller asked for was wrong.
+impl From<StrayMember> for Error {
+    fn from(stray: StrayMember) -> Self {
+        Self::Storage(stray.to_string())
     }
 }
 

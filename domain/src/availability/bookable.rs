@@ -13,7 +13,7 @@ use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime};
 
 use super::offsets::{Nanos, Offsets, instant, nanos, span};
 use super::{Availability, DateException, WeeklyRule};
-use crate::{BookingPolicy, DomainError, DomainResult, LessonWindow, Slot, SlotStatus, Zone};
+use crate::{BookingPolicy, DomainError, DomainResult, LessonWindow, MAX_BUFFER, Slot, SlotStatus, Zone};
 
 /// One of the teacher's existing open slots, as bookable times see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,6 +355,45 @@ pub fn bookable_times(
     query: BookableQuery,
 ) -> Vec<OffsetDateTime> {
     Bookable::prepare(availability, busy, policy, day_zone, query).times()
+}
+
+/// The span of a teacher's slots a time booked at `start` must see: its
+/// local day in `zone` (the daily limit counts that day's bookings),
+/// widened on each side by twice [`MAX_BUFFER`] (an existing slot's buffer
+/// and the new lesson's may both stand between them). One booked time locks
+/// and loads this span; a series checks each occurrence against it, so both
+/// decide on the same slots.
+pub fn day_reach(zone: Zone, start: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
+    let day = zone.to_local(start).date();
+    let day_start = zone.resolve_bound(day.midnight());
+    let day_end = day
+        .next_day()
+        .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
+    let reach = MAX_BUFFER + MAX_BUFFER;
+    (day_start - reach, day_end + reach)
+}
+
+/// The bookable times around `start` (a nanosecond's range, all
+/// [`Bookable::check`] needs) for lessons of `length`, among `teacher_slots`
+/// (the open ones are busy): what one booked time and each occurrence of a
+/// series are checked against.
+pub fn bookable_at(
+    availability: &Availability,
+    teacher_slots: &[Slot],
+    policy: &BookingPolicy,
+    zone: Zone,
+    start: OffsetDateTime,
+    length: Duration,
+    now: OffsetDateTime,
+) -> Bookable {
+    let busy: Vec<BusySlot> = teacher_slots.iter().filter_map(BusySlot::of).collect();
+    let query = BookableQuery {
+        from: start,
+        to: start + Duration::NANOSECOND,
+        length,
+        now,
+    };
+    Bookable::prepare(availability, &busy, policy, zone, query)
 }
 
 /// The local dates of `zone` whose hours could hold a start in the query's

@@ -10,7 +10,7 @@ mod exceptions;
 mod offsets;
 mod rules;
 
-pub use bookable::{Bookable, BookableQuery, BusySlot, bookable_times};
+pub use bookable::{Bookable, BookableQuery, BusySlot, bookable_at, bookable_times, day_reach};
 pub use exceptions::{DateException, ExceptionDraft, ExceptionKind, MAX_EXCEPTION_DAYS, MAX_NOTE_CHARS};
 pub use rules::{MAX_RULES, RuleDraft, WeeklyRule, check_rule_set};
 

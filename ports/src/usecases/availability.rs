@@ -8,7 +8,7 @@ use tutorbook_domain::{
     Actor, Availability, Bookable, BookableQuery, Booking, BookingId, BookingPolicy, BookingSource, BusySlot,
     DateException, DomainError, ExceptionDraft, ExceptionId, LessonKind, MAX_BUFFER, Meeting, PlatformSettings, Role,
     RuleDraft, RuleId, Slot, SlotId, TimeBooking, UserId, WeeklyRule, Zone, book_time, check_instant, check_manager,
-    check_range, move_to_time,
+    check_range, day_reach, move_to_time,
 };
 
 use crate::{
@@ -357,25 +357,19 @@ where
         }
     }
 
-    /// The locks a booked time needs: `teacher`'s local day around `start`,
-    /// widened by any buffer (every slot that could collide or count
-    /// towards the daily limit), and their availability.
+    /// The locks a booked time needs: the span of `teacher`'s schedule
+    /// around `start` ([`day_reach`]) and their availability.
     fn day_locks(&self, teacher: UserId, zone: Zone, start: OffsetDateTime) -> LockSet {
-        let day = zone.to_local(start).date();
-        let day_start = zone.resolve_bound(day.midnight());
-        let day_end = day
-            .next_day()
-            .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
-        let reach = MAX_BUFFER + MAX_BUFFER;
+        let (from, to) = day_reach(zone, start);
         LockSet::new()
             .claim(self.claim.clone())
-            .schedule(teacher, day_start - reach, day_end + reach)
+            .schedule(teacher, from, to)
             .availability_of(teacher)
     }
 }
 
-/// The bookable times around `pick.start` (a nanosecond's range) as the
-/// unit sees them under the teacher's lock, for lessons of `length`.
+/// The bookable times around `pick.start` as the unit sees them under the
+/// teacher's lock, for lessons of `length` (see [`tutorbook_domain::bookable_at`]).
 fn bookable_at(
     unit: &Unit,
     pick: &TimeBooking,
@@ -383,19 +377,14 @@ fn bookable_at(
     policy: &BookingPolicy,
     now: OffsetDateTime,
 ) -> Result<Bookable, DomainError> {
-    let busy: Vec<BusySlot> = unit.schedule(pick.teacher).iter().filter_map(BusySlot::of).collect();
-    let query = BookableQuery {
-        from: pick.start,
-        to: pick.start + Duration::NANOSECOND,
-        length,
-        now,
-    };
-    Ok(Bookable::prepare(
+    Ok(tutorbook_domain::bookable_at(
         unit.availability(pick.teacher)?,
-        &busy,
+        unit.schedule(pick.teacher),
         policy,
         pick.zone,
-        query,
+        pick.start,
+        length,
+        now,
     ))
 }
 

@@ -140,7 +140,7 @@ where
         execute(&self.store, locks, now, move |unit| {
             let policy = unit.policy(teacher);
             let waitlist = match choice {
-                WaitlistChoice::TeacherDefault => policy.waitlist().filter(|_| draft.capacity > 1),
+                WaitlistChoice::TeacherDefault => policy.default_waitlist_for(draft.capacity),
                 WaitlistChoice::Off => None,
                 WaitlistChoice::On(waitlist) => Some(waitlist),
             };

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 use tutorbook_domain::{
     Actor, BookingId, DomainError, OccurrenceAnswer, SeatsRequest, SeriesDraft, SeriesId, SeriesMode, SeriesRequest,
-    SeriesRule, Slot, SlotId, SlotSeries, SlotSeriesDraft, UserId, Zone, book_series, book_slot_series,
+    SeriesRule, Slot, SlotId, SlotSeries, SlotSeriesDraft, UserId, Zone, book_series, book_slot_series, check_manager,
     series_search_range,
 };
 
@@ -118,7 +118,8 @@ where
         // A series' members never change once written, so reading them
         // before the locks is safe; their bookings are read under the locks.
         let series = self.store.series(id).await?.ok_or_else(|| Error::not_found("series"))?;
-        let targets = series.to_cancel(actor, from)?;
+        // A refusal, then a series stored at odds with its rule (a storage failure).
+        let targets = series.to_cancel(actor, from)??;
         let zone = series.zone();
         let locks = targets
             .iter()
@@ -158,6 +159,8 @@ where
     /// seats per occurrence, each `length` long (the teacher's lesson
     /// length when `None`), in one transaction under the teacher's lock;
     /// refused as a whole when one occurrence is (see [`SlotSeries::open`]).
+    /// Anyone but the teacher and staff is refused (`forbidden`) before
+    /// anything is read or locked.
     pub async fn open_slot_series(
         &self,
         actor: &Actor,
@@ -166,6 +169,9 @@ where
         capacity: u32,
         length: Option<Duration>,
     ) -> Result<(SlotSeries, Vec<Slot>)> {
+        // Before any read or lock: otherwise anyone signed in could hold the
+        // teacher's schedule (three years of it) with repeated calls.
+        check_manager(actor, teacher)?;
         let rule = SeriesRule::new(draft)?;
         super::check_named_teacher(&self.store, actor, teacher).await?;
         let zone = self.teacher(teacher).await?.zone;
@@ -259,23 +265,105 @@ where
         let (from, to) = series_search_range(series.rule(), series.zone());
         let bookings = self.store.student_bookings(series.student(), from, to).await?;
         let occurrences = series
-            .members()
-            .iter()
-            .map(|member| {
-                let occurrence = series.rule().occurrences().iter().find(|o| o.number == member.number);
-                let booked = bookings.iter().find(|(b, _)| b.id() == member.booking);
-                match (occurrence, booked) {
-                    (Some(o), Some((booking, slot))) => {
-                        Ok(OccurrenceAnswer::booked(*o, slot.window().start(), booking.clone()))
-                    }
-                    _ => Err(Error::Storage(format!("series {id} names a booking it cannot find"))),
-                }
-            })
+            .booked()?
+            .into_iter()
+            .map(
+                |(occurrence, member)| match bookings.iter().find(|(b, _)| b.id() == member) {
+                    Some((booking, slot)) => Ok(OccurrenceAnswer::booked(
+                        occurrence,
+                        slot.window().start(),
+                        booking.clone(),
+                    )),
+                    None => Err(Error::Storage(format!("series {id} names a booking it cannot find"))),
+                },
+            )
             .collect::<Result<_>>()?;
         Ok(SeriesAnswer {
             series: id,
             zone: series.zone(),
             occurrences,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usecases::testing::*;
+    use crate::{MockClock, MockIdGen};
+    use time::Weekday;
+    use time::macros::{date, time};
+    use tutorbook_domain::{Frequency, PlatformSettings, SeriesEnd, SeriesMember};
+
+    type Service = Schedules<MockStore, MockClock, MockIdGen>;
+
+    fn service(store: MockStore) -> Service {
+        Schedules::new(store, clock(), no_ids(), PlatformSettings::default())
+    }
+
+    /// Mondays at 17:00, twice, from the week after [`NOW`].
+    fn mondays() -> SeriesDraft {
+        SeriesDraft {
+            frequency: Frequency::Weekly,
+            interval: 1,
+            weekdays: vec![Weekday::Monday],
+            first: date!(2030 - 01 - 14),
+            time: time!(17:00),
+            end: SeriesEnd::Count(2),
+        }
+    }
+
+    /// Opening a slot series locks the teacher's schedule over the whole
+    /// span and loads it: someone who may not open one must be refused
+    /// before, or anyone signed in could hold the teacher's bookings up.
+    #[tokio::test]
+    async fn a_non_manager_is_refused_before_anything_is_read_or_locked() {
+        for actor in [Actor::student(STUDENT), Actor::teacher(OTHER_TEACHER)] {
+            let mut store = MockStore::new();
+            store.expect_execute().never();
+            store.expect_user().never();
+            let err = service(store)
+                .open_slot_series(&actor, TEACHER, mondays(), 2, None)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), "forbidden", "{actor:?}");
+        }
+    }
+
+    /// docs/series.md: nothing is skipped silently. A stored member whose
+    /// occurrence its rule does not have is a storage failure, before any
+    /// lock is taken, not a cancellation that quietly leaves a lesson booked.
+    #[tokio::test]
+    async fn cancelling_a_series_at_odds_with_its_rule_is_a_storage_failure() {
+        let id = SeriesId::from_uuid(uuid(1));
+        let members = [1, 7]
+            .into_iter()
+            .map(|number| SeriesMember {
+                number,
+                booking: BookingId::from_uuid(uuid(10 + u128::from(number))),
+            })
+            .collect();
+        let stored = tutorbook_domain::Series::restore(
+            id,
+            TEACHER,
+            STUDENT,
+            Zone::default(),
+            SeriesRule::new(mondays()).unwrap(),
+            NOW,
+            members,
+        );
+        let mut store = MockStore::new();
+        store
+            .expect_series()
+            .withf(move |asked| *asked == id)
+            .times(1)
+            .returning(move |_| Ok(Some(stored.clone())));
+        store.expect_execute().never();
+        let err = service(store)
+            .cancel_series(&Actor::student(STUDENT), id, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "storage_unavailable");
+        assert!(err.to_string().contains("occurrence 7"), "{err}");
     }
 }

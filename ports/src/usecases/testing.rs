@@ -6,14 +6,15 @@ use async_trait::async_trait;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{
-    Actor, AuditEntry, Booking, BookingId, BookingPolicy, Consent, CreditId, LessonReport, LessonWindow, MakeupCredit,
-    Meeting, PlatformSettings, Review, Role, Slot, SlotDraft, SlotId, TeacherRating, UserId, Zone,
+    Actor, AuditEntry, Availability, Booking, BookingId, BookingPolicy, Consent, CreditId, LessonReport, LessonWindow,
+    MakeupCredit, Meeting, PlatformSettings, Review, Role, Series, SeriesId, Slot, SlotDraft, SlotId, SlotSeries,
+    TeacherRating, UserId, Zone,
 };
 use uuid::Uuid;
 
 use crate::{
-    BookingStore, Browse, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, Overdue, PolicyStore, ProfileUpdate,
-    ReportStore, Result, ReviewStore, Unit, UnitOfWork, User, UserStore,
+    AvailabilityStore, BookingStore, Browse, Decision, Error, Loaded, LockSet, MockClock, MockIdGen, Overdue,
+    PolicyStore, ProfileUpdate, ReportStore, Result, ReviewStore, SeriesStore, Unit, UnitOfWork, User, UserStore,
 };
 
 mockall::mock! {
@@ -73,6 +74,17 @@ mockall::mock! {
         async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User>;
         async fn consents(&self, id: UserId) -> Result<Vec<Consent>>;
         async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()>;
+    }
+
+    #[async_trait]
+    impl AvailabilityStore for Store {
+        async fn availability(&self, teacher: UserId) -> Result<Availability>;
+    }
+
+    #[async_trait]
+    impl SeriesStore for Store {
+        async fn series(&self, id: SeriesId) -> Result<Option<Series>>;
+        async fn slot_series(&self, id: SeriesId) -> Result<Option<SlotSeries>>;
     }
 
     #[async_trait]

@@ -1,4 +1,4 @@
--- Recurring series (docs/series.md, docs/decisions/0021-recurring-series.md):
+-- Recurring series (docs/series.md, docs/decisions/0022-recurring-series.md):
 -- a series is written once with the bookings it made and never changes;
 -- the bookings themselves live on their slots as any other booking. The
 -- rule is kept as JSON (its occurrences are expanded from it again).
