@@ -571,7 +571,7 @@ pub fn book_series(
     for (occurrence, (slot_id, booking_id)) in occurrences.iter().zip(&request.ids) {
         let start = occurrence.start(request.zone);
         let result = start.and_then(|start| {
-            let near = near_occurrence(teacher_slots, &booked.slots, request.zone, start, length);
+            let near = near_occurrence(teacher_slots, &booked.slots, request.zone, start);
             let bookable = bookable_at(availability, &near, policy, request.zone, start, length, now);
             let pick = TimeBooking {
                 slot: *slot_id,
@@ -622,20 +622,13 @@ pub fn book_series(
 
 /// The slots an occurrence at `start` is checked against, copied: the
 /// teacher's and the series' own booked so far that overlap the span one
-/// booked time at `start` sees ([`day_reach`]), or that a lesson of
-/// `length` running past midnight could meet under any buffers. Slots
-/// farther away can neither collide with it nor count towards its day, so
-/// leaving them out changes no decision; it spares copying and walking
-/// the whole multi-year schedule once per occurrence.
-fn near_occurrence(
-    teacher_slots: &[Slot],
-    own: &[Slot],
-    zone: Zone,
-    start: OffsetDateTime,
-    length: Duration,
-) -> Vec<Slot> {
+/// booked time at `start` sees ([`day_reach`], which covers a lesson
+/// running past midnight under any buffers). Slots farther away can
+/// neither collide with it nor count towards its day, so leaving them out
+/// changes no decision; it spares copying and walking the whole multi-year
+/// schedule once per occurrence.
+fn near_occurrence(teacher_slots: &[Slot], own: &[Slot], zone: Zone, start: OffsetDateTime) -> Vec<Slot> {
     let (from, to) = day_reach(zone, start);
-    let to = to.max(start + length + MAX_BUFFER + MAX_BUFFER);
     teacher_slots
         .iter()
         .chain(own)

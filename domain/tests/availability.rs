@@ -521,3 +521,30 @@ fn rules_change_one_at_a_time_and_the_set_stays_free_of_overlaps() {
         "not_found"
     );
 }
+
+/// What a booked time locks and loads (`day_reach`) holds every slot that
+/// could collide with it: the longest lesson starting at the day's last
+/// minute, with the longest buffers on both lessons, meets a slot starting
+/// up to `MAX_LESSON_LENGTH + 2 × MAX_BUFFER` later, on the next day.
+#[test]
+fn the_reach_of_a_booked_time_covers_a_lesson_running_into_the_next_day() {
+    use tutorbook_domain::{MAX_BUFFER, MAX_LESSON_LENGTH, day_reach};
+    for name in ["Asia/Seoul", "America/New_York", "Australia/Lord_Howe"] {
+        let z = zone(name);
+        for day in [date!(2030 - 01 - 10), date!(2030 - 03 - 09), date!(2030 - 11 - 02)] {
+            let last_minute = z.resolve_lenient(day.with_time(time!(23:59))).unwrap();
+            let (from, to) = day_reach(z, last_minute);
+            let farthest_meeting = last_minute + MAX_LESSON_LENGTH + MAX_BUFFER + MAX_BUFFER;
+            assert!(
+                farthest_meeting < to,
+                "{name} {day}: {farthest_meeting} not before {to}"
+            );
+            let first_minute = z.resolve_lenient(day.midnight()).unwrap();
+            let earliest_meeting = first_minute - MAX_BUFFER - MAX_BUFFER;
+            assert!(
+                from <= earliest_meeting,
+                "{name} {day}: {from} after {earliest_meeting}"
+            );
+        }
+    }
+}

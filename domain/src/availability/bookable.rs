@@ -13,7 +13,9 @@ use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime};
 
 use super::offsets::{Nanos, Offsets, instant, nanos, span};
 use super::{Availability, DateException, WeeklyRule};
-use crate::{BookingPolicy, DomainError, DomainResult, LessonWindow, MAX_BUFFER, Slot, SlotStatus, Zone};
+use crate::{
+    BookingPolicy, DomainError, DomainResult, LessonWindow, MAX_BUFFER, MAX_LESSON_LENGTH, Slot, SlotStatus, Zone,
+};
 
 /// One of the teacher's existing open slots, as bookable times see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,9 +362,10 @@ pub fn bookable_times(
 /// The span of a teacher's slots a time booked at `start` must see: its
 /// local day in `zone` (the daily limit counts that day's bookings),
 /// widened on each side by twice [`MAX_BUFFER`] (an existing slot's buffer
-/// and the new lesson's may both stand between them). One booked time locks
-/// and loads this span; a series checks each occurrence against it, so both
-/// decide on the same slots.
+/// and the new lesson's may both stand between them), and at the end also
+/// by [`MAX_LESSON_LENGTH`] (a lesson starting late in the day runs into
+/// the next). One booked time locks and loads this span; a series checks
+/// each occurrence against it, so both decide on the same slots.
 pub fn day_reach(zone: Zone, start: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
     let day = zone.to_local(start).date();
     let day_start = zone.resolve_bound(day.midnight());
@@ -370,7 +373,7 @@ pub fn day_reach(zone: Zone, start: OffsetDateTime) -> (OffsetDateTime, OffsetDa
         .next_day()
         .map_or(day_start + Duration::DAY, |d| zone.resolve_bound(d.midnight()));
     let reach = MAX_BUFFER + MAX_BUFFER;
-    (day_start - reach, day_end + reach)
+    (day_start - reach, day_end + MAX_LESSON_LENGTH + reach)
 }
 
 /// The bookable times around `start` (a nanosecond's range, all
