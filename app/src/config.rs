@@ -178,7 +178,7 @@ pub const VARIABLES: &[Variable] = &[
     },
     Variable {
         name: "TUTORBOOK_EFFECTS_DB_POOL",
-        default: "`4`",
+        default: "`8`",
         meaning: "Postgres connections of the background loops, apart from the requests' pool",
     },
     Variable {
