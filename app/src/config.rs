@@ -182,6 +182,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "pause of the outbox worker when idle",
     },
     Variable {
+        name: "TUTORBOOK_EFFECTS_DB_POOL",
+        default: "`8`",
+        meaning: "Postgres connections of the background loops, apart from the requests' pool",
+    },
+    Variable {
         name: "TUTORBOOK_REMINDER_INTERVAL_SECS",
         default: "`30`",
         meaning: "pause of the reminder scheduler",

@@ -13,6 +13,7 @@
 //! | `RESEND_FROM` | (unset) | sender, required with `RESEND_API_KEY`, e.g. `Tutorbook <lessons@school.example>` |
 //! | `RESEND_BASE_URL` | `https://api.resend.com` | Resend API base (tests point it at a fake) |
 //! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | pause between outbox passes that found nothing to do |
+//! | `TUTORBOOK_EFFECTS_DB_POOL` | `8` | Postgres connections of these loops, a pool apart from the requests' (1–1000) |
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
 //! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
 //! | `TUTORBOOK_IDEMPOTENCY_TTL_HOURS` | `24` | how long an `Idempotency-Key` is remembered (1–720) |
@@ -59,6 +60,13 @@ pub struct ResendSettings {
     pub base_url: String,
 }
 
+/// Default size of the loops' own Postgres pool. Each message is a few
+/// short statements one after the other, so the worker's pace is its
+/// number of connections: with 8 the backlog of a booking run at full speed
+/// was a third of what it was with 4, at the same booking rate
+/// (docs/performance.md, "The outbox").
+pub const DEFAULT_DB_POOL: usize = 8;
+
 /// Validated configuration of the effect loops.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EffectsConfig {
@@ -68,6 +76,9 @@ pub struct EffectsConfig {
     pub resend: Option<ResendSettings>,
     /// Pause between idle outbox passes.
     pub outbox_interval: StdDuration,
+    /// Postgres connections of the loops, in a pool of their own: requests
+    /// queueing for theirs cannot hold deliveries back (nor the reverse).
+    pub db_pool: usize,
     /// Pause between reminder passes.
     pub reminder_interval: StdDuration,
     /// Reminders per lesson.
@@ -88,6 +99,7 @@ impl Default for EffectsConfig {
             google: None,
             resend: None,
             outbox_interval: StdDuration::from_secs(5),
+            db_pool: DEFAULT_DB_POOL,
             reminder_interval: StdDuration::from_secs(30),
             reminders: ReminderPlan::default(),
             retry: RetryPolicy::default(),
@@ -168,6 +180,15 @@ impl EffectsConfig {
         }
         if let Some(v) = get("TUTORBOOK_OUTBOX_INTERVAL_SECS")? {
             config.outbox_interval = seconds("TUTORBOOK_OUTBOX_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_EFFECTS_DB_POOL")? {
+            config.db_pool = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                invalid(
+                    "TUTORBOOK_EFFECTS_DB_POOL",
+                    &v,
+                    "expected a whole number from 1 to 1000",
+                )
+            })?;
         }
         if let Some(v) = get("TUTORBOOK_REMINDER_INTERVAL_SECS")? {
             config.reminder_interval = seconds("TUTORBOOK_REMINDER_INTERVAL_SECS", &v)?;
@@ -268,11 +289,14 @@ pub struct Effects {
 
 impl Effects {
     /// Builds the adapters (Resend or the log mailer; Google Calendar when
-    /// configured) and spawns the outbox worker and the reminder scheduler.
-    /// `directory` gives the contacts emails and invitations go to.
+    /// configured) and spawns the outbox worker and the reminder scheduler
+    /// on `effects` (the service passes `AppState::effects_store`), and the
+    /// booking jobs, which run commands, on `store`. `directory` gives the
+    /// contacts emails and invitations go to.
     pub async fn start<D>(
         config: &EffectsConfig,
         store: Store,
+        effects: Store,
         directory: D,
         clock: SharedClock,
     ) -> Result<Self, StartError>
@@ -292,14 +316,14 @@ impl Effects {
                 Arc::new(LogMailer)
             }
         };
-        let mut worker = OutboxWorker::new(store.clone(), clock.clone(), config.retry)
+        let mut worker = OutboxWorker::new(effects.clone(), clock.clone(), config.retry)
             .with_handler(Arc::new(Notifications::new(
-                store.clone(),
+                effects.clone(),
                 directory.clone(),
                 mailer.clone(),
             )))
             .with_handler(Arc::new(ReminderPlanner::new(
-                store.clone(),
+                effects.clone(),
                 clock.clone(),
                 UuidV7,
                 config.reminders.clone(),
@@ -313,14 +337,18 @@ impl Effects {
                 .await
                 .map_err(|e| StartError(e.to_string()))?;
                 tracing::info!(organizer = %google.organizer, "calendar: Google Calendar/Meet");
-                worker = worker.with_handler(Arc::new(CalendarSync::new(store.clone(), directory.clone(), calendar)));
+                worker = worker.with_handler(Arc::new(CalendarSync::new(
+                    effects.clone(),
+                    directory.clone(),
+                    calendar,
+                )));
             }
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
-        let keys = store.clone();
+        let keys = effects.clone();
         // The jobs' decisions read no platform setting.
-        let jobs = Bookings::new(store.clone(), clock.clone(), UuidV7, PlatformSettings::default());
-        let scheduler = ReminderScheduler::new(store, directory, mailer, NoPush, clock.clone(), config.retry);
+        let jobs = Bookings::new(store, clock.clone(), UuidV7, PlatformSettings::default());
+        let scheduler = ReminderScheduler::new(effects, directory, mailer, NoPush, clock.clone(), config.retry);
 
         let (stop, stopped) = watch::channel(false);
         let (batch, outbox_every, reminders_every) =
@@ -329,8 +357,9 @@ impl Effects {
             let worker = worker.clone();
             async move {
                 match worker.run_once().await {
-                    // A full batch: more may be waiting, go again at once.
-                    Ok(pass) => pass.claimed >= batch,
+                    // Work found: more may be waiting, go again at once
+                    // (the pass after the last message finds none and pauses).
+                    Ok(pass) => pass.claimed > 0,
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox pass failed");
                         false
@@ -511,6 +540,15 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.outbox_interval, StdDuration::from_secs(2));
+        assert_eq!(config.db_pool, DEFAULT_DB_POOL);
+        let pooled = EffectsConfig::from_vars([("TUTORBOOK_EFFECTS_DB_POOL", "8")]).unwrap();
+        assert_eq!(pooled.db_pool, 8);
+        for bad in ["0", "1001", "x"] {
+            assert!(
+                EffectsConfig::from_vars([("TUTORBOOK_EFFECTS_DB_POOL", bad)]).is_err(),
+                "{bad}"
+            );
+        }
         assert_eq!(config.reminder_interval, StdDuration::from_secs(60));
         assert_eq!(
             config.reminders.leads,

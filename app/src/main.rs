@@ -71,11 +71,19 @@ async fn main() -> ExitCode {
     if config.auth.jwt_secret == tutorbook_app::config::Secret::new(tutorbook_app::config::DEV_SECRET) {
         tracing::warn!("tokens are signed with the public development secret (TUTORBOOK_ALLOW_DEV_SECRET)");
     }
+    let effects_store = match state.effects_store(&config.database, config.effects.db_pool) {
+        Ok(store) => store,
+        Err(err) => {
+            tracing::error!("tutorbook cannot pool the connections of its effects: {}", chain(&err));
+            return ExitCode::FAILURE;
+        }
+    };
     // The user store is the directory: messages go to users' addresses in their locale.
     let effects = match Effects::start(
         &config.effects,
         state.store.clone(),
-        state.store.clone(),
+        effects_store.clone(),
+        effects_store,
         state.clock.clone(),
     )
     .await

@@ -142,6 +142,21 @@ impl AppState {
         }
     }
 
+    /// The store the after-commit effects (the outbox worker, the reminder
+    /// scheduler) run on. On Postgres: the same database through a pool of
+    /// their own of `pool_size` connections, so that requests waiting for
+    /// theirs cannot hold deliveries back and a backlog cannot take the
+    /// requests' connections, and whose commits do not wait for the disk
+    /// (`tutorbook_sql::pg_pool_for_effects` says why that is safe). On
+    /// SQLite: this store (its one writer serialises every write anyway).
+    /// Connects lazily, like the requests' pool.
+    pub fn effects_store(&self, database: &Database, pool_size: usize) -> Result<Store> {
+        Ok(match database {
+            Database::Postgres { url } => SqlStore::from_pg_pool(tutorbook_sql::pg_pool_for_effects(url, pool_size)?),
+            Database::Sqlite { .. } => self.store.clone(),
+        })
+    }
+
     /// Opens the configured database (creating the SQLite file and its
     /// directory if needed), runs the migrations and wires the use cases.
     pub async fn open(

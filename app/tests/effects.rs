@@ -52,9 +52,15 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
         reminder_interval: StdDuration::from_millis(50),
         ..EffectsConfig::default()
     };
-    let effects = Effects::start(&config, state.store.clone(), directory, state.clock.clone())
-        .await
-        .unwrap();
+    let effects = Effects::start(
+        &config,
+        state.store.clone(),
+        state.store.clone(),
+        directory,
+        state.clock.clone(),
+    )
+    .await
+    .unwrap();
 
     let start = common::now().replace_nanosecond(0).unwrap() + Duration::days(3);
     let slot = state

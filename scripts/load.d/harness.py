@@ -3,10 +3,17 @@
   harness.py cpu PID                   CPU seconds used so far by a process
                                        and its reaped children
   harness.py cluster-cpu POSTMASTER    the same for a Postgres cluster
-  harness.py sql reset|check           the SQL of the two below, for psql
+  harness.py sql reset|check|requeue|pending
+                                       the SQL of the commands below, for psql
   harness.py rss PID                   peak RSS (MiB) since the last reset
   harness.py sqlite-reset DB           drop every booking (the seeded state)
   harness.py sqlite-check DB           the counts of CHECK, space-separated
+  harness.py sqlite-requeue DB         REQUEUE on a SQLite file
+  harness.py sqlite-pending DB         the outbox messages not delivered yet
+  harness.py merge-wrk OUT A B         one LOAD line for two wrk runs side by side
+  harness.py mail-count LOG...         log mailer lines and distinct emails
+  harness.py record-drain FILE STORE BACKLOG LEFT SECONDS EMAILS DISTINCT
+                                       one result line from an outbox drain
   harness.py pgbench-latency DIR       p50/p99 (µs) of pgbench's -l logs
   harness.py record FILE JSON WRK_OUT  one result line from wrk's LOAD line
   harness.py record-pgbench FILE CONNS BOOKED PG0 PG1 DIR
@@ -52,6 +59,22 @@ DELETE FROM bookings;
 UPDATE slots SET booked_count = 0 WHERE booked_count <> 0;
 """
 
+# The outbox as a worker finds it after an outage: every message of the
+# last booking run undelivered again, due since it was written, never
+# attempted, and the reminders it planned gone, so that the handlers do
+# all of their work again (the drain measurement of scripts/load).
+REQUEUE = """
+DELETE FROM reminders;
+UPDATE outbox SET delivered_at = NULL, failed_at = NULL, last_error = NULL, attempts = 0,
+  available_at = occurred_at;
+"""
+
+PENDING = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
+
+# The log mailer's idempotency key of an outbox email: the message and the
+# recipient. The same key twice is the same email sent twice.
+MAIL_KEY = re.compile(r"key=(outbox-[0-9a-f-]{73})")
+
 
 def cpu(pids):
     """utime+stime+cutime+cstime of each process, in seconds."""
@@ -94,6 +117,69 @@ def sqlite_check(db):
     row = conn.execute(CHECK).fetchone()
     conn.close()
     return " ".join(str(n) for n in row)
+
+
+def sqlite_requeue(db):
+    conn = sqlite3.connect(db, timeout=60)
+    conn.executescript("BEGIN;" + REQUEUE + "COMMIT;")
+    conn.close()
+
+
+def sqlite_pending(db):
+    conn = sqlite3.connect(db, timeout=60)
+    (n,) = conn.execute(PENDING).fetchone()
+    conn.close()
+    return n
+
+
+def merge_wrk(out, *runs):
+    """Two wrk runs against two instances as one LOAD line: counts summed,
+    the longer duration, the larger of the two p50s and p99s (percentiles
+    do not add up; the larger is the pessimistic one)."""
+    results = []
+    for path in runs:
+        line = next(l for l in open(path) if l.startswith("LOAD "))
+        results.append(json.loads(line[5:]))
+    merged = {k: sum(r[k] for r in results) for k in ("requests", "ok", "refused", "failed", "socket_errors")}
+    for k in ("duration_us", "p50_us", "p99_us", "max_us"):
+        merged[k] = max(r[k] for r in results)
+    with open(out, "w") as f:
+        f.write("LOAD " + json.dumps(merged) + "\n")
+
+
+def mail_count(logs):
+    """Outbox emails the log mailer wrote, and how many were different."""
+    keys = []
+    for path in logs:
+        with open(path, errors="replace") as f:
+            for line in f:
+                keys.extend(MAIL_KEY.findall(line))
+    return len(keys), len(set(keys))
+
+
+def record_drain(path, store, backlog, left, seconds, emails, distinct):
+    backlog, left, seconds = int(backlog), int(left), float(seconds)
+    row = {
+        "store": store,
+        "what": "outbox drain",
+        "conns": None,
+        "duration_us": int(seconds * 1e6),
+        "requests": backlog,
+        "ok": backlog - left,
+        "refused": 0,
+        "failed": 0,
+        "socket_errors": 0,
+        "outbox_left": left,
+        "emails": int(emails),
+        "duplicates": int(emails) - int(distinct),
+    }
+    with open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    print(
+        f"  outbox drain: {backlog - left} of {backlog} messages in {seconds:.2f} s "
+        f"({(backlog - left) / max(seconds, 1e-6):,.0f}/s), {left} left; {emails} emails, "
+        f"{int(emails) - int(distinct)} sent twice"
+    )
 
 
 def percentile(sorted_values, p):
@@ -169,6 +255,8 @@ def annotate(path, key, value):
 
 
 def ms(us):
+    if us is None:
+        return "-"
     return f"{us / 1000:.2f}" if us < 10_000 else f"{us / 1000:.0f}"
 
 
@@ -176,7 +264,7 @@ def table(path):
     rows = [json.loads(l) for l in open(path) if l.strip()]
     head = (
         "store", "what", "conns", "req/s", "ok/s", "p50 ms", "p99 ms",
-        "409", "errors", "filled %", "outbox left", "svc CPU ms/ok", "pg CPU ms/ok", "RSS MiB",
+        "409", "errors", "filled %", "outbox left", "emails 2x", "svc CPU ms/ok", "pg CPU ms/ok", "RSS MiB",
     )
     lines = [head]
     for r in rows:
@@ -185,15 +273,16 @@ def table(path):
         lines.append((
             r["store"],
             r["what"],
-            str(r["conns"]),
+            str(r["conns"]) if r.get("conns") is not None else "-",
             f"{r['requests'] / secs:,.0f}",
             f"{r['ok'] / secs:,.0f}",
-            ms(r["p50_us"]),
-            ms(r["p99_us"]),
+            ms(r.get("p50_us")),
+            ms(r.get("p99_us")),
             str(r["refused"]),
             str(r["failed"] + r["socket_errors"]),
             str(r["filled_pct"]) if "filled_pct" in r else "-",
             str(r["outbox_left"]) if r.get("outbox_left") is not None else "-",
+            str(r["duplicates"]) if r.get("duplicates") is not None else "-",
             f"{1000 * r['service_cpu'] / ok:.2f}" if r.get("service_cpu") is not None else "-",
             f"{1000 * r['pg_cpu'] / ok:.2f}" if r.get("pg_cpu") is not None else "-",
             str(r["rss_mib"]) if r.get("rss_mib") is not None else "-",
@@ -214,7 +303,7 @@ def main():
     elif cmd == "cluster-cpu":
         print(f"{cpu([args[0]] + children(args[0])):.2f}")
     elif cmd == "sql":
-        print({"reset": RESET, "check": CHECK}[args[0]])
+        print({"reset": RESET, "check": CHECK, "requeue": REQUEUE, "pending": PENDING}[args[0]])
     elif cmd == "rss":
         with open(f"/proc/{args[0]}/status") as f:
             peak = next(int(l.split()[1]) for l in f if l.startswith("VmHWM"))
@@ -223,6 +312,16 @@ def main():
         sqlite_reset(args[0])
     elif cmd == "sqlite-check":
         print(sqlite_check(args[0]))
+    elif cmd == "sqlite-requeue":
+        sqlite_requeue(args[0])
+    elif cmd == "sqlite-pending":
+        print(sqlite_pending(args[0]))
+    elif cmd == "merge-wrk":
+        merge_wrk(*args)
+    elif cmd == "mail-count":
+        print(*mail_count(args))
+    elif cmd == "record-drain":
+        record_drain(*args)
     elif cmd == "pgbench-latency":
         print(json.dumps(pgbench_latency(args[0])))
     elif cmd == "record":

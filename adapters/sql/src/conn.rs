@@ -290,21 +290,22 @@ macro_rules! browsable {
 /// 1,000 rows of the widest table stay far below its 65,535 bind
 /// parameters), one statement per row otherwise (`single`: SQLite,
 /// in-process, where a statement costs no round trip; diesel-async has no
-/// multi-row insert for it).
+/// multi-row insert for it). Methods after the rows (`.on_conflict(..)...`)
+/// are applied to every statement.
 macro_rules! insert_rows {
-    (multi, $conn:expr, $table:expr, $rows:expr) => {
+    (multi, $conn:expr, $table:expr, $rows:expr $(, $(.$then:ident($($arg:tt)*))*)?) => {
         for chunk in $rows.chunks(1_000) {
             // A lone row goes as a plain insert, whose prepared statement
             // is kept (diesel never keeps a multi-row insert's).
             match chunk {
-                [row] => diesel::insert_into($table).values(row).execute($conn).await?,
-                rows => diesel::insert_into($table).values(rows).execute($conn).await?,
+                [row] => diesel::insert_into($table).values(row)$($(.$then($($arg)*))*)?.execute($conn).await?,
+                rows => diesel::insert_into($table).values(rows)$($(.$then($($arg)*))*)?.execute($conn).await?,
             };
         }
     };
-    (single, $conn:expr, $table:expr, $rows:expr) => {
+    (single, $conn:expr, $table:expr, $rows:expr $(, $(.$then:ident($($arg:tt)*))*)?) => {
         for row in $rows {
-            diesel::insert_into($table).values(row).execute($conn).await?;
+            diesel::insert_into($table).values(row)$($(.$then($($arg)*))*)?.execute($conn).await?;
         }
     };
 }
@@ -996,39 +997,37 @@ macro_rules! impl_queries {
                 reminders: &[tutorbook_ports::effects::NewReminder],
             ) -> Result<(), TxError> {
                 use $crate::schema::reminders;
-                for planned in reminders {
-                    let row = $crate::rows::ReminderRow::of(planned);
-                    diesel::insert_into(reminders::table)
-                        .values(row.clone())
-                        .on_conflict((
-                            reminders::slot_id,
-                            reminders::recipient_id,
-                            reminders::channel,
-                            reminders::lead_minutes,
-                        ))
-                        .do_nothing()
-                        .execute(self)
-                        .await?;
-                    // The student booked the slot again after a cancellation.
-                    diesel::update(
-                        reminders::table
-                            .filter(reminders::slot_id.eq(row.slot_id))
-                            .filter(reminders::recipient_id.eq(row.recipient_id))
-                            .filter(reminders::channel.eq(row.channel.clone()))
-                            .filter(reminders::lead_minutes.eq(row.lead_minutes))
-                            .filter(reminders::status.eq("cancelled")),
-                    )
-                    .set((
-                        reminders::booking_id.eq(row.booking_id),
-                        reminders::due_at.eq(row.due_at),
-                        reminders::available_at.eq(row.available_at),
-                        reminders::status.eq("pending"),
-                        reminders::attempts.eq(0),
-                        reminders::last_error.eq(None::<String>),
+                // `filter` of an upsert: its `DO UPDATE ... WHERE`.
+                use diesel::query_dsl::methods::FilterDsl as _;
+                use diesel::upsert::excluded;
+                let rows: Vec<$crate::rows::ReminderRow> =
+                    reminders.iter().map($crate::rows::ReminderRow::of).collect();
+                // New reminders are inserted; one the student cancelled
+                // and booked again is planned anew (its key is taken);
+                // any other already planned is left alone (redelivery).
+                // One statement where the backend allows several rows.
+                $crate::conn::insert_rows!(
+                    $rows,
+                    &mut *self,
+                    reminders::table,
+                    rows,
+                    .on_conflict((
+                        reminders::slot_id,
+                        reminders::recipient_id,
+                        reminders::channel,
+                        reminders::lead_minutes,
                     ))
-                    .execute(self)
-                    .await?;
-                }
+                    .do_update()
+                    .set((
+                        reminders::booking_id.eq(excluded(reminders::booking_id)),
+                        reminders::due_at.eq(excluded(reminders::due_at)),
+                        reminders::available_at.eq(excluded(reminders::available_at)),
+                        reminders::status.eq(excluded(reminders::status)),
+                        reminders::attempts.eq(excluded(reminders::attempts)),
+                        reminders::last_error.eq(excluded(reminders::last_error)),
+                    ))
+                    .filter(reminders::status.eq("cancelled"))
+                );
                 Ok(())
             }
 

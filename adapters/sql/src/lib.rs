@@ -29,7 +29,7 @@ mod pg;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub use pg::{POSTGRES_MIGRATIONS, PgPool, pg_pool, run_postgres_migrations};
+pub use pg::{POSTGRES_MIGRATIONS, PgPool, pg_pool, pg_pool_for_effects, run_postgres_migrations};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SQLITE_MIGRATIONS, run_sqlite_migrations};
 pub use store::SqlStore;

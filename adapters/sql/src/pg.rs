@@ -7,7 +7,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
 use tutorbook_domain::{
@@ -37,7 +37,33 @@ pub type PgPool = Pool<AsyncPgConnection>;
 /// connection the server dropped fails its first statement with a storage
 /// error, which callers may retry, and the pool discards it.
 pub fn pg_pool(url: &str, max_size: usize) -> Result<PgPool, Error> {
+    build_pool(url, max_size, ManagerConfig::default())
+}
+
+/// A pool like [`pg_pool`] whose sessions commit without waiting for the
+/// disk (`synchronous_commit = off`), for the after-commit effects (the
+/// outbox worker and the reminder scheduler): their writes are either their
+/// own bookkeeping (claims, delivery marks) or derived from committed
+/// events (reminders, calendar state), and a crash of the server loses only
+/// the last moments of them, in commit order, so never a delivery mark
+/// without the handler writes before it; the lost messages are delivered
+/// again (docs/decisions/0024-effects-have-their-own-pool-and-do-not-wait-for-the-disk.md).
+/// Never for commands: a lost command commit would be a lost booking.
+pub fn pg_pool_for_effects(url: &str, max_size: usize) -> Result<PgPool, Error> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(|url| {
+        Box::pin(async move {
+            let mut conn = <AsyncPgConnection as diesel_async::AsyncConnection>::establish(url).await?;
+            conn.batch_execute("SET synchronous_commit = off")
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    build_pool(url, max_size, config)
+}
+
+fn build_pool(url: &str, max_size: usize, mut config: ManagerConfig<AsyncPgConnection>) -> Result<PgPool, Error> {
     config.recycling_method = RecyclingMethod::Fast;
     Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
         url, config,

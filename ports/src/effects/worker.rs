@@ -12,8 +12,10 @@
 //! syncs reconcile, reminder rows are keyed).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
+use futures_util::stream;
 
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
@@ -22,6 +24,7 @@ use crate::effects::EffectError;
 use tutorbook_domain::SlotId;
 
 use crate::{Clock, Outbox, OutboxMessage, Result};
+use uuid::Uuid;
 
 /// Something done for an outbox message: send the emails it calls for, sync
 /// its slot's calendar event, plan its reminders. Ignores events it has no
@@ -39,8 +42,15 @@ pub trait EffectHandler: Send + Sync {
 /// How the worker retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Messages claimed per pass.
+    /// Messages claimed per pass while the worker keeps up; also how many
+    /// slots' messages a pass settles at once.
     pub batch: usize,
+    /// The most messages a pass claims when the worker is behind: a pass
+    /// whose claim came back full doubles the next one's, up to this, so
+    /// that a backlog costs fewer claims and marks per message; a claim
+    /// that was not full goes back to `batch`. Bounds the messages held in
+    /// memory.
+    pub max_batch: usize,
     /// How long a claim hides a message from other workers; must exceed the
     /// time a pass takes, or a slow pass shares its messages.
     pub lease: Duration,
@@ -58,6 +68,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             batch: 32,
+            max_batch: 512,
             lease: Duration::minutes(5),
             base_delay: Duration::seconds(30),
             max_delay: Duration::hours(1),
@@ -98,6 +109,9 @@ pub struct OutboxWorker<O, C> {
     clock: C,
     handlers: Vec<Arc<dyn EffectHandler>>,
     policy: RetryPolicy,
+    /// How many messages the next pass claims (see `RetryPolicy::max_batch`);
+    /// shared by clones, which run one loop's passes.
+    next_batch: Arc<AtomicUsize>,
 }
 
 impl<O, C> std::fmt::Debug for OutboxWorker<O, C> {
@@ -118,6 +132,7 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             clock,
             handlers: Vec::new(),
             policy,
+            next_batch: Arc::new(AtomicUsize::new(policy.batch)),
         }
     }
 
@@ -127,7 +142,8 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         self
     }
 
-    /// Claims one batch and settles each message: delivered when every
+    /// Claims one batch (larger while behind: `RetryPolicy::max_batch`) and
+    /// settles each message: delivered when every
     /// handler succeeded; otherwise retried after the backoff, or failed
     /// (last error kept) when an error is permanent or the attempts are used
     /// up. The delivered messages of a pass are marked in one write at its
@@ -135,21 +151,32 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
     /// Returns the store's error only when claiming itself failed.
     pub async fn run_once(&self) -> Result<PassReport> {
         let now = self.clock.now();
-        let messages = self.outbox.claim(now, self.policy.batch, self.policy.lease).await?;
+        let limit = self.next_batch.load(Ordering::Relaxed);
+        let messages = self.outbox.claim(now, limit, self.policy.lease).await?;
+        let next = if messages.len() >= limit {
+            limit
+                .saturating_mul(2)
+                .min(self.policy.max_batch)
+                .max(self.policy.batch)
+        } else {
+            self.policy.batch
+        };
+        self.next_batch.store(next, Ordering::Relaxed);
         let mut report = PassReport {
             claimed: messages.len(),
             ..PassReport::default()
         };
         // One slot's messages are settled in claim order, one after the
-        // other; different slots' at once (their handlers wait on I/O).
-        let lanes = join_all(by_slot(&messages).into_iter().map(|lane| async move {
-            let mut settled = Vec::with_capacity(lane.len());
-            for message in lane {
-                settled.push((message.id, self.settle(message, now).await));
-            }
-            settled
-        }))
-        .await;
+        // other; up to `batch` slots' at once (their handlers wait on I/O;
+        // the bound keeps a large claim from flooding a provider).
+        let lanes: Vec<_> = by_slot(&messages)
+            .into_iter()
+            .map(|lane| self.settle_lane(lane, now))
+            .collect();
+        let lanes: Vec<_> = stream::iter(lanes)
+            .buffer_unordered(self.policy.batch.max(1))
+            .collect()
+            .await;
         let mut delivered = Vec::with_capacity(messages.len());
         for (id, settled) in lanes.into_iter().flatten() {
             match settled {
@@ -185,6 +212,24 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             total.retried += pass.retried;
             total.failed += pass.failed;
         }
+    }
+
+    /// Settles one slot's messages one after the other. Boxed, and
+    /// collected before they are streamed: a stream mapping lanes through a
+    /// closure is not provably `Send` for every lifetime (a rustc limit), so
+    /// the spawned loop would not compile.
+    fn settle_lane<'a>(
+        &'a self,
+        lane: Vec<&'a OutboxMessage>,
+        now: OffsetDateTime,
+    ) -> futures_util::future::BoxFuture<'a, Vec<(Uuid, Result<Settled>)>> {
+        Box::pin(async move {
+            let mut settled = Vec::with_capacity(lane.len());
+            for message in lane {
+                settled.push((message.id, self.settle(message, now).await));
+            }
+            settled
+        })
     }
 
     async fn settle(&self, message: &OutboxMessage, now: OffsetDateTime) -> Result<Settled> {
@@ -357,6 +402,39 @@ mod tests {
             .returning(|_| Ok(()));
         let report = worker(outbox, Ok(())).run_once().await.unwrap();
         assert_eq!((report.claimed, report.delivered), (3, 3));
+    }
+
+    #[tokio::test]
+    async fn a_full_claim_doubles_the_next_up_to_the_most_and_a_short_one_goes_back() {
+        let policy = RetryPolicy {
+            batch: 2,
+            max_batch: 6,
+            ..RetryPolicy::default()
+        };
+        let mut outbox = MockOutbox::new();
+        let mut sequence = mockall::Sequence::new();
+        // Asked for, found: full, full, full at the most, short, then back to `batch`.
+        for (asked, found) in [(2, 2), (4, 4), (6, 6), (6, 1), (2, 0)] {
+            outbox
+                .expect_claim()
+                .withf(move |_, limit, _| *limit == asked)
+                .times(1)
+                .in_sequence(&mut sequence)
+                .returning(move |_, _, _| {
+                    Ok((0..found)
+                        .map(|n| OutboxMessage {
+                            id: Uuid::from_u128(n as u128 + 1),
+                            ..message(1)
+                        })
+                        .collect())
+                });
+        }
+        outbox.expect_mark_delivered().returning(|_| Ok(()));
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        let worker = OutboxWorker::new(outbox, clock, policy).with_handler(Arc::new(Fixed(Ok(()))));
+        let report = worker.drain().await.unwrap();
+        assert_eq!((report.claimed, report.delivered), (13, 13));
     }
 
     #[test]

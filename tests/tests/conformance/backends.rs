@@ -62,6 +62,21 @@ pub async fn sqlite() -> SqlStore {
 /// A fresh Postgres database, or `None` (with a loud message) when no server
 /// is configured outside CI. With `CI=true` a missing server fails the test.
 pub async fn postgres() -> Option<SqlStore> {
+    let url = postgres_database().await?;
+    Some(SqlStore::postgres(&url, 80).await.expect("postgres store opens"))
+}
+
+/// Two stores on one fresh Postgres database, each with a pool of its own:
+/// what two instances of the service share.
+pub async fn postgres_instances() -> Option<(SqlStore, SqlStore)> {
+    let url = postgres_database().await?;
+    let first = SqlStore::postgres(&url, 8).await.expect("postgres store opens");
+    let second = SqlStore::postgres(&url, 8).await.expect("postgres store opens");
+    Some((first, second))
+}
+
+/// The URL of a fresh Postgres database on the test server.
+async fn postgres_database() -> Option<String> {
     let Ok(admin_url) = std::env::var("TUTORBOOK_TEST_DATABASE_URL") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -79,10 +94,7 @@ pub async fn postgres() -> Option<SqlStore> {
         .await
         .expect("create a fresh test database");
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-    let store = SqlStore::postgres(&format!("{base}/{name}"), 80)
-        .await
-        .expect("postgres store opens");
-    Some(store)
+    Some(format!("{base}/{name}"))
 }
 
 /// Runs a scenario on `store`, then the store's invariant check.

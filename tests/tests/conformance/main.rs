@@ -10,6 +10,7 @@ mod credits;
 mod effects;
 mod feedback;
 mod idempotency;
+mod instances;
 mod jobs;
 mod outbox;
 mod packages;
