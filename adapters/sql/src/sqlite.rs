@@ -3,12 +3,16 @@
 //! transaction serialised on the one writer connection, so a decision always
 //! sees the latest committed state. SQLite has no exclusion constraint: the
 //! overlap rule is decided inside that serialised transaction.
+//!
+//! A command's statements run on one thread in one go ([`Inline`],
+//! [`in_one_blocking_call`]; decision 0025,
+//! `docs/decisions/0025-sqlite-commands-in-one-blocking-call.md`).
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
 use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
@@ -27,8 +31,74 @@ use crate::types::{DbId, DbInstant};
 /// The SQLite schema, embedded in the binary.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
-/// An async SQLite connection (a sync connection run on blocking threads).
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+/// An async SQLite connection: a sync connection whose statements run on
+/// the thread that awaits them ([`Inline`]); the store runs each write
+/// transaction inside [`in_one_blocking_call`].
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
+
+/// diesel-async's runtime for [`SyncConnectionWrapper`] that runs each
+/// statement where its future is polled instead of on a blocking thread.
+///
+/// Why: the default hands every statement to tokio's blocking pool and wakes
+/// the task again when it is done, two thread switches per statement; a
+/// booking is about ten statements, and the profile of the booking path
+/// (`docs/performance.md`) found the service spending 23 % of its time in
+/// the scheduler for it, with the one writer held through every switch.
+/// With this runtime every statement's future is ready when first polled, so
+/// a whole read or unit of work runs in one poll: a read where it is awaited
+/// (it neither waits for the writer nor syncs the disk in WAL mode), a write
+/// transaction as one blocking call ([`in_one_blocking_call`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Inline;
+
+impl SpawnBlocking for Inline {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>> + Send + 'a>,
+    >
+    where
+        R: Send + 'static,
+    {
+        // Run when awaited, not when built, like a spawned task's result.
+        Box::pin(async move { Ok(task()) })
+    }
+
+    fn get_runtime() -> Self {
+        Self
+    }
+}
+
+/// Runs `work`, a whole write transaction on a [`SqliteConn`] (or a new
+/// connection's setup), as one blocking call: on a multi-threaded tokio
+/// runtime inside [`tokio::task::block_in_place`], which hands this worker's
+/// other tasks to another thread first (`Handle::block_on` then only drives
+/// `work`, whose statement futures are ready when polled, [`Inline`]);
+/// elsewhere (a current-thread runtime, where `block_in_place` is refused)
+/// it is awaited where it is, and its statements run on the one thread.
+///
+/// Blocking a thread for a whole transaction is acceptable because the
+/// statements are CPU work of a fraction of a millisecond: in WAL mode with
+/// `synchronous = NORMAL` a commit appends to the WAL without `fsync`. The
+/// slow exceptions are a checkpoint (it syncs the WAL and the database file,
+/// milliseconds, every thousand pages of WAL) and a busy wait
+/// (`busy_timeout`, when another process holds the file); both happen inside
+/// `block_in_place`, so the worker's other tasks go on elsewhere, for the
+/// price of moving the worker to another thread once per transaction. Reads,
+/// which in WAL mode wait for no writer and sync nothing, skip it. A
+/// transaction run this way can no longer be cancelled half-way by a dropped
+/// request: it finishes, commits or rolls back before the future returns.
+/// See `docs/decisions/0025-sqlite-commands-in-one-blocking-call.md`.
+pub(crate) async fn in_one_blocking_call<F: Future>(work: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(work))
+        }
+        _ => work.await,
+    }
+}
 
 /// Settings every connection gets: a busy timeout instead of immediate
 /// `SQLITE_BUSY` (first, so that switching to WAL waits for a writer instead
@@ -79,7 +149,9 @@ fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Er
     config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |url| {
         let url = url.to_owned();
-        Box::pin(async move {
+        // Opening the file and switching to WAL may wait for a lock
+        // (`busy_timeout`): off the worker, like a write.
+        Box::pin(in_one_blocking_call(async move {
             let mut conn = SqliteConn::establish(&url).await?;
             conn.batch_execute(PRAGMAS)
                 .await
@@ -90,7 +162,7 @@ fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Er
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             }
             Ok(conn)
-        })
+        }))
     });
     let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
     Pool::builder(manager)

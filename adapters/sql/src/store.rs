@@ -42,7 +42,10 @@ pub(crate) enum Backend {
 /// Runs `$body` with `$c` bound to a pooled read connection, outside any
 /// transaction. On SQLite read connections refuse to write
 /// (`PRAGMA query_only`), so a write sent down this path fails loudly instead
-/// of slipping past the writer.
+/// of slipping past the writer; the body's statements run on this thread
+/// when awaited (`crate::sqlite::Inline`): in WAL mode a read neither waits
+/// for the writer nor syncs the disk, so moving it off the worker would cost
+/// more than it runs.
 macro_rules! read {
     ($self:ident, |$c:ident| $body:expr) => {
         match &*$self.backend {
@@ -66,7 +69,10 @@ macro_rules! read {
 /// transaction: committed when the body answers `Ok`, rolled back when it
 /// answers `Err`. On SQLite there is one write connection, so write
 /// transactions run one at a time and every decision sees the latest
-/// committed state (what `BEGIN IMMEDIATE` gives a single process).
+/// committed state (what `BEGIN IMMEDIATE` gives a single process); the
+/// transaction, from `BEGIN` to `COMMIT`, runs as one blocking call
+/// (`crate::sqlite::in_one_blocking_call`), so the writer is held for the
+/// statements' time only.
 macro_rules! write {
     ($self:ident, |$c:ident| $body:expr) => {
         match &*$self.backend {
@@ -79,8 +85,11 @@ macro_rules! write {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(db) => {
                 let mut conn = db.writer.get().await.map_err(pool_error)?;
-                let $c = &mut *conn;
-                $crate::store::in_transaction!($c, $body)
+                $crate::sqlite::in_one_blocking_call(async {
+                    let $c = &mut *conn;
+                    $crate::store::in_transaction!($c, $body)
+                })
+                .await
             }
         }
     };
