@@ -3,6 +3,7 @@
 //! for a moment in a small cache (docs/decisions/0023-browse-served-from-a-short-cache.md).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use time::{Date, Duration, OffsetDateTime};
@@ -28,6 +29,11 @@ pub const DEFAULT_BROWSE_CACHE: Duration = Duration::SECOND;
 /// Most slots the browse cache holds over all its pages, so that what
 /// clients can ask for costs bounded memory (200 pages of 100 slots).
 pub const MAX_CACHED_SLOTS: usize = 20_000;
+
+/// Reads of missing pages that may run at once: a missing page's key takes
+/// one of these locks, so that requests arriving together for a page that
+/// just went stale read it once, not once each.
+const READ_LANES: usize = 16;
 
 /// One page of browse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +77,9 @@ struct Kept {
 pub(super) struct BrowseCache {
     ttl: Duration,
     pages: Mutex<HashMap<PageKey, Kept>>,
+    /// One read of a missing page at a time per lane (see [`READ_LANES`]).
+    lanes: [futures_util::lock::Mutex<()>; READ_LANES],
+    lane_of: RandomState,
 }
 
 impl BrowseCache {
@@ -79,7 +88,20 @@ impl BrowseCache {
         Self {
             ttl,
             pages: Mutex::new(HashMap::new()),
+            lanes: std::array::from_fn(|_| futures_util::lock::Mutex::new(())),
+            lane_of: RandomState::new(),
         }
+    }
+
+    /// Whether pages are kept at all.
+    fn keeps(&self) -> bool {
+        self.ttl.is_positive()
+    }
+
+    /// The lock a read of `key`'s page takes.
+    fn lane(&self, key: &PageKey) -> &futures_util::lock::Mutex<()> {
+        let lane = usize::try_from(self.lane_of.hash_one(key)).unwrap_or_default() % READ_LANES;
+        &self.lanes[lane]
     }
 
     fn get(&self, key: &PageKey, now: OffsetDateTime, commits: u64) -> Option<Arc<BrowsePage>> {
@@ -96,9 +118,6 @@ impl BrowseCache {
     /// from before the read, so that a page read while a command committed
     /// is stale at once.
     fn put(&self, key: PageKey, page: Arc<BrowsePage>, read_at: OffsetDateTime, commits: u64) {
-        if !self.ttl.is_positive() {
-            return;
-        }
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
         let held: usize = pages.values().map(|k| k.page.slots.len() + 1).sum();
         if held + page.slots.len() + 1 > MAX_CACHED_SLOTS {
@@ -143,12 +162,25 @@ where
             after,
             limit,
         };
+        let cache = &self.browse_cache;
+        if !cache.keeps() {
+            return Ok(Arc::new(
+                self.read_browse(key.exclude, zone, date, after, limit, now).await?,
+            ));
+        }
+        if let Some(page) = cache.get(&key, now, self.store.commits()) {
+            return Ok(page);
+        }
+        // Requests that missed together wait for the first one's read, then
+        // take its page if nothing was committed since that read began
+        // (their own command's commit included): else they read too.
+        let _lane = cache.lane(&key).lock().await;
         let before = self.store.commits();
-        if let Some(page) = self.browse_cache.get(&key, now, before) {
+        if let Some(page) = cache.get(&key, now, before) {
             return Ok(page);
         }
         let page = Arc::new(self.read_browse(key.exclude, zone, date, after, limit, now).await?);
-        self.browse_cache.put(key, Arc::clone(&page), now, before);
+        cache.put(key, Arc::clone(&page), now, before);
         Ok(page)
     }
 
