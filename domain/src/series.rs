@@ -553,25 +553,12 @@ pub fn book_series(
         return Err(DomainError::invalid("series", "one slot and booking id per occurrence"));
     }
     let length = policy.default_length();
-    let mut booked = SeriesBooked {
-        series: Series {
-            id: request.id,
-            teacher: request.teacher,
-            student: actor.user,
-            zone: request.zone,
-            rule: request.rule.clone(),
-            created_at: now,
-            members: Vec::new(),
-        },
-        slots: Vec::new(),
-        outcome: Outcome::default(),
-        answers: Vec::new(),
-    };
-    let mut first_refusal: Option<DomainError> = None;
+    let mut tally = Tally::new(request.mode);
+    let mut slots: Vec<Slot> = Vec::new();
     for (occurrence, (slot_id, booking_id)) in occurrences.iter().zip(&request.ids) {
         let start = occurrence.start(request.zone);
         let result = start.and_then(|start| {
-            let near = near_occurrence(teacher_slots, &booked.slots, request.zone, start);
+            let near = near_occurrence(teacher_slots, &slots, request.zone, start);
             let bookable = bookable_at(availability, &near, policy, request.zone, start, length, now);
             let pick = TimeBooking {
                 slot: *slot_id,
@@ -590,33 +577,87 @@ pub fn book_series(
                     .booking(*booking_id)
                     .cloned()
                     .ok_or(DomainError::NotFound { entity: "booking" })?;
-                booked
-                    .answers
-                    .push(OccurrenceAnswer::booked(*occurrence, slot.window().start(), booking));
-                booked.series.members.push(SeriesMember {
-                    number: occurrence.number,
-                    booking: *booking_id,
-                });
-                booked.outcome.events.extend(outcome.events);
-                booked.outcome.audit.extend(outcome.audit);
-                booked.slots.push(slot);
+                tally.booked(*occurrence, slot.window().start(), booking, outcome);
+                slots.push(slot);
             }
-            Err(reason) => {
-                if request.mode == SeriesMode::AllOrNothing {
-                    return Err(occurrence.refused(reason));
-                }
-                booked.answers.push(OccurrenceAnswer::refused(
-                    *occurrence,
-                    start_of(occurrence, request.zone),
-                    &reason,
-                ));
-                first_refusal.get_or_insert_with(|| occurrence.refused(reason));
-            }
+            Err(reason) => tally.refused(*occurrence, start_of(occurrence, request.zone), reason)?,
         }
     }
-    match first_refusal {
-        Some(refusal) if booked.slots.is_empty() => Err(refusal),
-        _ => Ok(booked),
+    let (members, outcome, answers) = tally.finish()?;
+    Ok(SeriesBooked {
+        series: Series {
+            id: request.id,
+            teacher: request.teacher,
+            student: actor.user,
+            zone: request.zone,
+            rule: request.rule,
+            created_at: now,
+            members,
+        },
+        slots,
+        outcome,
+        answers,
+    })
+}
+
+/// The occurrences of a series as they are decided one by one, under its
+/// mode: the members booked, what they caused, every occurrence's answer,
+/// and (best effort) the first refusal, which refuses the series when not
+/// one occurrence was booked. What [`book_series`] and [`book_slot_series`]
+/// share.
+struct Tally {
+    mode: SeriesMode,
+    members: Vec<SeriesMember>,
+    outcome: Outcome,
+    answers: Vec<OccurrenceAnswer>,
+    first_refusal: Option<DomainError>,
+}
+
+impl Tally {
+    fn new(mode: SeriesMode) -> Self {
+        Self {
+            mode,
+            members: Vec::new(),
+            outcome: Outcome::default(),
+            answers: Vec::new(),
+            first_refusal: None,
+        }
+    }
+
+    /// `occurrence` booked as `booking` (starting at `start`), which caused `caused`.
+    fn booked(&mut self, occurrence: Occurrence, start: OffsetDateTime, booking: Booking, caused: Outcome) {
+        self.members.push(SeriesMember {
+            number: occurrence.number,
+            booking: booking.id(),
+        });
+        self.answers.push(OccurrenceAnswer::booked(occurrence, start, booking));
+        self.outcome.events.extend(caused.events);
+        self.outcome.audit.extend(caused.audit);
+    }
+
+    /// `occurrence` refused for `reason`: the series' refusal under all or
+    /// nothing, an answer listed under best effort.
+    fn refused(
+        &mut self,
+        occurrence: Occurrence,
+        start: Option<OffsetDateTime>,
+        reason: DomainError,
+    ) -> DomainResult<()> {
+        if self.mode == SeriesMode::AllOrNothing {
+            return Err(occurrence.refused(reason));
+        }
+        self.answers.push(OccurrenceAnswer::refused(occurrence, start, &reason));
+        self.first_refusal.get_or_insert_with(|| occurrence.refused(reason));
+        Ok(())
+    }
+
+    /// The members, what they caused and the answers; the first refusal
+    /// when nothing was booked.
+    fn finish(self) -> DomainResult<(Vec<SeriesMember>, Outcome, Vec<OccurrenceAnswer>)> {
+        match self.first_refusal {
+            Some(refusal) if self.members.is_empty() => Err(refusal),
+            _ => Ok((self.members, self.outcome, self.answers)),
+        }
     }
 }
 
@@ -824,16 +865,7 @@ pub fn book_slot_series(
         return Err(DomainError::invalid("series", "one slot and booking id per occurrence"));
     }
     let occurrences = series.rule.occurrences();
-    let mut booked = Series {
-        id,
-        teacher: series.teacher,
-        student: actor.user,
-        zone: series.zone,
-        rule: series.rule.clone(),
-        created_at: now,
-        members: Vec::new(),
-    };
-    let (mut outcome, mut answers, mut first_refusal) = (Outcome::default(), Vec::new(), None);
+    let mut tally = Tally::new(mode);
     for ((member, slot), booking) in series.slots.iter().zip(slots.iter_mut()).zip(&ids) {
         let occurrence = occurrences
             .iter()
@@ -847,27 +879,22 @@ pub fn book_slot_series(
                     .booking(*booking)
                     .cloned()
                     .ok_or(DomainError::NotFound { entity: "booking" })?;
-                answers.push(OccurrenceAnswer::booked(occurrence, start, made));
-                booked.members.push(SeriesMember {
-                    number: occurrence.number,
-                    booking: *booking,
-                });
-                outcome.events.extend(caused.events);
-                outcome.audit.extend(caused.audit);
+                tally.booked(occurrence, start, made, caused);
             }
-            Err(reason) => {
-                if mode == SeriesMode::AllOrNothing {
-                    return Err(occurrence.refused(reason));
-                }
-                answers.push(OccurrenceAnswer::refused(occurrence, Some(start), &reason));
-                first_refusal.get_or_insert_with(|| occurrence.refused(reason));
-            }
+            Err(reason) => tally.refused(occurrence, Some(start), reason)?,
         }
     }
-    match first_refusal {
-        Some(refusal) if booked.members.is_empty() => Err(refusal),
-        _ => Ok((booked, outcome, answers)),
-    }
+    let (members, outcome, answers) = tally.finish()?;
+    let booked = Series {
+        id,
+        teacher: series.teacher,
+        student: actor.user,
+        zone: series.zone,
+        rule: series.rule.clone(),
+        created_at: now,
+        members,
+    };
+    Ok((booked, outcome, answers))
 }
 
 #[cfg(test)]
