@@ -30,4 +30,21 @@ pub struct Contact {
 pub trait Directory: Send + Sync {
     /// The user's contact details, `None` for an unknown user.
     async fn contact(&self, user: UserId) -> Result<Option<Contact>>;
+
+    /// The contacts of those among `users` who are known, each once, in no
+    /// particular order: one read for a whole batch of emails. The default
+    /// asks [`Directory::contact`] for each; a directory behind a database
+    /// answers in one query.
+    async fn contacts(&self, users: &[UserId]) -> Result<Vec<Contact>> {
+        let mut contacts = Vec::with_capacity(users.len());
+        for (i, user) in users.iter().enumerate() {
+            if users[..i].contains(user) {
+                continue;
+            }
+            if let Some(contact) = self.contact(*user).await? {
+                contacts.push(contact);
+            }
+        }
+        Ok(contacts)
+    }
 }

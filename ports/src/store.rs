@@ -22,6 +22,11 @@ pub trait BookingStore: Send + Sync {
     /// A slot with its bookings, whatever its status.
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
 
+    /// The slots among `ids` that exist, with their bookings, each once, in
+    /// no particular order: one read for a whole batch (the outbox worker
+    /// reads a pass's slots at once).
+    async fn slots(&self, ids: &[SlotId]) -> Result<Vec<Slot>>;
+
     /// The slot a booking is on (a booking never moves between slots).
     async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
 

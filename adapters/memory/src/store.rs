@@ -147,6 +147,12 @@ impl BookingStore for MemoryStore {
         Ok(self.lock().slots.get(&id).cloned())
     }
 
+    async fn slots(&self, ids: &[SlotId]) -> Result<Vec<Slot>> {
+        let state = self.lock();
+        let ids: std::collections::BTreeSet<_> = ids.iter().collect();
+        Ok(ids.into_iter().filter_map(|id| state.slots.get(id).cloned()).collect())
+    }
+
     async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>> {
         Ok(self.lock().booking_slots.get(&booking).copied())
     }

@@ -204,10 +204,28 @@ pub(crate) async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
         .map_err(map_db_error)
 }
 
+/// The most ids one `IN` list carries: SQLite binds each id as a parameter
+/// (Postgres sends one array), and a batch read must stay well below its
+/// 32,766 parameters whatever the caller asks for.
+const IDS_PER_READ: usize = 1_000;
+
 #[async_trait]
 impl BookingStore for SqlStore {
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
         read!(self, |c| c.load_slot(id).await.map_err(Error::from))
+    }
+
+    async fn slots(&self, ids: &[SlotId]) -> Result<Vec<Slot>> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        read!(self, |c| {
+            let mut slots = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(IDS_PER_READ) {
+                slots.extend(c.load_slots(chunk).await.map_err(Error::from)?);
+            }
+            Ok(slots)
+        })
     }
 
     async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>> {
@@ -358,7 +376,12 @@ impl CalendarStore for SqlStore {
 
 #[async_trait]
 impl ReminderStore for SqlStore {
-    async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
+    async fn schedule_reminders(&self, mut reminders: Vec<NewReminder>) -> Result<()> {
+        // One upsert cannot touch a key twice (Postgres refuses the whole
+        // statement): the first of a repeated key is kept, as if they had
+        // been added one after the other.
+        let mut keys = std::collections::HashSet::new();
+        reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead)));
         write!(self, |c| c.reminders_schedule(&reminders).await)
     }
 
@@ -464,14 +487,21 @@ impl UserStore for SqlStore {
 #[async_trait]
 impl Directory for SqlStore {
     async fn contact(&self, user: UserId) -> Result<Option<Contact>> {
-        Ok(self.user(user).await?.map(|u| Contact {
-            user: u.id,
-            role: u.role,
-            display_name: u.display_name,
-            email: u.email,
-            locale: u.locale,
-            zone: u.zone,
-        }))
+        Ok(self.user(user).await?.map(contact_of))
+    }
+
+    async fn contacts(&self, users: &[UserId]) -> Result<Vec<Contact>> {
+        let mut users = users.to_vec();
+        users.sort_unstable();
+        users.dedup();
+        read!(self, |c| {
+            let mut contacts = Vec::with_capacity(users.len());
+            for chunk in users.chunks(IDS_PER_READ) {
+                let found = c.load_users_by_id(chunk).await.map_err(Error::from)?;
+                contacts.extend(found.into_iter().map(contact_of));
+            }
+            Ok(contacts)
+        })
     }
 }
 
@@ -509,5 +539,17 @@ impl UnitOfWork for SqlStore {
 
     fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
+    }
+}
+
+/// How a user is reached, from their account.
+fn contact_of(u: User) -> Contact {
+    Contact {
+        user: u.id,
+        role: u.role,
+        display_name: u.display_name,
+        email: u.email,
+        locale: u.locale,
+        zone: u.zone,
     }
 }

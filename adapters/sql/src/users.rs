@@ -158,6 +158,8 @@ pub(crate) trait UserQueries: Send {
     fn insert_user_if_new(&mut self, user: &User) -> impl Future<Output = Result<(), TxError>> + Send;
     fn load_user(&mut self, id: UserId) -> impl Future<Output = Result<Option<User>, TxError>> + Send;
     fn load_user_by_subject(&mut self, subject: &str) -> impl Future<Output = Result<Option<User>, TxError>> + Send;
+    /// The users among `ids` (sorted, without repeats) that exist.
+    fn load_users_by_id(&mut self, ids: &[UserId]) -> impl Future<Output = Result<Vec<User>, TxError>> + Send;
     fn load_users(
         &mut self,
         after: Option<UserId>,
@@ -228,6 +230,19 @@ macro_rules! impl_user_queries {
                     .await
                     .optional()?;
                 Ok(row.map(UserRow::into_user).transpose()?)
+            }
+
+            async fn load_users_by_id(&mut self, ids: &[UserId]) -> Result<Vec<User>, TxError> {
+                let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+                let rows: Vec<UserRow> = users::table
+                    .filter(users::id.eq_any(ids))
+                    .select(UserRow::as_select())
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(UserRow::into_user)
+                    .collect::<Result<_, _>>()?)
             }
 
             async fn load_users(&mut self, after: Option<UserId>, limit: i64) -> Result<Vec<User>, TxError> {

@@ -3,10 +3,13 @@
 //! waitlist promotion, seat offer and its expiry (docs/waitlists.md) →
 //! student; a rescheduled lesson → both.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use tutorbook_domain::{DomainEvent, EnrollmentId, Money, Slot, SlotId, UserId};
 
 use crate::effects::templates::{self, Lesson, Reader, Rendered};
+use crate::effects::worker::in_lanes;
 use crate::effects::{EffectError, EffectHandler, Email, Mailer};
 use crate::{BookingStore, Contact, Directory, OutboxMessage, PackageStore};
 
@@ -16,6 +19,39 @@ pub struct Notifications<S, D, M> {
     store: S,
     directory: D,
     mailer: M,
+}
+
+/// The slots and contacts a pass's emails need, read once for the pass.
+#[derive(Default)]
+struct Known {
+    slots: HashMap<SlotId, Slot>,
+    contacts: HashMap<UserId, Contact>,
+}
+
+/// The slot an event's email is about (the lesson's new slot for a
+/// rescheduled one) and the people it names: the student, and the teacher
+/// when they are a recipient. `None` for events that send no email.
+fn needs(event: &DomainEvent) -> Option<(Option<SlotId>, UserId, Option<UserId>)> {
+    match event {
+        DomainEvent::BookingRequested {
+            slot, student, teacher, ..
+        }
+        | DomainEvent::BookingRescheduled {
+            to: slot,
+            student,
+            teacher,
+            ..
+        } => Some((Some(*slot), *student, Some(*teacher))),
+        DomainEvent::BookingConfirmed { slot, student, .. }
+        | DomainEvent::BookingDeclined { slot, student, .. }
+        | DomainEvent::BookingExpired { slot, student, .. }
+        | DomainEvent::WaitlistPromoted { slot, student, .. }
+        | DomainEvent::SeatOffered { slot, student, .. }
+        | DomainEvent::OfferExpired { slot, student, .. }
+        | DomainEvent::BookingTeacherCancelled { slot, student, .. } => Some((Some(*slot), *student, None)),
+        DomainEvent::EnrollmentRefunded { student, .. } => Some((None, *student, None)),
+        _ => None,
+    }
 }
 
 impl<S, D, M> Notifications<S, D, M>
@@ -33,22 +69,122 @@ where
         }
     }
 
+    /// Reads what the emails of `messages` need in two reads: their slots,
+    /// then the contacts of everyone named, teachers included.
+    async fn look_up(&self, messages: &[&OutboxMessage]) -> Result<Known, EffectError> {
+        let mut slots = Vec::new();
+        let mut users = Vec::new();
+        for (slot, student, teacher) in messages.iter().filter_map(|m| needs(&m.event)) {
+            slots.extend(slot);
+            users.push(student);
+            users.extend(teacher);
+        }
+        if slots.is_empty() && users.is_empty() {
+            return Ok(Known::default());
+        }
+        let slots = self.store.slots(&slots).await?;
+        users.extend(slots.iter().map(Slot::teacher));
+        let contacts = self.directory.contacts(&users).await?;
+        Ok(Known {
+            slots: slots.into_iter().map(|s| (s.id(), s)).collect(),
+            contacts: contacts.into_iter().map(|c| (c.user, c)).collect(),
+        })
+    }
+
+    /// Sends the emails one message calls for.
+    async fn deliver(&self, message: &OutboxMessage, known: &Known) -> Result<(), EffectError> {
+        match &message.event {
+            DomainEvent::BookingRequested {
+                slot, student, teacher, ..
+            } => {
+                self.notify(message, known, *teacher, *slot, *student, templates::booking_requested)
+                    .await
+            }
+            DomainEvent::BookingConfirmed { slot, student, .. } => {
+                self.notify(message, known, *student, *slot, *student, templates::booking_confirmed)
+                    .await
+            }
+            DomainEvent::BookingDeclined { slot, student, .. } => {
+                self.notify(message, known, *student, *slot, *student, templates::booking_declined)
+                    .await
+            }
+            DomainEvent::BookingRescheduled {
+                to, student, teacher, ..
+            } => {
+                for recipient in [*student, *teacher] {
+                    self.notify(message, known, recipient, *to, *student, templates::booking_rescheduled)
+                        .await?;
+                }
+                Ok(())
+            }
+            DomainEvent::BookingExpired {
+                slot,
+                student,
+                waitlisted,
+                ..
+            } => {
+                let render = if *waitlisted {
+                    templates::waitlist_ended
+                } else {
+                    templates::booking_expired
+                };
+                self.notify(message, known, *student, *slot, *student, render).await
+            }
+            DomainEvent::WaitlistPromoted { slot, student, .. } => {
+                self.notify(message, known, *student, *slot, *student, templates::waitlist_promoted)
+                    .await
+            }
+            DomainEvent::SeatOffered {
+                slot,
+                student,
+                expires_at,
+                ..
+            } => {
+                self.notify(message, known, *student, *slot, *student, |reader, lesson| {
+                    templates::seat_offered(reader, lesson, *expires_at)
+                })
+                .await
+            }
+            DomainEvent::OfferExpired { slot, student, .. } => {
+                self.notify(message, known, *student, *slot, *student, templates::offer_expired)
+                    .await
+            }
+            DomainEvent::BookingTeacherCancelled {
+                slot, student, credit, ..
+            } => {
+                let expires = self
+                    .store
+                    .credit(*credit)
+                    .await?
+                    .ok_or_else(|| EffectError::Permanent(format!("credit {} not found", credit.as_uuid())))?
+                    .expires_at();
+                self.notify(message, known, *student, *slot, *student, |reader, lesson| {
+                    templates::teacher_cancelled(reader, lesson, expires)
+                })
+                .await
+            }
+            DomainEvent::EnrollmentRefunded {
+                enrollment,
+                student,
+                amount,
+                ..
+            } => self.notify_refund(message, known, *student, *enrollment, *amount).await,
+            _ => Ok(()),
+        }
+    }
+
     /// The recipient's contact and address; `None` (logged) when they have
     /// none on file: retrying cannot give them one.
-    async fn address(
-        &self,
-        message: &OutboxMessage,
-        recipient: UserId,
-    ) -> Result<Option<(Contact, String)>, EffectError> {
-        let Some(contact) = self.directory.contact(recipient).await? else {
+    fn address<'k>(message: &OutboxMessage, known: &'k Known, recipient: UserId) -> Option<(&'k Contact, String)> {
+        let Some(contact) = known.contacts.get(&recipient) else {
             tracing::warn!(user = %recipient.as_uuid(), kind = message.event.kind(), "no contact: email skipped");
-            return Ok(None);
+            return None;
         };
         let Some(to) = contact.email.clone() else {
             tracing::info!(user = %recipient.as_uuid(), kind = message.event.kind(), "no email address: email skipped");
-            return Ok(None);
+            return None;
         };
-        Ok(Some((contact, to)))
+        Some((contact, to))
     }
 
     /// Sends `rendered` to `to`, keyed by the outbox message and recipient so
@@ -73,17 +209,19 @@ where
     async fn notify(
         &self,
         message: &OutboxMessage,
+        known: &Known,
         recipient: UserId,
         slot: SlotId,
         student: UserId,
         render: impl FnOnce(&Reader<'_>, &Lesson<'_>) -> Rendered + Send,
     ) -> Result<(), EffectError> {
-        let Some((contact, to)) = self.address(message, recipient).await? else {
+        let Some((contact, to)) = Self::address(message, known, recipient) else {
             return Ok(());
         };
-        let slot = self.slot(slot).await?;
-        let teacher = self.name_of(slot.teacher(), &contact).await?;
-        let student = self.name_of(student, &contact).await?;
+        let slot = known
+            .slots
+            .get(&slot)
+            .ok_or_else(|| EffectError::Permanent(format!("slot {} not found", slot.as_uuid())))?;
         let reader = Reader {
             name: &contact.display_name,
             locale: contact.locale,
@@ -91,8 +229,8 @@ where
         };
         let window = slot.window();
         let lesson = Lesson {
-            teacher: &teacher,
-            student: &student,
+            teacher: name_of(known, slot.teacher()),
+            student: name_of(known, student),
             start: window.start(),
             end: window.end(),
             join_url: slot.meeting().url(),
@@ -105,11 +243,12 @@ where
     async fn notify_refund(
         &self,
         message: &OutboxMessage,
+        known: &Known,
         student: UserId,
         enrollment: EnrollmentId,
         amount: Money,
     ) -> Result<(), EffectError> {
-        let Some((contact, to)) = self.address(message, student).await? else {
+        let Some((contact, to)) = Self::address(message, known, student) else {
             return Ok(());
         };
         let missing =
@@ -137,25 +276,11 @@ where
         let rendered = templates::refund_issued(&reader, &course, amount);
         self.send(message, student, to, rendered).await
     }
+}
 
-    async fn slot(&self, id: SlotId) -> Result<Slot, EffectError> {
-        self.store
-            .slot(id)
-            .await?
-            .ok_or_else(|| EffectError::Permanent(format!("slot {} not found", id.as_uuid())))
-    }
-
-    /// The display name of `user` (the recipient's own contact when it is them).
-    async fn name_of(&self, user: UserId, recipient: &Contact) -> Result<String, EffectError> {
-        if user == recipient.user {
-            return Ok(recipient.display_name.clone());
-        }
-        Ok(self
-            .directory
-            .contact(user)
-            .await?
-            .map_or_else(|| "—".to_owned(), |c| c.display_name))
-    }
+/// A user's display name, or a dash when they are not on file.
+fn name_of(known: &Known, user: UserId) -> &str {
+    known.contacts.get(&user).map_or("—", |c| c.display_name.as_str())
 }
 
 #[async_trait]
@@ -170,83 +295,18 @@ where
     }
 
     async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError> {
-        match &message.event {
-            DomainEvent::BookingRequested {
-                slot, student, teacher, ..
-            } => {
-                self.notify(message, *teacher, *slot, *student, templates::booking_requested)
-                    .await
+        let known = self.look_up(&[message]).await?;
+        self.deliver(message, &known).await
+    }
+
+    /// Reads the pass's slots and contacts once, then sends its emails in lanes.
+    async fn handle_pass(&self, messages: &[&OutboxMessage], concurrency: usize) -> Vec<Result<(), EffectError>> {
+        match self.look_up(messages).await {
+            Ok(known) => {
+                let known = &known;
+                in_lanes(messages, concurrency, |message| Box::pin(self.deliver(message, known))).await
             }
-            DomainEvent::BookingConfirmed { slot, student, .. } => {
-                self.notify(message, *student, *slot, *student, templates::booking_confirmed)
-                    .await
-            }
-            DomainEvent::BookingDeclined { slot, student, .. } => {
-                self.notify(message, *student, *slot, *student, templates::booking_declined)
-                    .await
-            }
-            DomainEvent::BookingRescheduled {
-                to, student, teacher, ..
-            } => {
-                for recipient in [*student, *teacher] {
-                    self.notify(message, recipient, *to, *student, templates::booking_rescheduled)
-                        .await?;
-                }
-                Ok(())
-            }
-            DomainEvent::BookingExpired {
-                slot,
-                student,
-                waitlisted,
-                ..
-            } => {
-                let render = if *waitlisted {
-                    templates::waitlist_ended
-                } else {
-                    templates::booking_expired
-                };
-                self.notify(message, *student, *slot, *student, render).await
-            }
-            DomainEvent::WaitlistPromoted { slot, student, .. } => {
-                self.notify(message, *student, *slot, *student, templates::waitlist_promoted)
-                    .await
-            }
-            DomainEvent::SeatOffered {
-                slot,
-                student,
-                expires_at,
-                ..
-            } => {
-                self.notify(message, *student, *slot, *student, |reader, lesson| {
-                    templates::seat_offered(reader, lesson, *expires_at)
-                })
-                .await
-            }
-            DomainEvent::OfferExpired { slot, student, .. } => {
-                self.notify(message, *student, *slot, *student, templates::offer_expired)
-                    .await
-            }
-            DomainEvent::BookingTeacherCancelled {
-                slot, student, credit, ..
-            } => {
-                let expires = self
-                    .store
-                    .credit(*credit)
-                    .await?
-                    .ok_or_else(|| EffectError::Permanent(format!("credit {} not found", credit.as_uuid())))?
-                    .expires_at();
-                self.notify(message, *student, *slot, *student, |reader, lesson| {
-                    templates::teacher_cancelled(reader, lesson, expires)
-                })
-                .await
-            }
-            DomainEvent::EnrollmentRefunded {
-                enrollment,
-                student,
-                amount,
-                ..
-            } => self.notify_refund(message, *student, *enrollment, *amount).await,
-            _ => Ok(()),
+            Err(e) => messages.iter().map(|_| Err(e.clone())).collect(),
         }
     }
 }

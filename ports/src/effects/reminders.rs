@@ -5,12 +5,15 @@
 //! Leads are elapsed time: "24 h before" is 86,400 seconds before the start,
 //! whatever the clocks did in between (see decision 0012).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{BookingId, BookingStatus, DomainEvent, Slot, SlotId, SlotStatus, UserId};
 use uuid::Uuid;
 
 use crate::effects::templates::{self, Lesson, Reader};
+use crate::effects::worker::{by_slot, in_lanes};
 use crate::effects::{EffectError, EffectHandler, Email, Mailer, RetryPolicy};
 use crate::{BookingStore, Clock, Directory, IdGen, OutboxMessage, Result};
 
@@ -110,6 +113,8 @@ pub trait ReminderStore: Send + Sync {
     /// Adds reminders. One whose key is already pending, sent or failed is
     /// left alone (planning is idempotent); a cancelled one with the same key
     /// (the student booked the slot again) is made pending again for the new booking.
+    /// A key repeated within `reminders` (two bookings' teacher reminders)
+    /// counts as added one after the other: the first is kept.
     async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()>;
 
     /// Cancels the pending reminders of `booking`, or every pending reminder
@@ -217,16 +222,31 @@ where
         }
     }
 
-    /// Plans the reminders of a booking that is (still) confirmed: the
-    /// student's and the teacher's, skipping those already due.
-    async fn plan(&self, slot: SlotId, booking: BookingId) -> Result<(), EffectError> {
-        let Some(slot) = self.store.slot(slot).await? else {
-            return Ok(());
-        };
+    /// Plans the reminders of bookings that are (still) confirmed: each
+    /// student's and their teacher's, skipping those already due. One read
+    /// of the slots and one write, however many bookings.
+    async fn plan(&self, bookings: &[(SlotId, BookingId)]) -> Result<(), EffectError> {
+        let ids: Vec<SlotId> = bookings.iter().map(|&(slot, _)| slot).collect();
+        let slots: HashMap<SlotId, Slot> = self.store.slots(&ids).await?.into_iter().map(|s| (s.id(), s)).collect();
+        let now = self.clock.now();
+        let planned: Vec<NewReminder> = bookings
+            .iter()
+            .filter_map(|(slot, booking)| Some(self.planned(slots.get(slot)?, *booking, now)))
+            .flatten()
+            .collect();
+        if !planned.is_empty() {
+            self.store.schedule_reminders(planned).await?;
+        }
+        Ok(())
+    }
+
+    /// The reminders of `booking` on `slot` still ahead at `now`; none when
+    /// the booking is no longer confirmed.
+    fn planned(&self, slot: &Slot, booking: BookingId, now: OffsetDateTime) -> Vec<NewReminder> {
         let Some(student) = slot.booking(booking).filter(|b| b.status() == BookingStatus::Confirmed) else {
-            return Ok(());
+            return Vec::new();
         };
-        let (start, now) = (slot.window().start(), self.clock.now());
+        let start = slot.window().start();
         let mut planned = Vec::new();
         for &(channel, lead) in &self.plan.leads {
             let due_at = start - lead;
@@ -245,10 +265,7 @@ where
                 });
             }
         }
-        if !planned.is_empty() {
-            self.store.schedule_reminders(planned).await?;
-        }
-        Ok(())
+        planned
     }
 
     /// Cancels a booking's reminders, and the teacher's too once nobody is left.
@@ -280,7 +297,7 @@ where
     async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError> {
         match &message.event {
             DomainEvent::BookingConfirmed { slot, booking, .. }
-            | DomainEvent::WaitlistPromoted { slot, booking, .. } => self.plan(*slot, *booking).await,
+            | DomainEvent::WaitlistPromoted { slot, booking, .. } => self.plan(&[(*slot, *booking)]).await,
             DomainEvent::BookingCancelled { slot, booking, .. }
             | DomainEvent::BookingTeacherCancelled { slot, booking, .. } => self.unplan(*slot, *booking).await,
             DomainEvent::SlotCancelled { slot } => Ok(self.store.cancel_reminders(*slot, None).await?),
@@ -295,12 +312,78 @@ where
                 // The reminders follow the lesson to its new time.
                 self.unplan(*slot, *booking).await?;
                 if *confirmed {
-                    self.plan(*to, *moved).await?;
+                    self.plan(&[(*to, *moved)]).await?;
                 }
                 Ok(())
             }
             _ => Ok(()),
         }
+    }
+
+    /// Plans the confirmations of the slots that have nothing else in the
+    /// pass together (one read, one write: the common case under load);
+    /// the slots with cancellations or moves keep their order through
+    /// [`EffectHandler::handle`].
+    async fn handle_pass(&self, messages: &[&OutboxMessage], concurrency: usize) -> Vec<Result<(), EffectError>> {
+        let mut results: Vec<Result<(), EffectError>> = vec![Ok(()); messages.len()];
+        let mut confirmed = Vec::new();
+        let mut ordered = Vec::new();
+        for lane in by_slot(messages) {
+            let plans: Option<Vec<(usize, SlotId, BookingId)>> = lane
+                .iter()
+                .filter_map(|&i| match to_plan(&messages[i].event) {
+                    Planning::Plan(slot, booking) => Some(Some((i, slot, booking))),
+                    Planning::Nothing => None,
+                    Planning::Other => Some(None),
+                })
+                .collect();
+            match plans {
+                Some(plans) => confirmed.extend(plans),
+                None => ordered.extend(lane),
+            }
+        }
+        if !confirmed.is_empty() {
+            let bookings: Vec<(SlotId, BookingId)> = confirmed.iter().map(|&(_, s, b)| (s, b)).collect();
+            if let Err(e) = self.plan(&bookings).await {
+                for &(i, _, _) in &confirmed {
+                    results[i] = Err(e.clone());
+                }
+            }
+        }
+        let rest: Vec<&OutboxMessage> = ordered.iter().map(|&i| messages[i]).collect();
+        let done = in_lanes(&rest, concurrency, |message| self.handle(message)).await;
+        for (i, result) in ordered.into_iter().zip(done) {
+            results[i] = result;
+        }
+        results
+    }
+}
+
+/// What an event asks of the planner in a pass.
+enum Planning {
+    /// Plan this booking's reminders: batched with the pass's others.
+    Plan(SlotId, BookingId),
+    /// Nothing at all.
+    Nothing,
+    /// Anything else (cancelling or moving reminders): through
+    /// [`EffectHandler::handle`], in order with the slot's other events.
+    Other,
+}
+
+/// Sorts an event for [`ReminderPlanner::handle_pass`]. Only events known
+/// to need nothing are `Nothing`: any other goes through `handle`, so a
+/// missed one costs a batch, never a reminder.
+fn to_plan(event: &DomainEvent) -> Planning {
+    match event {
+        DomainEvent::BookingConfirmed { slot, booking, .. } | DomainEvent::WaitlistPromoted { slot, booking, .. } => {
+            Planning::Plan(*slot, *booking)
+        }
+        DomainEvent::SlotOpened { .. }
+        | DomainEvent::BookingRequested { .. }
+        | DomainEvent::BookingWaitlisted { .. }
+        | DomainEvent::SeatOffered { .. }
+        | DomainEvent::CreditRedeemed { .. } => Planning::Nothing,
+        _ => Planning::Other,
     }
 }
 

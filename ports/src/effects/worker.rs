@@ -11,10 +11,12 @@
 //! handler must be idempotent (emails carry an idempotency key, calendar
 //! syncs reconcile, reminder rows are keyed).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 use futures_util::stream;
 
 use async_trait::async_trait;
@@ -37,6 +39,59 @@ pub trait EffectHandler: Send + Sync {
     /// Does this handler's part for `message`. Must be idempotent: the same
     /// message may arrive again after a crash or when another handler failed.
     async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError>;
+
+    /// Does this handler's part for every message of a pass, answering one
+    /// result per message, in order. One slot's messages must be handled in
+    /// the order given; up to `concurrency` slots' at once.
+    ///
+    /// The default hands each message to [`EffectHandler::handle`] in those
+    /// lanes. A handler that reads the store for each message overrides it
+    /// to read what the whole pass needs at once: under a backlog the worker
+    /// is bound by reads, not by the handlers' own work.
+    async fn handle_pass(&self, messages: &[&OutboxMessage], concurrency: usize) -> Vec<Result<(), EffectError>> {
+        in_lanes(messages, concurrency, |message| self.handle(message)).await
+    }
+}
+
+/// A message's index in a pass and what a handler answered for it.
+type Handled = (usize, Result<(), EffectError>);
+
+/// Runs `handle` on every message: one slot's messages one after the other,
+/// in order, and up to `concurrency` slots' at once (their handlers wait on
+/// I/O; the bound keeps a large pass from flooding a provider). Answers one
+/// result per message, in the order given.
+pub(crate) async fn in_lanes<'a, F>(
+    messages: &[&'a OutboxMessage],
+    concurrency: usize,
+    handle: F,
+) -> Vec<Result<(), EffectError>>
+where
+    F: Fn(&'a OutboxMessage) -> BoxFuture<'a, Result<(), EffectError>> + Sync,
+{
+    let handle = &handle;
+    // Boxed, and collected before they are streamed: a stream mapping lanes
+    // through a closure is not provably `Send` for every lifetime (a rustc
+    // limit), so the spawned worker loop would not compile.
+    let lanes: Vec<BoxFuture<'_, Vec<Handled>>> = by_slot(messages)
+        .into_iter()
+        .map(|lane| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                let mut done = Vec::with_capacity(lane.len());
+                for i in lane {
+                    done.push((i, handle(messages[i]).await));
+                }
+                done
+            })
+        })
+        .collect();
+    let mut results: Vec<Handled> = stream::iter(lanes)
+        .buffer_unordered(concurrency.max(1))
+        .flat_map(stream::iter)
+        .collect()
+        .await;
+    // Every message is in exactly one lane: the indices are 0..len.
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// How the worker retries.
@@ -166,21 +221,35 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             claimed: messages.len(),
             ..PassReport::default()
         };
-        // One slot's messages are settled in claim order, one after the
-        // other; up to `batch` slots' at once (their handlers wait on I/O;
-        // the bound keeps a large claim from flooding a provider).
-        let lanes: Vec<_> = by_slot(&messages)
-            .into_iter()
-            .map(|lane| self.settle_lane(lane, now))
-            .collect();
-        let lanes: Vec<_> = stream::iter(lanes)
+        // Each handler takes the whole pass at once (one read of what it
+        // needs, not one per message); a message's errors are gathered
+        // across the handlers.
+        let pass: Vec<&OutboxMessage> = messages.iter().collect();
+        let mut outcomes: Vec<Outcome> = messages.iter().map(|_| Outcome::default()).collect();
+        for handler in &self.handlers {
+            let results = handler.handle_pass(&pass, self.policy.batch.max(1)).await;
+            for (outcome, result) in outcomes.iter_mut().zip(results) {
+                if let Err(e) = result {
+                    outcome.permanent |= !e.is_retryable();
+                    outcome.errors.push(format!("{}: {e}", handler.name()));
+                }
+            }
+        }
+        let mut delivered = Vec::with_capacity(messages.len());
+        let mut unsettled = Vec::new();
+        for (message, outcome) in messages.iter().zip(outcomes) {
+            if outcome.errors.is_empty() {
+                delivered.push(message.id);
+            } else {
+                unsettled.push(self.settle(message, outcome, now));
+            }
+        }
+        let settled: Vec<_> = stream::iter(unsettled)
             .buffer_unordered(self.policy.batch.max(1))
             .collect()
             .await;
-        let mut delivered = Vec::with_capacity(messages.len());
-        for (id, settled) in lanes.into_iter().flatten() {
+        for (id, settled) in settled {
             match settled {
-                Ok(Settled::Delivered) => delivered.push(id),
                 Ok(Settled::Retried) => report.retried += 1,
                 Ok(Settled::Failed) => report.failed += 1,
                 // The lease is still on it: it is retried when the lease lapses.
@@ -214,69 +283,66 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         }
     }
 
-    /// Settles one slot's messages one after the other. Boxed, and
-    /// collected before they are streamed: a stream mapping lanes through a
-    /// closure is not provably `Send` for every lifetime (a rustc limit), so
-    /// the spawned loop would not compile.
-    fn settle_lane<'a>(
+    /// Puts back a message some handler failed on: retried after the
+    /// backoff, or failed (last errors kept) when an error is permanent or
+    /// the attempts are used up.
+    fn settle<'a>(
         &'a self,
-        lane: Vec<&'a OutboxMessage>,
+        message: &'a OutboxMessage,
+        outcome: Outcome,
         now: OffsetDateTime,
-    ) -> futures_util::future::BoxFuture<'a, Vec<(Uuid, Result<Settled>)>> {
+    ) -> BoxFuture<'a, (Uuid, Result<Settled>)> {
         Box::pin(async move {
-            let mut settled = Vec::with_capacity(lane.len());
-            for message in lane {
-                settled.push((message.id, self.settle(message, now).await));
-            }
-            settled
+            let error = outcome.errors.join("; ");
+            let settled = if outcome.permanent || message.attempts >= self.policy.max_attempts {
+                tracing::error!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
+                    "outbox message failed for good");
+                self.outbox
+                    .mark_failed(message.id, &error)
+                    .await
+                    .map(|()| Settled::Failed)
+            } else {
+                let delay = self.policy.delay_after(message.attempts);
+                tracing::warn!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
+                    retry_in_s = delay.whole_seconds(), "outbox message will be retried");
+                self.outbox
+                    .retry_later(message.id, &error, now + delay)
+                    .await
+                    .map(|()| Settled::Retried)
+            };
+            (message.id, settled)
         })
-    }
-
-    async fn settle(&self, message: &OutboxMessage, now: OffsetDateTime) -> Result<Settled> {
-        let mut errors = Vec::new();
-        let mut permanent = false;
-        for handler in &self.handlers {
-            if let Err(e) = handler.handle(message).await {
-                permanent |= !e.is_retryable();
-                errors.push(format!("{}: {e}", handler.name()));
-            }
-        }
-        if errors.is_empty() {
-            return Ok(Settled::Delivered);
-        }
-        let error = errors.join("; ");
-        if permanent || message.attempts >= self.policy.max_attempts {
-            tracing::error!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
-                "outbox message failed for good");
-            self.outbox.mark_failed(message.id, &error).await?;
-            Ok(Settled::Failed)
-        } else {
-            let delay = self.policy.delay_after(message.attempts);
-            tracing::warn!(message = %message.id, kind = message.event.kind(), attempts = message.attempts, %error,
-                retry_in_s = delay.whole_seconds(), "outbox message will be retried");
-            self.outbox.retry_later(message.id, &error, now + delay).await?;
-            Ok(Settled::Retried)
-        }
     }
 }
 
-/// The messages in lanes: one per slot, and one for the messages about no
-/// slot (packages, payments, credits), each in claim order.
-fn by_slot(messages: &[OutboxMessage]) -> Vec<Vec<&OutboxMessage>> {
-    let mut lanes: Vec<(Option<SlotId>, Vec<&OutboxMessage>)> = Vec::new();
-    for message in messages {
+/// What the handlers said about one message.
+#[derive(Default)]
+struct Outcome {
+    /// Each failed handler's error, named.
+    errors: Vec<String>,
+    /// Whether one of them is permanent.
+    permanent: bool,
+}
+
+/// The messages' indices in lanes: one per slot, and one for the messages
+/// about no slot (packages, payments, credits), each in the order given.
+pub(crate) fn by_slot(messages: &[&OutboxMessage]) -> Vec<Vec<usize>> {
+    let mut lanes: HashMap<Option<SlotId>, Vec<usize>> = HashMap::new();
+    let mut order = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
         let slot = message.event.slot();
-        match lanes.iter_mut().find(|(lane, _)| *lane == slot) {
-            Some((_, lane)) => lane.push(message),
-            None => lanes.push((slot, vec![message])),
-        }
+        lanes
+            .entry(slot)
+            .or_insert_with(|| {
+                order.push(slot);
+                Vec::new()
+            })
+            .push(i);
     }
-    lanes.into_iter().map(|(_, lane)| lane).collect()
+    order.into_iter().filter_map(|slot| lanes.remove(&slot)).collect()
 }
 
 enum Settled {
-    /// Every handler succeeded; the pass marks it delivered.
-    Delivered,
     Retried,
     Failed,
 }
@@ -458,9 +524,10 @@ mod tests {
             about(4, Some(10)),
             about(5, None),
         ];
-        let lanes: Vec<Vec<u128>> = by_slot(&messages)
+        let pass: Vec<&OutboxMessage> = messages.iter().collect();
+        let lanes: Vec<Vec<u128>> = by_slot(&pass)
             .iter()
-            .map(|lane| lane.iter().map(|m| m.id.as_u128()).collect())
+            .map(|lane| lane.iter().map(|&i| messages[i].id.as_u128()).collect())
             .collect();
         assert_eq!(lanes, [vec![1, 4], vec![2, 5], vec![3]]);
     }

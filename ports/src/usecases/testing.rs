@@ -30,6 +30,7 @@ mockall::mock! {
     #[async_trait]
     impl BookingStore for Store {
         async fn slot(&self, id: SlotId) -> Result<Option<Slot>>;
+        async fn slots(&self, ids: &[SlotId]) -> Result<Vec<Slot>>;
         async fn slot_of_booking(&self, booking: BookingId) -> Result<Option<SlotId>>;
         async fn teacher_slots(&self, teacher: UserId, from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>>;
         async fn open_slots(&self, from: OffsetDateTime, to: OffsetDateTime, limit: usize) -> Result<Vec<Slot>>;

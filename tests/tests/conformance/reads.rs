@@ -152,8 +152,36 @@ async fn policies_default_until_set_and_buffers_apply_to_new_slots<S: Store>(sto
     w.open(OTHER_TEACHER, at(1, 10), 1).await;
 }
 
+/// Many slots in one read: those that exist, each once, with their bookings.
+async fn slots_are_read_many_at_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let a = w.open(TEACHER, at(1, 9), 2).await;
+    let b = w.open(OTHER_TEACHER, at(2, 9), 1).await;
+    let deleted = w.open(TEACHER, at(3, 9), 1).await;
+    w.bookings
+        .delete_slot(&Actor::teacher(TEACHER), deleted.id())
+        .await
+        .unwrap();
+    w.confirmed(student(1), &a).await;
+    w.confirmed(student(2), &a).await;
+    let unknown = tutorbook_domain::SlotId::from_uuid(uuid::Uuid::now_v7());
+
+    let mut slots = w
+        .store
+        .slots(&[b.id(), unknown, a.id(), b.id(), deleted.id()])
+        .await
+        .unwrap();
+    slots.sort_by_key(Slot::id);
+    let mut expected = vec![w.reload(&a).await, w.reload(&b).await, w.reload(&deleted).await];
+    expected.sort_by_key(Slot::id);
+    assert_eq!(slots, expected, "a slot is read whatever its status, like `slot`");
+    assert_eq!(slots.iter().map(|s| s.bookings().len()).sum::<usize>(), 2);
+    assert!(w.store.slots(&[]).await.unwrap().is_empty());
+}
+
 conformance!(
     open_slots_are_filtered_by_start_ordered_and_limited,
+    slots_are_read_many_at_once,
     teacher_slots_are_the_teachers_own_by_start,
     student_bookings_cover_every_status_sorted_by_start,
     policies_default_until_set_and_buffers_apply_to_new_slots,

@@ -254,8 +254,50 @@ async fn reminders_follow_a_rescheduled_lesson<S: Store>(store: S) {
     assert_eq!(new, [ReminderStatus::Pending; 2], "the new time's are planned");
 }
 
+/// One pass over several slots' confirmations (planned together) and a
+/// slot where one student cancelled and another booked (kept in order):
+/// every confirmed lesson has its reminders, the teacher's once per slot,
+/// and the cancelled booking's are off.
+async fn one_pass_plans_many_slots_and_keeps_a_cancellation_in_order<S: Store>(store: S) {
+    let w = World::new(store);
+    let group = w.open(TEACHER, START, 3).await;
+    let single = w.open(TEACHER, START + Duration::hours(2), 1).await;
+    let swapped = w.open(TEACHER, START + Duration::hours(4), 2).await;
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
+    let gone = w.confirmed(student(5), &swapped).await;
+    worker.drain().await.unwrap();
+
+    for n in 1..=3 {
+        w.confirmed(student(n), &group).await;
+    }
+    w.confirmed(student(4), &single).await;
+    w.bookings.cancel(&Actor::student(student(5)), gone.id()).await.unwrap();
+    let stays = w.confirmed(student(6), &swapped).await;
+    let pass = worker.run_once().await.unwrap();
+    assert_eq!(pass.delivered, pass.claimed, "{pass:?}");
+    assert_eq!(worker.run_once().await.unwrap().claimed, 0, "all in one pass");
+
+    let pending = |reminders: &[tutorbook_ports::effects::Reminder], booking| {
+        reminders
+            .iter()
+            .filter(|r| r.status == ReminderStatus::Pending && r.planned.booking == booking)
+            .count()
+    };
+    let group = w.store.slot_reminders(group.id()).await.unwrap();
+    assert_eq!(group.len(), 8, "3 students and the teacher, 2 leads each: {group:?}");
+    assert_eq!(pending(&group, None), 2, "the teacher's, once");
+    let single = w.store.slot_reminders(single.id()).await.unwrap();
+    assert_eq!(single.len(), 4);
+    let swapped = w.store.slot_reminders(swapped.id()).await.unwrap();
+    assert_eq!(pending(&swapped, Some(gone.id())), 0, "the cancelled booking's are off");
+    assert_eq!(pending(&swapped, Some(stays.id())), 2);
+    assert_eq!(pending(&swapped, None), 2, "the teacher still teaches");
+}
+
 conformance!(
     reminders_follow_a_rescheduled_lesson,
+    one_pass_plans_many_slots_and_keeps_a_cancellation_in_order,
     booking_again_after_a_cancellation_revives_the_reminders,
     reminders_fire_at_their_instants_across_a_dst_change,
     a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,

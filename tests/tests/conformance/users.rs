@@ -93,6 +93,14 @@ async fn roles_and_profiles_change_and_show_in_the_directory<S: AccountStore>(st
 
     let nobody = UserId::from_uuid(Uuid::now_v7());
     assert_eq!(store.contact(nobody).await.unwrap(), None);
+    // Many at once: the known ones, each once, whatever the repeats.
+    let other = store.create_user(new_user("google:4")).await.unwrap();
+    let mut contacts = store.contacts(&[user.id, nobody, other.id, user.id]).await.unwrap();
+    contacts.sort_by_key(|c| c.user);
+    let mut expected = vec![contact, store.contact(other.id).await.unwrap().expect("a contact")];
+    expected.sort_by_key(|c| c.user);
+    assert_eq!(contacts, expected);
+    assert!(store.contacts(&[]).await.unwrap().is_empty());
     assert_eq!(code(store.set_role(nobody, Role::Staff).await), "not_found");
     assert_eq!(
         code(store.update_profile(nobody, ProfileUpdate::default()).await),
