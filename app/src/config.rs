@@ -182,6 +182,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "pause of the outbox worker when idle",
     },
     Variable {
+        name: "TUTORBOOK_OUTBOX_PASSES",
+        default: "`2`",
+        meaning: "outbox passes run at once while there is a backlog (1–64)",
+    },
+    Variable {
         name: "TUTORBOOK_EFFECTS_DB_POOL",
         default: "`8`",
         meaning: "Postgres connections of the background loops, apart from the requests' pool",

@@ -13,6 +13,7 @@
 //! | `RESEND_FROM` | (unset) | sender, required with `RESEND_API_KEY`, e.g. `Tutorbook <lessons@school.example>` |
 //! | `RESEND_BASE_URL` | `https://api.resend.com` | Resend API base (tests point it at a fake) |
 //! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | pause between outbox passes that found nothing to do |
+//! | `TUTORBOOK_OUTBOX_PASSES` | `2` | outbox passes run at once while there is a backlog (1–64) |
 //! | `TUTORBOOK_EFFECTS_DB_POOL` | `8` | Postgres connections of these loops, a pool apart from the requests' (1–1000) |
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
 //! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
@@ -60,12 +61,18 @@ pub struct ResendSettings {
     pub base_url: String,
 }
 
-/// Default size of the loops' own Postgres pool. Each message is a few
-/// short statements one after the other, so the worker's pace is its
-/// number of connections: with 8 the backlog of a booking run at full speed
-/// was a third of what it was with 4, at the same booking rate
-/// (docs/performance.md, "The outbox").
+/// Default size of the loops' own Postgres pool: room for the outbox
+/// passes' statements, the per-message reads of the messages a pass does
+/// not batch (cancellations, moves: up to 32 slots' at once), the reminder
+/// scheduler and the booking jobs (docs/performance.md, "The outbox").
 pub const DEFAULT_DB_POOL: usize = 8;
+
+/// Default number of outbox passes run at once. A pass is a handful of
+/// statements one after the other (docs/performance.md, "The outbox"):
+/// under a full booking load each waits its turn at Postgres behind the
+/// requests' statements, so a second pass in flight keeps the worker's
+/// pace up with the bookings'.
+pub const DEFAULT_OUTBOX_PASSES: usize = 2;
 
 /// Validated configuration of the effect loops.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +83,8 @@ pub struct EffectsConfig {
     pub resend: Option<ResendSettings>,
     /// Pause between idle outbox passes.
     pub outbox_interval: StdDuration,
+    /// Outbox passes run at once (each its own loop): see [`DEFAULT_OUTBOX_PASSES`].
+    pub outbox_passes: usize,
     /// Postgres connections of the loops, in a pool of their own: requests
     /// queueing for theirs cannot hold deliveries back (nor the reverse).
     pub db_pool: usize,
@@ -99,6 +108,7 @@ impl Default for EffectsConfig {
             google: None,
             resend: None,
             outbox_interval: StdDuration::from_secs(5),
+            outbox_passes: DEFAULT_OUTBOX_PASSES,
             db_pool: DEFAULT_DB_POOL,
             reminder_interval: StdDuration::from_secs(30),
             reminders: ReminderPlan::default(),
@@ -180,6 +190,13 @@ impl EffectsConfig {
         }
         if let Some(v) = get("TUTORBOOK_OUTBOX_INTERVAL_SECS")? {
             config.outbox_interval = seconds("TUTORBOOK_OUTBOX_INTERVAL_SECS", &v)?;
+        }
+        if let Some(v) = get("TUTORBOOK_OUTBOX_PASSES")? {
+            config.outbox_passes = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=64).contains(n))
+                .ok_or_else(|| invalid("TUTORBOOK_OUTBOX_PASSES", &v, "expected a whole number from 1 to 64"))?;
         }
         if let Some(v) = get("TUTORBOOK_EFFECTS_DB_POOL")? {
             config.db_pool = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
@@ -353,20 +370,26 @@ impl Effects {
         let (stop, stopped) = watch::channel(false);
         let (batch, outbox_every, reminders_every) =
             (config.retry.batch, config.outbox_interval, config.reminder_interval);
-        let outbox = tokio::spawn(every(outbox_every, stopped.clone(), move || {
-            let worker = worker.clone();
-            async move {
-                match worker.run_once().await {
-                    // Work found: more may be waiting, go again at once
-                    // (the pass after the last message finds none and pauses).
-                    Ok(pass) => pass.claimed > 0,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox pass failed");
-                        false
+        // Concurrent passes claim apart (leases), like those of two instances.
+        let mut tasks: Vec<JoinHandle<()>> = (0..config.outbox_passes)
+            .map(|_| {
+                let worker = worker.clone();
+                tokio::spawn(every(outbox_every, stopped.clone(), move || {
+                    let worker = worker.clone();
+                    async move {
+                        match worker.run_once().await {
+                            // Work found: more may be waiting, go again at once
+                            // (the pass after the last message finds none and pauses).
+                            Ok(pass) => pass.claimed > 0,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "outbox pass failed");
+                                false
+                            }
+                        }
                     }
-                }
-            }
-        }));
+                }))
+            })
+            .collect();
         let ttl = config.idempotency_ttl;
         let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), move || {
             let (keys, clock) = (keys.clone(), clock.clone());
@@ -402,10 +425,8 @@ impl Effects {
             reminders_every = ?reminders_every,
             "effect loops running"
         );
-        Ok(Self {
-            stop,
-            tasks: vec![outbox, reminders, housekeeping, jobs],
-        })
+        tasks.extend([reminders, housekeeping, jobs]);
+        Ok(Self { stop, tasks })
     }
 
     /// Asks the loops to stop and waits for the pass in progress to finish,
@@ -541,6 +562,15 @@ mod tests {
         .unwrap();
         assert_eq!(config.outbox_interval, StdDuration::from_secs(2));
         assert_eq!(config.db_pool, DEFAULT_DB_POOL);
+        assert_eq!(config.outbox_passes, DEFAULT_OUTBOX_PASSES);
+        let passes = EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_PASSES", "4")]).unwrap();
+        assert_eq!(passes.outbox_passes, 4);
+        for bad in ["0", "65", "x"] {
+            assert!(
+                EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_PASSES", bad)]).is_err(),
+                "{bad}"
+            );
+        }
         let pooled = EffectsConfig::from_vars([("TUTORBOOK_EFFECTS_DB_POOL", "8")]).unwrap();
         assert_eq!(pooled.db_pool, 8);
         for bad in ["0", "1001", "x"] {

@@ -382,6 +382,13 @@ impl ReminderStore for SqlStore {
         // been added one after the other.
         let mut keys = std::collections::HashSet::new();
         reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead)));
+        // Rows in key order: two passes planning the same teacher's
+        // reminders then lock the rows in the same order and one waits for
+        // the other, where in any order they could deadlock (and Postgres
+        // would abort one, its messages to be handled again).
+        reminders.sort_by(|a, b| {
+            (a.slot, a.recipient, a.channel.as_str(), a.lead).cmp(&(b.slot, b.recipient, b.channel.as_str(), b.lead))
+        });
         write!(self, |c| c.reminders_schedule(&reminders).await)
     }
 

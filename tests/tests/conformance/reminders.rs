@@ -10,7 +10,8 @@ use tutorbook_domain::{Actor, Zone};
 use tutorbook_memory::MemoryMailer;
 use tutorbook_ports::UuidV7;
 use tutorbook_ports::effects::{
-    EffectHandler, NoPush, OutboxWorker, ReminderPlan, ReminderPlanner, ReminderScheduler, ReminderStatus, RetryPolicy,
+    EffectHandler, NewReminder, NoPush, OutboxWorker, ReminderChannel, ReminderPlan, ReminderPlanner,
+    ReminderScheduler, ReminderStatus, RetryPolicy,
 };
 
 use crate::backends::Store;
@@ -295,9 +296,102 @@ async fn one_pass_plans_many_slots_and_keeps_a_cancellation_in_order<S: Store>(s
     assert_eq!(pending(&swapped, None), 2, "the teacher still teaches");
 }
 
+/// Four passes at once plan the reminders of one teacher's slots, each
+/// pass holding several slots in a different order: every message is
+/// delivered at the first attempt and every lesson has its reminders, the
+/// teacher's once per slot.
+async fn concurrent_passes_plan_every_lesson_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let mut slots = Vec::new();
+    for n in 0..8 {
+        slots.push(w.open(TEACHER, START + Duration::hours(2 * n), 3).await);
+    }
+    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
+    let policy = RetryPolicy {
+        batch: 4,
+        max_batch: 4,
+        ..policy()
+    };
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy).with_handler(Arc::new(planner));
+    worker.drain().await.unwrap(); // the openings
+    for n in 1..=3 {
+        // Every other student books the slots backwards.
+        let order: Vec<_> = if n % 2 == 0 {
+            slots.iter().rev().collect()
+        } else {
+            slots.iter().collect()
+        };
+        for slot in order {
+            w.confirmed(student(n), slot).await;
+        }
+    }
+    let messages = w.pending().await.len();
+    let results = race(4, move |_| {
+        let worker = worker.clone();
+        async move { worker.drain().await }
+    })
+    .await;
+    let passes: Vec<_> = results.into_iter().map(|r| r.expect("drain")).collect();
+    let delivered: usize = passes.iter().map(|p| p.delivered).sum();
+    let retried: usize = passes.iter().map(|p| p.retried + p.failed).sum();
+    assert_eq!((delivered, retried), (messages, 0), "{passes:?}");
+    for slot in &slots {
+        let planned = w.store.slot_reminders(slot.id()).await.unwrap();
+        assert_eq!(planned.len(), 8, "3 students and the teacher, 2 leads: {planned:?}");
+        assert!(planned.iter().all(|r| r.status == ReminderStatus::Pending));
+    }
+}
+
+/// Two passes write the teacher's reminders of the same 200 slots at once,
+/// one in the slots' order and one backwards: both succeed, every round
+/// (the store writes rows in key order; in the order given, Postgres
+/// found a deadlock and aborted one, whose messages were then handled a
+/// second time).
+async fn opposite_reminder_writes_at_once_never_deadlock<S: Store>(store: S) {
+    let w = World::new(store);
+    let mut slots = Vec::new();
+    for n in 0..200 {
+        slots.push(w.open(TEACHER, START + Duration::hours(2 * n), 1).await.id());
+    }
+    let slots = Arc::new(slots);
+    for round in 1..=5 {
+        let lead = Duration::minutes(round);
+        let results = race(2, {
+            let (store, slots) = (w.store.clone(), slots.clone());
+            move |i| {
+                let store = store.clone();
+                let mut reminders: Vec<NewReminder> = slots
+                    .iter()
+                    .map(|&slot| NewReminder {
+                        id: uuid::Uuid::now_v7(),
+                        slot,
+                        booking: None,
+                        recipient: TEACHER,
+                        channel: ReminderChannel::Email,
+                        lead,
+                        due_at: START - lead,
+                    })
+                    .collect();
+                if i == 1 {
+                    reminders.reverse();
+                }
+                async move { store.schedule_reminders(reminders).await }
+            }
+        })
+        .await;
+        for result in results {
+            result.expect("no deadlock");
+        }
+    }
+    let planned = w.store.slot_reminders(slots[0]).await.unwrap();
+    assert_eq!(planned.len(), 5, "one per lead, written once: {planned:?}");
+}
+
 conformance!(
     reminders_follow_a_rescheduled_lesson,
     one_pass_plans_many_slots_and_keeps_a_cancellation_in_order,
+    concurrent_passes_plan_every_lesson_once,
+    opposite_reminder_writes_at_once_never_deadlock,
     booking_again_after_a_cancellation_revives_the_reminders,
     reminders_fire_at_their_instants_across_a_dst_change,
     a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,
