@@ -115,6 +115,14 @@ fn database_url_selects_postgres_and_is_checked_without_echoing_it() {
         tutorbook_app::config::Database::Postgres { url: url.into() }
     );
 
+    // A Unix socket on one host (docs/operations.md): the directory as
+    // `host`, passed through to tokio-postgres untouched.
+    let socket = "postgres://app@/tutorbook?host=/run/postgresql&port=5432";
+    assert_eq!(
+        from_dev([("DATABASE_URL", socket)]).unwrap().database,
+        tutorbook_app::config::Database::Postgres { url: socket.into() }
+    );
+
     let err = from_dev([("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
     assert!(matches!(err, ConfigError::InvalidDatabaseUrl { .. }), "{err:?}");
     assert!(!err.to_string().contains("hunter2"), "the password leaked: {err}");
