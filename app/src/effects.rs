@@ -333,18 +333,10 @@ impl Effects {
                 Arc::new(LogMailer)
             }
         };
-        let mut worker = OutboxWorker::new(effects.clone(), clock.clone(), config.retry)
-            .with_handler(Arc::new(Notifications::new(
-                effects.clone(),
-                directory.clone(),
-                mailer.clone(),
-            )))
-            .with_handler(Arc::new(ReminderPlanner::new(
-                effects.clone(),
-                clock.clone(),
-                UuidV7,
-                config.reminders.clone(),
-            )));
+        // The calendar first: each handler takes a whole pass, and the
+        // emails of a slot's later messages then carry the Meet link its
+        // first sync created.
+        let mut worker = OutboxWorker::new(effects.clone(), clock.clone(), config.retry);
         match &config.google {
             Some(google) => {
                 let calendar = GoogleCalendar::from_key_file(
@@ -362,6 +354,18 @@ impl Effects {
             }
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
+        let worker = worker
+            .with_handler(Arc::new(Notifications::new(
+                effects.clone(),
+                directory.clone(),
+                mailer.clone(),
+            )))
+            .with_handler(Arc::new(ReminderPlanner::new(
+                effects.clone(),
+                clock.clone(),
+                UuidV7,
+                config.reminders.clone(),
+            )));
         let keys = effects.clone();
         // The jobs' decisions read no platform setting.
         let jobs = Bookings::new(store, clock.clone(), UuidV7, PlatformSettings::default());

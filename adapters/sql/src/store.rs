@@ -380,14 +380,20 @@ impl ReminderStore for SqlStore {
         // One upsert cannot touch a key twice (Postgres refuses the whole
         // statement): the first of a repeated key is kept, as if they had
         // been added one after the other.
+        // The table keys a lead by whole minutes.
         let mut keys = std::collections::HashSet::new();
-        reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead)));
+        reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead.whole_minutes())));
         // Rows in key order: two passes planning the same teacher's
         // reminders then lock the rows in the same order and one waits for
         // the other, where in any order they could deadlock (and Postgres
         // would abort one, its messages to be handled again).
         reminders.sort_by(|a, b| {
-            (a.slot, a.recipient, a.channel.as_str(), a.lead).cmp(&(b.slot, b.recipient, b.channel.as_str(), b.lead))
+            (a.slot, a.recipient, a.channel.as_str(), a.lead.whole_minutes()).cmp(&(
+                b.slot,
+                b.recipient,
+                b.channel.as_str(),
+                b.lead.whole_minutes(),
+            ))
         });
         write!(self, |c| c.reminders_schedule(&reminders).await)
     }

@@ -299,14 +299,19 @@ where
         self.deliver(message, &known).await
     }
 
-    /// Reads the pass's slots and contacts once, then sends its emails in lanes.
+    /// Reads the pass's slots and contacts once, then sends its emails in
+    /// lanes. When that read fails, each message reads for itself, so that
+    /// one bad slot or contact fails its own messages, not the pass.
     async fn handle_pass(&self, messages: &[&OutboxMessage], concurrency: usize) -> Vec<Result<(), EffectError>> {
         match self.look_up(messages).await {
             Ok(known) => {
                 let known = &known;
                 in_lanes(messages, concurrency, |message| Box::pin(self.deliver(message, known))).await
             }
-            Err(e) => messages.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => {
+                tracing::warn!(messages = messages.len(), error = %e, "a pass's email read failed; reading per message");
+                in_lanes(messages, concurrency, |message| self.handle(message)).await
+            }
         }
     }
 }

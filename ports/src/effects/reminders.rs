@@ -345,8 +345,10 @@ where
         if !confirmed.is_empty() {
             let bookings: Vec<(SlotId, BookingId)> = confirmed.iter().map(|&(_, s, b)| (s, b)).collect();
             if let Err(e) = self.plan(&bookings).await {
-                for &(i, _, _) in &confirmed {
-                    results[i] = Err(e.clone());
+                // One at a time, so that one bad slot fails its own messages only.
+                tracing::warn!(messages = confirmed.len(), error = %e, "a pass's reminder plan failed; planning per message");
+                for &(i, slot, booking) in &confirmed {
+                    results[i] = self.plan(&[(slot, booking)]).await;
                 }
             }
         }

@@ -165,7 +165,8 @@ pub struct OutboxWorker<O, C> {
     handlers: Vec<Arc<dyn EffectHandler>>,
     policy: RetryPolicy,
     /// How many messages the next pass claims (see `RetryPolicy::max_batch`);
-    /// shared by clones, which run one loop's passes.
+    /// shared by clones (the service's concurrent loops grow and shrink it
+    /// together).
     next_batch: Arc<AtomicUsize>,
 }
 
@@ -227,7 +228,19 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         let pass: Vec<&OutboxMessage> = messages.iter().collect();
         let mut outcomes: Vec<Outcome> = messages.iter().map(|_| Outcome::default()).collect();
         for handler in &self.handlers {
-            let results = handler.handle_pass(&pass, self.policy.batch.max(1)).await;
+            let mut results = handler.handle_pass(&pass, self.policy.batch.max(1)).await;
+            if results.len() != pass.len() {
+                // Which answer belongs to which message is unknowable: none
+                // counts, and every message is tried again.
+                tracing::error!(
+                    handler = handler.name(),
+                    answers = results.len(),
+                    messages = pass.len(),
+                    "an effect handler answered a pass with the wrong number of results"
+                );
+                let error = format!("answered {} results for {} messages", results.len(), pass.len());
+                results = vec![Err(EffectError::Retryable(error)); pass.len()];
+            }
             for (outcome, result) in outcomes.iter_mut().zip(results) {
                 if let Err(e) = result {
                     outcome.permanent |= !e.is_retryable();
@@ -414,6 +427,40 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((report.claimed, report.retried), (1, 1));
+    }
+
+    /// A handler whose `handle_pass` answers no result at all.
+    struct Silent;
+
+    #[async_trait]
+    impl EffectHandler for Silent {
+        fn name(&self) -> &'static str {
+            "silent"
+        }
+
+        async fn handle(&self, _message: &OutboxMessage) -> Result<(), EffectError> {
+            Ok(())
+        }
+
+        async fn handle_pass(&self, _messages: &[&OutboxMessage], _concurrency: usize) -> Vec<Result<(), EffectError>> {
+            Vec::new()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pass_answered_with_too_few_results_is_retried_not_delivered() {
+        let mut outbox = outbox_claiming(1);
+        outbox
+            .expect_retry_later()
+            .withf(|id, error, _| *id == Uuid::from_u128(7) && error == "silent: answered 0 results for 1 messages")
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        outbox.expect_mark_delivered().never();
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        let worker = OutboxWorker::new(outbox, clock, RetryPolicy::default()).with_handler(Arc::new(Silent));
+        let report = worker.run_once().await.unwrap();
+        assert_eq!((report.claimed, report.delivered, report.retried), (1, 0, 1));
     }
 
     #[tokio::test]
