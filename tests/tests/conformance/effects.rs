@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use time::Duration;
 use tutorbook_domain::{Actor, BookingStatus, CalendarStatus, Locale, Role, SlotId, UserId, Zone};
 use tutorbook_memory::{MemoryCalendar, MemoryDirectory, MemoryMailer};
-use tutorbook_ports::Contact;
 use tutorbook_ports::effects::{
     Calendar, CalendarSync, EffectError, EventRef, EventSpec, Notifications, OutboxWorker, RetryPolicy, event_id_of,
 };
+use tutorbook_ports::{Contact, Directory};
 
 use crate::backends::Store;
 use crate::conformance;
@@ -298,7 +298,6 @@ async fn a_recipient_without_an_address_is_skipped<S: Store>(store: S) {
 }
 
 async fn directory_contact(directory: &MemoryDirectory, user: UserId) -> Contact {
-    use tutorbook_ports::Directory;
     directory.contact(user).await.unwrap().unwrap()
 }
 
@@ -470,12 +469,57 @@ async fn each_booking_event_emails_the_person_it_concerns<S: Store>(store: S) {
     );
 }
 
+/// A directory that cannot read one user's contact.
+#[derive(Clone)]
+struct OneBadContact {
+    directory: MemoryDirectory,
+    bad: UserId,
+}
+
+#[async_trait]
+impl Directory for OneBadContact {
+    async fn contact(&self, user: UserId) -> tutorbook_ports::Result<Option<Contact>> {
+        if user == self.bad {
+            return Err(tutorbook_ports::Error::Storage("contact unreadable".into()));
+        }
+        self.directory.contact(user).await
+    }
+}
+
+/// One student's contact cannot be read: the pass's one read of its
+/// contacts fails, and each message then reads its own, so only the
+/// messages naming that student are retried; the others' emails go out.
+async fn one_unreadable_contact_fails_only_its_own_messages<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, at(1, 10), 3).await;
+    for n in 1..=3 {
+        w.confirmed(student(n), &slot).await;
+    }
+    let mailer = MemoryMailer::new();
+    let directory = OneBadContact {
+        directory: directory(),
+        bad: student(3),
+    };
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), eager())
+        .with_handler(Arc::new(Notifications::new(w.store.clone(), directory, mailer.clone())));
+    let pass = worker.run_once().await.unwrap();
+    assert!(pass.retried >= 1, "{pass:?}");
+    assert_eq!(pass.delivered + pass.retried, pass.claimed, "{pass:?}");
+    let mut to: Vec<String> = mailer.sent().into_iter().map(|e| e.to).collect();
+    to.sort();
+    to.dedup();
+    assert!(to.contains(&"student1@example.com".to_owned()), "{to:?}");
+    assert!(to.contains(&"student2@example.com".to_owned()), "{to:?}");
+    assert!(!to.contains(&"student3@example.com".to_owned()), "{to:?}");
+}
+
 conformance!(
     the_calendar_follows_a_rescheduled_lesson,
     each_booking_event_emails_the_person_it_concerns,
     a_sync_racing_a_roster_change_converges_on_the_latest_roster,
     a_recipient_without_an_address_is_skipped,
     concurrent_workers_send_each_email_once,
+    one_unreadable_contact_fails_only_its_own_messages,
     retries_back_off_then_give_up_keeping_the_error,
     a_worker_dying_between_claim_and_done_sends_exactly_one_email,
     email_failures_are_retried_then_failed,
