@@ -192,20 +192,20 @@ impl EffectsConfig {
             config.outbox_interval = seconds("TUTORBOOK_OUTBOX_INTERVAL_SECS", &v)?;
         }
         if let Some(v) = get("TUTORBOOK_OUTBOX_PASSES")? {
-            config.outbox_passes = v
-                .parse()
-                .ok()
-                .filter(|n| (1..=64).contains(n))
-                .ok_or_else(|| invalid("TUTORBOOK_OUTBOX_PASSES", &v, "expected a whole number from 1 to 64"))?;
+            config.outbox_passes = count(
+                "TUTORBOOK_OUTBOX_PASSES",
+                &v,
+                64,
+                "expected a whole number from 1 to 64",
+            )?;
         }
         if let Some(v) = get("TUTORBOOK_EFFECTS_DB_POOL")? {
-            config.db_pool = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                invalid(
-                    "TUTORBOOK_EFFECTS_DB_POOL",
-                    &v,
-                    "expected a whole number from 1 to 1000",
-                )
-            })?;
+            config.db_pool = count(
+                "TUTORBOOK_EFFECTS_DB_POOL",
+                &v,
+                1000,
+                "expected a whole number from 1 to 1000",
+            )?;
         }
         if let Some(v) = get("TUTORBOOK_REMINDER_INTERVAL_SECS")? {
             config.reminder_interval = seconds("TUTORBOOK_REMINDER_INTERVAL_SECS", &v)?;
@@ -248,6 +248,15 @@ fn invalid(var: &'static str, value: &str, expected: &'static str) -> EffectsCon
         value: value.to_owned(),
         expected,
     }
+}
+
+/// A whole number from 1 to `max`.
+fn count(var: &'static str, value: &str, max: usize, expected: &'static str) -> Result<usize, EffectsConfigError> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| invalid(var, value, expected))
 }
 
 fn seconds(var: &'static str, value: &str) -> Result<StdDuration, EffectsConfigError> {

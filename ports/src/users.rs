@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tutorbook_domain::{Consent, Locale, Role, UserId, Zone};
 
-use crate::Result;
+use crate::{Contact, Result};
 
 /// A user of the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,20 @@ pub struct User {
     pub locale: Locale,
     /// When they signed up.
     pub created_at: OffsetDateTime,
+}
+
+impl User {
+    /// How the user is reached: their card in the [`crate::Directory`].
+    pub fn contact(&self) -> Contact {
+        Contact {
+            user: self.id,
+            role: self.role,
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            locale: self.locale,
+            zone: self.zone,
+        }
+    }
 }
 
 /// What a user may change about themselves; `None` keeps the current value.

@@ -125,19 +125,7 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl Directory for MemoryStore {
     async fn contact(&self, user: UserId) -> Result<Option<Contact>> {
-        Ok(self.accounts().users.get(&user).map(contact_of))
-    }
-}
-
-/// A user's contact card.
-pub(crate) fn contact_of(user: &User) -> Contact {
-    Contact {
-        user: user.id,
-        role: user.role,
-        display_name: user.display_name.clone(),
-        email: user.email.clone(),
-        locale: user.locale,
-        zone: user.zone,
+        Ok(self.accounts().users.get(&user).map(User::contact))
     }
 }
 

@@ -500,7 +500,7 @@ impl UserStore for SqlStore {
 #[async_trait]
 impl Directory for SqlStore {
     async fn contact(&self, user: UserId) -> Result<Option<Contact>> {
-        Ok(self.user(user).await?.map(contact_of))
+        Ok(self.user(user).await?.as_ref().map(User::contact))
     }
 
     async fn contacts(&self, users: &[UserId]) -> Result<Vec<Contact>> {
@@ -511,7 +511,7 @@ impl Directory for SqlStore {
             let mut contacts = Vec::with_capacity(users.len());
             for chunk in users.chunks(IDS_PER_READ) {
                 let found = c.load_users_by_id(chunk).await.map_err(Error::from)?;
-                contacts.extend(found.into_iter().map(contact_of));
+                contacts.extend(found.iter().map(User::contact));
             }
             Ok(contacts)
         })
@@ -552,17 +552,5 @@ impl UnitOfWork for SqlStore {
 
     fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
-    }
-}
-
-/// How a user is reached, from their account.
-fn contact_of(u: User) -> Contact {
-    Contact {
-        user: u.id,
-        role: u.role,
-        display_name: u.display_name,
-        email: u.email,
-        locale: u.locale,
-        zone: u.zone,
     }
 }

@@ -222,11 +222,7 @@ where
             .slots
             .get(&slot)
             .ok_or_else(|| EffectError::Permanent(format!("slot {} not found", slot.as_uuid())))?;
-        let reader = Reader {
-            name: &contact.display_name,
-            locale: contact.locale,
-            zone: contact.zone,
-        };
+        let reader = Reader::of(contact);
         let window = slot.window();
         let lesson = Lesson {
             teacher: name_of(known, slot.teacher()),
@@ -268,11 +264,7 @@ where
             .package
             .title()
             .to_owned();
-        let reader = Reader {
-            name: &contact.display_name,
-            locale: contact.locale,
-            zone: contact.zone,
-        };
+        let reader = Reader::of(contact);
         let rendered = templates::refund_issued(&reader, &course, amount);
         self.send(message, student, to, rendered).await
     }

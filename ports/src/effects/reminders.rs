@@ -515,11 +515,7 @@ where
             student.push_str(", ");
             student.push_str(&self.name(other).await?);
         }
-        let reader = Reader {
-            name: &contact.display_name,
-            locale: contact.locale,
-            zone: contact.zone,
-        };
+        let reader = Reader::of(&contact);
         let lesson = Lesson {
             teacher: &teacher,
             student: &student,

@@ -5,6 +5,8 @@
 use time::{Duration, OffsetDateTime};
 use tutorbook_domain::{Locale, Money, Zone};
 
+use crate::Contact;
+
 /// A subject line and a plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -23,6 +25,17 @@ pub struct Reader<'a> {
     pub locale: Locale,
     /// The zone their times are shown in.
     pub zone: Zone,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader as their contact card describes them.
+    pub fn of(contact: &'a Contact) -> Self {
+        Self {
+            name: &contact.display_name,
+            locale: contact.locale,
+            zone: contact.zone,
+        }
+    }
 }
 
 /// The lesson a message is about.
