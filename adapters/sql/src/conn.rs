@@ -285,18 +285,25 @@ macro_rules! browsable {
     }};
 }
 
-/// Inserts `rows` (a `Vec` of insertable rows) into `table`: one statement
-/// per 1,000 rows where the backend's async driver can (`multi`: Postgres;
-/// 1,000 rows of the widest table stay far below its 65,535 bind
-/// parameters), one statement per row otherwise (`single`: SQLite,
-/// in-process, where a statement costs no round trip; diesel-async has no
-/// multi-row insert for it). Methods after the rows (`.on_conflict(..)...`)
-/// are applied to every statement.
+/// Inserts `rows` (a `Vec` of insertable rows) into `table`, one statement
+/// per chunk of rows; a lone row goes as a plain insert, whose prepared
+/// statement is kept (diesel never keeps a multi-row insert's). Methods
+/// after the rows (`.on_conflict(..)...`) are applied to every statement.
+///
+/// - `multi` (Postgres): through the async driver, 1,000 rows a statement,
+///   far below its 65,535 bind parameters for the widest table.
+/// - `single` (SQLite): diesel-async has no multi-row insert for SQLite, so
+///   several rows go through the wrapped synchronous connection
+///   (`spawn_blocking`, which runs in place, `crate::sqlite::Inline`), whose
+///   diesel writes them as one statement per 500 rows (every row type here
+///   binds all its columns, none as `DEFAULT`; 500 rows of the widest table
+///   stay below SQLite's 32,766 bind parameters). Every statement holds the
+///   one writer, and every other command waits for it: a series' bookings
+///   or a batch of published slots go in one statement instead of one each.
+///   Reminders, an upsert, have their own path ([`upsert_reminders!`]).
 macro_rules! insert_rows {
     (multi, $conn:expr, $table:expr, $rows:expr $(, $(.$then:ident($($arg:tt)*))*)?) => {
         for chunk in $rows.chunks(1_000) {
-            // A lone row goes as a plain insert, whose prepared statement
-            // is kept (diesel never keeps a multi-row insert's).
             match chunk {
                 [row] => diesel::insert_into($table).values(row)$($(.$then($($arg)*))*)?.execute($conn).await?,
                 rows => diesel::insert_into($table).values(rows)$($(.$then($($arg)*))*)?.execute($conn).await?,
@@ -304,13 +311,129 @@ macro_rules! insert_rows {
         }
     };
     (single, $conn:expr, $table:expr, $rows:expr $(, $(.$then:ident($($arg:tt)*))*)?) => {
-        for row in $rows {
-            diesel::insert_into($table).values(row)$($(.$then($($arg)*))*)?.execute($conn).await?;
+        match &$rows[..] {
+            [] => {}
+            [row] => {
+                diesel::insert_into($table).values(row)$($(.$then($($arg)*))*)?.execute($conn).await?;
+            }
+            rows => {
+                let rows = rows.to_vec();
+                $conn
+                    .spawn_blocking(move |conn| {
+                        for chunk in rows.chunks(500) {
+                            diesel::RunQueryDsl::execute(
+                                diesel::insert_into($table).values(chunk)$($(.$then($($arg)*))*)?,
+                                conn,
+                            )?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
         }
     };
 }
 
 pub(crate) use insert_rows;
+
+/// The upsert of planned reminders, for `values` (one row or a slice): a new
+/// reminder is inserted; one the student cancelled and booked again is
+/// planned anew (its key is taken); any other already planned is left alone
+/// (redelivery).
+macro_rules! reminder_upsert {
+    ($values:expr) => {{
+        use $crate::schema::reminders;
+        // `filter` of an upsert: its `DO UPDATE ... WHERE`.
+        use diesel::query_dsl::methods::FilterDsl as _;
+        use diesel::upsert::excluded;
+        diesel::insert_into(reminders::table)
+            .values($values)
+            .on_conflict((
+                reminders::slot_id,
+                reminders::recipient_id,
+                reminders::channel,
+                reminders::lead_minutes,
+            ))
+            .do_update()
+            .set((
+                reminders::booking_id.eq(excluded(reminders::booking_id)),
+                reminders::due_at.eq(excluded(reminders::due_at)),
+                reminders::available_at.eq(excluded(reminders::available_at)),
+                reminders::status.eq(excluded(reminders::status)),
+                reminders::attempts.eq(excluded(reminders::attempts)),
+                reminders::last_error.eq(excluded(reminders::last_error)),
+            ))
+            .filter(reminders::status.eq("cancelled"))
+    }};
+}
+
+/// Writes planned reminder rows ([`reminder_upsert!`]), many rows a
+/// statement (`multi`, `single` as in [`insert_rows!`]).
+///
+/// diesel has no multi-row upsert with a `WHERE` for SQLite, so there each
+/// chunk is inserted in one statement that skips taken keys. A taken key
+/// needs more only when its reminder was cancelled (the student booked
+/// again): those few rows, found in one read, are then upserted one by one.
+/// The others (a group slot's teacher, planned by the first booking; a
+/// redelivery) are left alone, as the upsert would leave them.
+macro_rules! upsert_reminders {
+    (multi, $conn:expr, $rows:expr) => {
+        for chunk in $rows.chunks(1_000) {
+            // A lone row's prepared statement is kept (see `insert_rows!`).
+            match chunk {
+                [row] => $crate::conn::reminder_upsert!(row).execute($conn).await?,
+                rows => $crate::conn::reminder_upsert!(rows).execute($conn).await?,
+            };
+        }
+    };
+    (single, $conn:expr, $rows:expr) => {
+        let rows: Vec<$crate::rows::ReminderRow> = $rows;
+        $conn
+            .spawn_blocking(move |conn| {
+                use $crate::schema::reminders;
+                for chunk in rows.chunks(500) {
+                    if let [row] = chunk {
+                        diesel::RunQueryDsl::execute($crate::conn::reminder_upsert!(row), conn)?;
+                        continue;
+                    }
+                    let inserted = diesel::RunQueryDsl::execute(
+                        diesel::insert_into(reminders::table)
+                            .values(chunk)
+                            .on_conflict_do_nothing(),
+                        conn,
+                    )?;
+                    if inserted == chunk.len() {
+                        continue;
+                    }
+                    let slots: std::collections::HashSet<DbId> = chunk.iter().map(|r| r.slot_id).collect();
+                    let cancelled: std::collections::HashSet<(DbId, DbId, String, i32)> = diesel::RunQueryDsl::load(
+                        reminders::table
+                            .filter(reminders::status.eq("cancelled"))
+                            .filter(reminders::slot_id.eq_any(slots))
+                            .select((
+                                reminders::slot_id,
+                                reminders::recipient_id,
+                                reminders::channel,
+                                reminders::lead_minutes,
+                            )),
+                        conn,
+                    )?
+                    .into_iter()
+                    .collect();
+                    for row in chunk
+                        .iter()
+                        .filter(|r| cancelled.contains(&(r.slot_id, r.recipient_id, r.channel.clone(), r.lead_minutes)))
+                    {
+                        diesel::RunQueryDsl::execute($crate::conn::reminder_upsert!(row), conn)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+    };
+}
+
+pub(crate) use {reminder_upsert, upsert_reminders};
 
 /// Implements [`Queries`] for one connection type; `$rows` is `multi` or
 /// `single` (see `insert_rows!`).
@@ -996,38 +1119,9 @@ macro_rules! impl_queries {
                 &mut self,
                 reminders: &[tutorbook_ports::effects::NewReminder],
             ) -> Result<(), TxError> {
-                use $crate::schema::reminders;
-                // `filter` of an upsert: its `DO UPDATE ... WHERE`.
-                use diesel::query_dsl::methods::FilterDsl as _;
-                use diesel::upsert::excluded;
                 let rows: Vec<$crate::rows::ReminderRow> =
                     reminders.iter().map($crate::rows::ReminderRow::of).collect();
-                // New reminders are inserted; one the student cancelled
-                // and booked again is planned anew (its key is taken);
-                // any other already planned is left alone (redelivery).
-                // One statement where the backend allows several rows.
-                $crate::conn::insert_rows!(
-                    $rows,
-                    &mut *self,
-                    reminders::table,
-                    rows,
-                    .on_conflict((
-                        reminders::slot_id,
-                        reminders::recipient_id,
-                        reminders::channel,
-                        reminders::lead_minutes,
-                    ))
-                    .do_update()
-                    .set((
-                        reminders::booking_id.eq(excluded(reminders::booking_id)),
-                        reminders::due_at.eq(excluded(reminders::due_at)),
-                        reminders::available_at.eq(excluded(reminders::available_at)),
-                        reminders::status.eq(excluded(reminders::status)),
-                        reminders::attempts.eq(excluded(reminders::attempts)),
-                        reminders::last_error.eq(excluded(reminders::last_error)),
-                    ))
-                    .filter(reminders::status.eq("cancelled"))
-                );
+                $crate::conn::upsert_reminders!($rows, &mut *self, rows);
                 Ok(())
             }
 

@@ -9,6 +9,8 @@ compile_error!("enable at least one of the features `postgres` and `sqlite`");
 
 mod availability;
 mod cache;
+#[cfg(feature = "sqlite")]
+mod checkpointer;
 mod conn;
 mod error;
 mod package_rows;

@@ -5,8 +5,7 @@
 //! overlap rule is decided inside that serialised transaction.
 //!
 //! A command's statements run on one thread in one go ([`Inline`],
-//! [`in_one_blocking_call`]; decision 0025,
-//! `docs/decisions/0025-sqlite-commands-in-one-blocking-call.md`).
+//! [`in_one_go`]; decisions 0025 and 0027, `docs/decisions/`).
 
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
@@ -23,6 +22,7 @@ use tutorbook_domain::{
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
 
+use crate::checkpointer::Checkpointer;
 use crate::conn::{Locks, impl_queries};
 use crate::error::TxError;
 use crate::rows::{AuditRow, BookingRow, CreditRow, OutboxRow, PolicyRow, ReportRow, ReviewRow, SlotChanges, SlotRow};
@@ -70,26 +70,48 @@ impl SpawnBlocking for Inline {
     }
 }
 
-/// Runs `work`, a whole write transaction on a [`SqliteConn`] (or a new
-/// connection's setup), as one blocking call: on a multi-threaded tokio
+/// Runs `work`, a whole write transaction on a [`SqliteConn`], in one go:
+/// its statement futures are ready when polled ([`Inline`]), so it runs from
+/// `BEGIN` to `COMMIT` in one poll, on the worker that awaits it, when the
+/// runtime has another worker to carry on with every other task; otherwise
+/// (one worker) through [`in_one_blocking_call`].
+///
+/// Why in place: there is one writer, so writes can occupy at most one
+/// worker at a time, and what they occupy it with is CPU work of a fraction
+/// of a millisecond (in WAL mode with `synchronous = NORMAL` a commit
+/// appends to the WAL without `fsync`). Handing the worker to another thread
+/// for every write, as `block_in_place` does, cost about 0.1 ms of CPU per
+/// booking and let tokio's thread count grow from 7 to 15–19 under load,
+/// each thread with its own allocator arena at its own peak: the memory of a
+/// SQLite booking run went from about 70 to 101–129 MiB. The slow exceptions
+/// are a checkpoint (it syncs the WAL and the database file, milliseconds,
+/// every thousand pages of WAL) and a busy wait (`busy_timeout`, only when
+/// another process holds the file); during either the other workers go on,
+/// and the tasks queued on this worker are stolen by them. See
+/// `docs/decisions/0027-sqlite-writes-run-in-place.md`.
+pub(crate) async fn in_one_go<F: Future>(work: F) -> F::Output {
+    use tokio::runtime::Handle;
+    match Handle::try_current() {
+        Ok(handle) if handle.metrics().num_workers() < 2 => in_one_blocking_call(work).await,
+        _ => work.await,
+    }
+}
+
+/// Runs `work` (a new connection's setup, or a write on a runtime with one
+/// worker, [`in_one_go`]) as one blocking call: on a multi-threaded tokio
 /// runtime inside [`tokio::task::block_in_place`], which hands this worker's
 /// other tasks to another thread first (`Handle::block_on` then only drives
 /// `work`, whose statement futures are ready when polled, [`Inline`]);
 /// elsewhere (a current-thread runtime, where `block_in_place` is refused)
 /// it is awaited where it is, and its statements run on the one thread.
 ///
-/// Blocking a thread for a whole transaction is acceptable because the
-/// statements are CPU work of a fraction of a millisecond: in WAL mode with
-/// `synchronous = NORMAL` a commit appends to the WAL without `fsync`. The
-/// slow exceptions are a checkpoint (it syncs the WAL and the database file,
-/// milliseconds, every thousand pages of WAL) and a busy wait
-/// (`busy_timeout`, when another process holds the file); both happen inside
-/// `block_in_place`, so the worker's other tasks go on elsewhere, for the
-/// price of moving the worker to another thread once per transaction. Reads,
-/// which in WAL mode wait for no writer and sync nothing, skip it. A
-/// transaction run this way can no longer be cancelled half-way by a dropped
-/// request: it finishes, commits or rolls back before the future returns.
-/// See `docs/decisions/0025-sqlite-commands-in-one-blocking-call.md`.
+/// Opening a file and switching it to WAL may wait for another process's
+/// lock (`busy_timeout`, up to seconds), so the worker's other tasks go on
+/// elsewhere, for the price of moving the worker to another thread. A
+/// transaction run this way, like one run in place, can no longer be
+/// cancelled half-way by a dropped request: it finishes, commits or rolls
+/// back before the future returns. See
+/// `docs/decisions/0025-sqlite-commands-in-one-blocking-call.md`.
 pub(crate) async fn in_one_blocking_call<F: Future>(work: F) -> F::Output {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
@@ -111,6 +133,10 @@ const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
 /// write that took the read path by mistake fails loudly.
 const READ_ONLY: &str = "PRAGMA query_only = ON;";
 
+/// Settings of the write connection: it never checkpoints the WAL itself
+/// (its commits would wait for the syncs); the [`Checkpointer`] does.
+const WRITER: &str = "PRAGMA wal_autocheckpoint = 0;";
+
 /// A SQLite database: a pool of read connections and one write connection.
 /// Every write transaction waits for the one writer, which serialises them
 /// (the equivalent of `BEGIN IMMEDIATE` for the one process that owns the
@@ -119,6 +145,8 @@ const READ_ONLY: &str = "PRAGMA query_only = ON;";
 pub(crate) struct SqliteDb {
     pub readers: Pool<SqliteConn>,
     pub writer: Pool<SqliteConn>,
+    /// Told of every write transaction's end ([`Checkpointer::committed`]).
+    pub checkpointer: Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -136,14 +164,16 @@ impl SqliteDb {
     pub async fn open(path: &str, max_readers: usize) -> Result<Self, Error> {
         run_sqlite_migrations(path).await?;
         Ok(Self {
-            readers: pool(path, max_readers, true)?,
-            writer: pool(path, 1, false)?,
+            readers: pool(path, max_readers, READ_ONLY)?,
+            writer: pool(path, 1, WRITER)?,
+            checkpointer: Checkpointer::start(path, PRAGMAS)?,
         })
     }
 }
 
-/// A pool of up to `size` connections to `path`, read-only when `read_only`.
-fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Error> {
+/// A pool of up to `size` connections to `path`, each set up with
+/// [`PRAGMAS`] and then `settings`.
+fn pool(path: &str, size: usize, settings: &'static str) -> Result<Pool<SqliteConn>, Error> {
     let mut config = ManagerConfig::<SqliteConn>::default();
     // A local file cannot go away under an open connection: no test query per checkout.
     config.recycling_method = RecyclingMethod::Fast;
@@ -156,11 +186,9 @@ fn pool(path: &str, size: usize, read_only: bool) -> Result<Pool<SqliteConn>, Er
             conn.batch_execute(PRAGMAS)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            if read_only {
-                conn.batch_execute(READ_ONLY)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            }
+            conn.batch_execute(settings)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)
         }))
     });
@@ -249,3 +277,23 @@ impl Locks for SqliteConn {
 }
 
 impl_queries!(SqliteConn, single);
+
+#[cfg(test)]
+mod tests {
+    /// On a runtime with one worker a write runs as a blocking call, so
+    /// another task goes on while it runs: here the write waits (up to 10 s)
+    /// for that task, and would wait in vain if it held the only worker.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_write_on_a_one_worker_runtime_lets_other_tasks_go_on() {
+        let (went_on, seen) = std::sync::mpsc::channel();
+        // On the worker (the test's own future runs on the test thread).
+        let write = tokio::spawn(super::in_one_go(async move {
+            tokio::spawn(async move { went_on.send(()).expect("the write listens") });
+            seen.recv_timeout(std::time::Duration::from_secs(10)).is_ok()
+        }));
+        assert!(
+            write.await.expect("the write ends"),
+            "the other task ran during the write"
+        );
+    }
+}

@@ -387,7 +387,44 @@ async fn opposite_reminder_writes_at_once_never_deadlock<S: Store>(store: S) {
     assert_eq!(planned.len(), 5, "one per lead, written once: {planned:?}");
 }
 
+/// One plan of 700 reminders (more than one statement's and one
+/// transaction's worth on the SQL stores) over keys in every state: the 100
+/// cancelled ones come back pending with the new plan, the 50 pending ones
+/// keep theirs, and the 550 new ones are added.
+async fn a_large_plan_revives_cancelled_keys_and_leaves_pending_ones<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 1).await.id();
+    let plan = |leads: std::ops::RangeInclusive<i64>, due: time::OffsetDateTime| -> Vec<NewReminder> {
+        leads
+            .map(|lead| NewReminder {
+                id: uuid::Uuid::now_v7(),
+                slot,
+                booking: None,
+                recipient: TEACHER,
+                channel: ReminderChannel::Email,
+                lead: Duration::minutes(lead),
+                due_at: due,
+            })
+            .collect()
+    };
+    let (old, new) = (START - Duration::days(2), START - Duration::days(1));
+    w.store.schedule_reminders(plan(1..=100, old)).await.unwrap();
+    w.store.cancel_reminders(slot, None).await.unwrap();
+    w.store.schedule_reminders(plan(101..=150, old)).await.unwrap();
+    w.store.schedule_reminders(plan(1..=700, new)).await.unwrap();
+
+    let planned = w.store.slot_reminders(slot).await.unwrap();
+    assert_eq!(planned.len(), 700);
+    for reminder in &planned {
+        let lead = reminder.planned.lead.whole_minutes();
+        let kept = (101..=150).contains(&lead);
+        assert_eq!(reminder.status, ReminderStatus::Pending, "lead {lead}");
+        assert_eq!(reminder.planned.due_at, if kept { old } else { new }, "lead {lead}");
+    }
+}
+
 conformance!(
+    a_large_plan_revives_cancelled_keys_and_leaves_pending_ones,
     reminders_follow_a_rescheduled_lesson,
     one_pass_plans_many_slots_and_keeps_a_cancellation_in_order,
     concurrent_passes_plan_every_lesson_once,
