@@ -405,12 +405,20 @@ impl ReminderStore for SqlStore {
                 b.lead.whole_minutes(),
             ))
         });
-        // A transaction per 256 rows: a pass plans up to thousands, and on
-        // SQLite every booking waits for the one writer while they are
-        // written (a pass's reminders held it up to 28 ms at a time; the
-        // booking p99 fell from 55 to 31 ms). Each chunk is idempotent, so
-        // a pass that fails half-way is planned again whole.
-        for chunk in reminders.chunks(256) {
+        // On SQLite a transaction per 256 rows: a pass plans up to
+        // thousands, and every booking waits for the one writer while they
+        // are written (a pass's reminders held it up to 28 ms at a time;
+        // the booking p99 fell from 55 to 31 ms). Each chunk is idempotent,
+        // so a pass that fails half-way is planned again whole. Postgres
+        // writes beside the bookings, and there each transaction is a
+        // round trip more: the outbox fell behind with chunks.
+        let per_transaction = match &*self.backend {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => reminders.len().max(1),
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(_) => 256,
+        };
+        for chunk in reminders.chunks(per_transaction) {
             write!(self, |c| c.reminders_schedule(chunk).await)?;
         }
         Ok(())
