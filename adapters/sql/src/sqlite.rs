@@ -83,11 +83,12 @@ impl SpawnBlocking for Inline {
 /// for every write, as `block_in_place` does, cost about 0.1 ms of CPU per
 /// booking and let tokio's thread count grow from 7 to 15–19 under load,
 /// each thread with its own allocator arena at its own peak: the memory of a
-/// SQLite booking run went from about 70 to 101–129 MiB. The slow exceptions
-/// are a checkpoint (it syncs the WAL and the database file, milliseconds,
-/// every thousand pages of WAL) and a busy wait (`busy_timeout`, only when
-/// another process holds the file); during either the other workers go on,
-/// and the tasks queued on this worker are stolen by them. See
+/// SQLite booking run went from about 70 to 101–129 MiB. Checkpoints, the
+/// slow part of a commit, run on their own thread ([`Checkpointer`]); the
+/// slow exception left is a busy wait (`busy_timeout`, only when another
+/// process holds the file), during which the other workers go on and steal
+/// this worker's queued tasks (all but its LIFO slot's). The store yields
+/// after each write for the same reason (`write!`). See
 /// `docs/decisions/0027-sqlite-writes-run-in-place.md`.
 pub(crate) async fn in_one_go<F: Future>(work: F) -> F::Output {
     use tokio::runtime::Handle;
