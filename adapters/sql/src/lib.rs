@@ -8,6 +8,7 @@
 compile_error!("enable at least one of the features `postgres` and `sqlite`");
 
 mod availability;
+mod batch;
 mod cache;
 #[cfg(feature = "sqlite")]
 mod checkpointer;

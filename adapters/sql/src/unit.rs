@@ -212,9 +212,10 @@ async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
         .map(|slot| (*slot, unit.policy(slot.teacher()).buffers()))
         .collect();
     c.insert_slots(&new_slots).await?;
-    for (before, after) in &changes.changed_slots {
-        c.save_slot(Some(before), after).await?;
-    }
+    // The audit and outbox rows go with the slots, in one batch: they name
+    // no row written below (the audit's bookings are written here or above).
+    c.save_slots_and_history(&changes.changed_slots, changes.audit, changes.events, now)
+        .await?;
     for (package, sessions) in &changes.new_sessions {
         let slots = sessions
             .iter()
@@ -247,7 +248,7 @@ async fn save<C: PackageQueries + AvailabilityQueries + SeriesQueries>(
     for series in &changes.new_series {
         c.insert_series(series).await?;
     }
-    c.save_history(changes.audit, changes.events, now).await
+    Ok(())
 }
 
 /// Sorts and removes duplicates: the order locks are taken in.
