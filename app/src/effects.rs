@@ -12,7 +12,7 @@
 //! | `RESEND_API_KEY` | (unset) | send email through Resend; unset: emails are written to the log |
 //! | `RESEND_FROM` | (unset) | sender, required with `RESEND_API_KEY`, e.g. `Tutorbook <lessons@school.example>` |
 //! | `RESEND_BASE_URL` | `https://api.resend.com` | Resend API base (tests point it at a fake) |
-//! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | pause between outbox passes that found nothing to do |
+//! | `TUTORBOOK_OUTBOX_INTERVAL_SECS` | `5` | longest pause between outbox passes that found nothing to do; a command committed by this instance ends it at once |
 //! | `TUTORBOOK_OUTBOX_PASSES` | `2` | outbox passes run at once while there is a backlog (1–64) |
 //! | `TUTORBOOK_EFFECTS_DB_POOL` | `8` | Postgres connections of these loops, a pool apart from the requests' (1–1000) |
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
@@ -36,7 +36,7 @@ use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
     ReminderPlanner, ReminderScheduler, RetryPolicy,
 };
-use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, UuidV7};
+use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, UnitOfWork, UuidV7};
 use tutorbook_resend::ResendMailer;
 
 use crate::state::{SharedClock, Store};
@@ -377,6 +377,8 @@ impl Effects {
             )));
         let keys = effects.clone();
         // The jobs' decisions read no platform setting.
+        // Commands commit through `store`: the outbox loops wake on them.
+        let commands = store.clone();
         let jobs = Bookings::new(store, clock.clone(), UuidV7, PlatformSettings::default());
         let scheduler = ReminderScheduler::new(effects, directory, mailer, NoPush, clock.clone(), config.retry);
 
@@ -387,24 +389,30 @@ impl Effects {
         let mut tasks: Vec<JoinHandle<()>> = (0..config.outbox_passes)
             .map(|_| {
                 let worker = worker.clone();
-                tokio::spawn(every(outbox_every, stopped.clone(), move || {
-                    let worker = worker.clone();
-                    async move {
-                        match worker.run_once().await {
-                            // Work found: more may be waiting, go again at once
-                            // (the pass after the last message finds none and pauses).
-                            Ok(pass) => pass.claimed > 0,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "outbox pass failed");
-                                false
+                tokio::spawn(every(
+                    outbox_every,
+                    stopped.clone(),
+                    Some(commands.clone()),
+                    move || {
+                        let worker = worker.clone();
+                        async move {
+                            match worker.run_once().await {
+                                // A full claim: more is waiting, go again at once.
+                                Ok(pass) if pass.full => Next::Again,
+                                Ok(pass) if pass.claimed > 0 => Next::Linger,
+                                Ok(_) => Next::Idle,
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "outbox pass failed");
+                                    Next::Idle
+                                }
                             }
                         }
-                    }
-                }))
+                    },
+                ))
             })
             .collect();
         let ttl = config.idempotency_ttl;
-        let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), move || {
+        let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), None, move || {
             let (keys, clock) = (keys.clone(), clock.clone());
             async move {
                 let cutoff = clock.now() - ttl;
@@ -417,11 +425,11 @@ impl Effects {
             }
         }));
         let grace = config.completion_grace;
-        let jobs = tokio::spawn(every(config.jobs_interval, stopped.clone(), move || {
+        let jobs = tokio::spawn(every(config.jobs_interval, stopped.clone(), None, move || {
             let jobs = jobs.clone();
             async move { run_booking_jobs(&jobs, grace).await }
         }));
-        let reminders = tokio::spawn(every(reminders_every, stopped, move || {
+        let reminders = tokio::spawn(every(reminders_every, stopped, None, move || {
             let scheduler = scheduler.clone();
             async move {
                 match scheduler.run_once().await {
@@ -488,20 +496,79 @@ async fn run_booking_jobs(jobs: &Bookings<Store, SharedClock, UuidV7>, grace: Du
     more
 }
 
-/// Runs `pass` until told to stop, pausing `interval` after a pass that
-/// returned `false` (nothing more waiting).
-async fn every<F, Fut>(interval: StdDuration, mut stopped: watch::Receiver<bool>, pass: F)
+/// What a loop does after a pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// A full batch: more is waiting, go again at once.
+    Again,
+    /// Some work, less than a full batch: pause [`OUTBOX_LINGER`] first, so
+    /// that under a steady stream of commands the next pass gathers a batch
+    /// rather than the few messages that came during this one.
+    Linger,
+    /// Nothing to do: pause for the loop's interval (the outbox loop: or
+    /// until a command commits, then linger).
+    Idle,
+}
+
+impl From<bool> for Next {
+    fn from(more: bool) -> Self {
+        if more { Self::Again } else { Self::Idle }
+    }
+}
+
+/// How long the outbox loop lets messages gather before a pass that would
+/// not be full. Each pass has a fixed cost (its claim, reads and marks):
+/// passes of a few messages each, one after another, cost Postgres more
+/// per message than the bookings did, and a booking run then fell to two
+/// thirds of its rate (docs/performance.md, "The outbox wakes on commit").
+/// A message waits at most about this long when the loop is idle.
+const OUTBOX_LINGER: StdDuration = StdDuration::from_millis(100);
+
+/// Runs `pass` until told to stop, pausing after it as [`Next`] says. With
+/// `woken_by`, an idle pause also ends when a command commits through that
+/// store, so the outbox loop sleeps only while this instance wrote nothing
+/// new (another instance's messages still wait for the interval). Before,
+/// a booking run that began during a pause left up to `interval` of
+/// messages behind it.
+async fn every<F, Fut>(interval: StdDuration, mut stopped: watch::Receiver<bool>, woken_by: Option<Store>, pass: F)
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = bool>,
+    Fut: Future,
+    Fut::Output: Into<Next>,
 {
+    let signal = woken_by.as_ref().map(Store::commit_signal);
     while !*stopped.borrow() {
-        if pass().await {
-            continue;
-        }
+        let seen = woken_by.as_ref().map(UnitOfWork::commits);
+        let pause = match pass().await.into() {
+            Next::Again => continue,
+            Next::Linger => OUTBOX_LINGER,
+            Next::Idle => {
+                let woken = async {
+                    match (&signal, &woken_by) {
+                        (Some(signal), Some(store)) => {
+                            let notified = signal.notified();
+                            tokio::pin!(notified);
+                            // Listening before the count is read: a commit
+                            // after the read wakes it; one before it is in
+                            // the count.
+                            notified.as_mut().enable();
+                            if Some(store.commits()) == seen {
+                                notified.await;
+                            }
+                        }
+                        _ => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = stopped.changed() => continue,
+                    () = tokio::time::sleep(interval) => continue,
+                    () = woken => OUTBOX_LINGER,
+                }
+            }
+        };
         tokio::select! {
             _ = stopped.changed() => {}
-            () = tokio::time::sleep(interval) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }

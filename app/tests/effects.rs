@@ -8,15 +8,16 @@ use std::time::Duration as StdDuration;
 
 use time::Duration;
 use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings};
-use tutorbook_domain::{Actor, Locale, Meeting, Role, UserId, Zone};
+use tutorbook_domain::{Actor, Locale, Meeting, Role, SlotId, UserId, Zone};
 use tutorbook_memory::MemoryDirectory;
 use tutorbook_ports::{Contact, OpenSlot, Outbox, WaitlistChoice};
 use uuid::Uuid;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
+/// A fake Resend that accepts every email, a teacher and a student with
+/// addresses, and the loops' settings that send through the fake.
+async fn setup(outbox_interval: StdDuration) -> (MockServer, MemoryDirectory, UserId, UserId, EffectsConfig) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let resend = MockServer::start().await;
     Mock::given(method("POST"))
@@ -25,8 +26,6 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "1"})))
         .mount(&resend)
         .await;
-
-    let state = common::state().await;
     let (teacher, student) = (UserId::from_uuid(Uuid::now_v7()), UserId::from_uuid(Uuid::now_v7()));
     let directory = MemoryDirectory::new();
     for (user, role, name, locale) in [
@@ -48,22 +47,17 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
             from: "Tutorbook <lessons@school.example>".into(),
             base_url: resend.uri(),
         }),
-        outbox_interval: StdDuration::from_millis(50),
+        outbox_interval,
         reminder_interval: StdDuration::from_millis(50),
         ..EffectsConfig::default()
     };
-    let effects = Effects::start(
-        &config,
-        state.store.clone(),
-        state.store.clone(),
-        directory,
-        state.clock.clone(),
-    )
-    .await
-    .unwrap();
+    (resend, directory, teacher, student, config)
+}
 
+/// Opens a one-seat slot of `teacher`'s three days from now.
+async fn open_slot(state: &tutorbook_app::AppState, teacher: UserId) -> SlotId {
     let start = common::now().replace_nanosecond(0).unwrap() + Duration::days(3);
-    let slot = state
+    state
         .bookings
         .open_slot(
             &Actor::teacher(teacher),
@@ -78,19 +72,44 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
             },
         )
         .await
-        .unwrap();
-    state
-        .bookings
-        .request(&Actor::student(student), slot.id())
-        .await
-        .unwrap();
+        .unwrap()
+        .id()
+}
 
-    let mut waited = 0;
-    while !state.store.pending(10).await.unwrap().is_empty() && waited < 100 {
+/// Starts the loops on the state's store, as the service does on SQLite.
+async fn start(config: &EffectsConfig, state: &tutorbook_app::AppState, directory: MemoryDirectory) -> Effects {
+    Effects::start(
+        config,
+        state.store.clone(),
+        state.store.clone(),
+        directory,
+        state.clock.clone(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Waits until the outbox holds nothing undelivered, at most 5 s.
+async fn drained(state: &tutorbook_app::AppState) -> bool {
+    for _ in 0..100 {
+        if state.store.pending(10).await.unwrap().is_empty() {
+            return true;
+        }
         tokio::time::sleep(StdDuration::from_millis(50)).await;
-        waited += 1;
     }
-    assert!(state.store.pending(10).await.unwrap().is_empty(), "the outbox drained");
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
+    let state = common::state().await;
+    let (resend, directory, teacher, student, config) = setup(StdDuration::from_millis(50)).await;
+    let effects = start(&config, &state, directory).await;
+
+    let slot = open_slot(&state, teacher).await;
+    state.bookings.request(&Actor::student(student), slot).await.unwrap();
+
+    assert!(drained(&state).await, "the outbox drained");
     let requests = resend.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1, "one email: the request to the teacher");
     let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
@@ -103,4 +122,28 @@ async fn a_request_is_emailed_to_the_teacher_by_the_outbox_loop() {
         stopping.elapsed() < StdDuration::from_secs(2),
         "the loops stop promptly"
     );
+}
+
+/// The outbox loop's idle pause is an hour here, and it has already found
+/// the outbox empty: the request's email still goes out at once, because
+/// the loop wakes when a command commits through the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_wakes_the_idle_outbox_loop() {
+    let state = common::state().await;
+    let (resend, directory, teacher, student, config) = setup(StdDuration::from_secs(3600)).await;
+    let slot = open_slot(&state, teacher).await;
+    let effects = start(&config, &state, directory).await;
+    // The first passes deliver the slot's message, the next finds nothing
+    // and the loops pause.
+    assert!(drained(&state).await, "the first pass delivered what was waiting");
+    tokio::time::sleep(StdDuration::from_millis(200)).await;
+
+    state.bookings.request(&Actor::student(student), slot).await.unwrap();
+    assert!(
+        drained(&state).await,
+        "the request's message went out within 5 s, not after the hour"
+    );
+    let requests = resend.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one email: the request to the teacher");
+    effects.stop(StdDuration::from_secs(5)).await;
 }

@@ -30,6 +30,8 @@ pub struct SqlStore {
     pub(crate) backend: Arc<Backend>,
     /// Units of work committed through this store and its clones.
     commits: Arc<AtomicU64>,
+    /// Told after each of those commits ([`SqlStore::commit_signal`]).
+    committed: Arc<tokio::sync::Notify>,
 }
 
 pub(crate) enum Backend {
@@ -135,6 +137,7 @@ impl SqlStore {
         Self {
             backend: Arc::new(Backend::Postgres(pool)),
             commits: Arc::default(),
+            committed: Arc::default(),
         }
     }
 
@@ -147,7 +150,20 @@ impl SqlStore {
                 crate::sqlite::SqliteDb::open(path, max_connections).await?,
             )),
             commits: Arc::default(),
+            committed: Arc::default(),
         })
+    }
+
+    /// Notified after each unit of work that commits through this store or
+    /// one of its clones (one permit: a commit while nobody waits wakes the
+    /// next waiter at once). The service's outbox loop waits on it between
+    /// passes, so a command's messages go out as soon as it commits instead
+    /// of after the loop's idle pause (docs/operations.md). To miss no
+    /// commit, `enable` the `notified()` future, then compare
+    /// [`UnitOfWork::commits`] with the count taken before the last look,
+    /// then wait. Commits of other processes are not told.
+    pub fn commit_signal(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.committed)
     }
 
     /// `postgres` or `sqlite`.
@@ -573,6 +589,7 @@ impl UnitOfWork for SqlStore {
     async fn execute(&self, locks: LockSet, now: OffsetDateTime, decide: Decision) -> Result<Unit> {
         let unit = write!(self, |c| crate::unit::execute_in(c, locks, now, decide).await)?;
         self.commits.fetch_add(1, Ordering::Release);
+        self.committed.notify_one();
         Ok(unit)
     }
 

@@ -154,6 +154,9 @@ pub struct PassReport {
     pub retried: usize,
     /// Messages given up on.
     pub failed: usize,
+    /// The claim came back with as many messages as the pass asked for:
+    /// more are probably waiting, so a loop should go again at once.
+    pub full: bool,
 }
 
 /// The delivery worker over an outbox `O`, on a clock `C` (the one the
@@ -220,6 +223,7 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         self.next_batch.store(next, Ordering::Relaxed);
         let mut report = PassReport {
             claimed: messages.len(),
+            full: messages.len() >= limit,
             ..PassReport::default()
         };
         // Each handler takes the whole pass at once (one read of what it
@@ -546,8 +550,16 @@ mod tests {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         let worker = OutboxWorker::new(outbox, clock, policy).with_handler(Arc::new(Fixed(Ok(()))));
-        let report = worker.drain().await.unwrap();
-        assert_eq!((report.claimed, report.delivered), (13, 13));
+        let mut full = Vec::new();
+        let mut delivered = 0;
+        for _ in 0..5 {
+            let pass = worker.run_once().await.unwrap();
+            full.push(pass.full);
+            delivered += pass.delivered;
+        }
+        assert_eq!(delivered, 13);
+        // A claim that came back full says so: the loop goes again at once.
+        assert_eq!(full, [true, true, true, false, false]);
     }
 
     #[test]
