@@ -11,12 +11,14 @@
 //! commits, at most every [`Checkpointer::INTERVAL`]. See
 //! `docs/decisions/0027-sqlite-writes-run-in-place.md`.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use diesel::sql_types::Integer;
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, RunQueryDsl};
+use diesel::{Connection, QueryableByName, RunQueryDsl};
 use tutorbook_ports::Error;
 
 /// A handle on the checkpoint thread of one database file; clones share the
@@ -24,12 +26,19 @@ use tutorbook_ports::Error;
 #[derive(Debug, Clone)]
 pub(crate) struct Checkpointer {
     commits: SyncSender<()>,
+    /// Said once if the thread is gone.
+    gone: Arc<Once>,
 }
 
 impl Checkpointer {
     /// The least time between two checkpoints: under load the WAL then holds
     /// about as many pages as SQLite's automatic threshold lets it.
     pub const INTERVAL: Duration = Duration::from_millis(100);
+
+    /// How many times, [`Checkpointer::INTERVAL`] apart, an unfinished
+    /// checkpoint is tried again without a new commit: a reader's snapshot
+    /// can hold back the end of the WAL for a while after the last write.
+    const RETRIES: u32 = 50;
 
     /// Starts the thread, on its own connection to `path` (set up by
     /// `pragmas`), so that it never waits for the writer's.
@@ -45,26 +54,63 @@ impl Checkpointer {
             .name("sqlite-checkpoint".into())
             .spawn(move || run(&mut conn, &wake_ups))
             .map_err(|e| Error::Storage(format!("cannot start the SQLite checkpointer: {e}")))?;
-        Ok(Self { commits })
+        Ok(Self {
+            commits,
+            gone: Arc::new(Once::new()),
+        })
     }
 
-    /// Tells the thread that a write transaction ended; never waits.
+    /// Tells the thread that a write transaction committed; never waits.
     pub fn committed(&self) {
-        match self.commits.try_send(()) {
-            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        if let Err(TrySendError::Disconnected(())) = self.commits.try_send(()) {
+            self.gone.call_once(|| {
+                tracing::error!("the SQLite checkpointer is gone; the writer's own checkpoints bound the WAL");
+            });
         }
     }
 }
 
+/// What `PRAGMA wal_checkpoint` answers.
+#[derive(QueryableByName)]
+struct Checkpoint {
+    /// 1 when another connection's checkpoint or a lock stopped this one.
+    #[diesel(sql_type = Integer)]
+    busy: i32,
+    /// Frames in the WAL.
+    #[diesel(sql_type = Integer)]
+    log: i32,
+    /// Frames copied back into the database file.
+    #[diesel(sql_type = Integer)]
+    checkpointed: i32,
+}
+
 /// Checkpoints after each wake-up, then rests [`Checkpointer::INTERVAL`] so
 /// that one checkpoint covers the commits of that time; ends when every
-/// handle is gone. An idle database costs nothing: the thread waits.
+/// handle is gone. A checkpoint that could not copy the whole WAL (a
+/// reader's snapshot, a lock) is tried again without waiting for a commit,
+/// up to [`Checkpointer::RETRIES`] times; after that, or once it finished,
+/// the thread waits for the next commit.
 fn run(conn: &mut SqliteConnection, wake_ups: &Receiver<()>) {
-    while wake_ups.recv().is_ok() {
-        // Busy (another process's checkpoint) or failed: the WAL waits for
-        // the next one; nothing is lost but time.
-        if let Err(e) = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").execute(conn) {
-            tracing::warn!(error = %e, "SQLite checkpoint failed; retried after the next commit");
+    let mut unfinished = 0;
+    loop {
+        let woken = if unfinished == 0 {
+            wake_ups.recv().is_ok()
+        } else {
+            wake_ups.try_recv() != Err(TryRecvError::Disconnected)
+        };
+        if !woken {
+            return;
+        }
+        match diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<Checkpoint>(conn) {
+            Ok(done) if done.busy == 0 && done.checkpointed >= done.log => unfinished = 0,
+            Ok(_) => unfinished += 1,
+            Err(e) => {
+                tracing::warn!(error = %e, "SQLite checkpoint failed; tried again");
+                unfinished += 1;
+            }
+        }
+        if unfinished > Checkpointer::RETRIES {
+            unfinished = 0;
         }
         std::thread::sleep(Checkpointer::INTERVAL);
     }
@@ -76,6 +122,7 @@ mod tests {
 
     use crate::sqlite::SqliteDb;
 
+    /// A new database file with a table to fill.
     async fn fresh_db() -> (SqliteDb, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("tutorbook-wal-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -83,7 +130,51 @@ mod tests {
         let db = SqliteDb::open(path.to_str().expect("utf-8 path"), 2)
             .await
             .expect("sqlite opens");
+        db.writer
+            .get()
+            .await
+            .expect("the writer")
+            .batch_execute("CREATE TABLE filler (b BLOB)")
+            .await
+            .expect("table");
         (db, path)
+    }
+
+    /// A reader's snapshot holds the checkpoints back while 2 MB are
+    /// written; the reader then ends and no commit follows. The checkpointer
+    /// tries again on its own, so the 2 MB reach the database file; without
+    /// the retries they would wait in the WAL for the next write.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unfinished_checkpoint_is_finished_without_another_commit() {
+        let (db, path) = fresh_db().await;
+        let mut writer = db.writer.get().await.expect("the writer");
+        let mut reader = db.readers.get().await.expect("a reader");
+        reader
+            .batch_execute("BEGIN; SELECT count(*) FROM filler;")
+            .await
+            .expect("a snapshot");
+        for _ in 0..20 {
+            writer
+                .batch_execute("INSERT INTO filler VALUES (randomblob(100000))")
+                .await
+                .expect("insert");
+            db.checkpointer.committed();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        reader.batch_execute("COMMIT").await.expect("the snapshot ends");
+        let mut size = 0;
+        for _ in 0..100 {
+            size = std::fs::metadata(&path).expect("the database file").len();
+            if size >= 2_000_000 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        drop((reader, writer, db));
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        assert!(size >= 2_000_000, "the database file holds {size} bytes");
     }
 
     /// 6 MB written by the writer in 60 commits, with pauses: the WAL never
@@ -95,10 +186,6 @@ mod tests {
     async fn the_wal_is_copied_back_beside_the_writer() {
         let (db, path) = fresh_db().await;
         let mut writer = db.writer.get().await.expect("the writer");
-        writer
-            .batch_execute("CREATE TABLE filler (b BLOB)")
-            .await
-            .expect("table");
         db.checkpointer.committed();
         let wal = path.with_extension("db-wal");
         let mut largest = 0;
@@ -112,6 +199,10 @@ mod tests {
             if commit % 5 == 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             }
+        }
+        drop((writer, db));
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
         }
         assert!(largest < 2_000_000, "the WAL grew to {largest} bytes");
     }

@@ -296,10 +296,12 @@ macro_rules! browsable {
 ///   far below its 65,535 bind parameters for the widest table.
 /// - `single` (SQLite): diesel-async has no multi-row insert for SQLite, so
 ///   several rows go through the wrapped synchronous connection
-///   (`spawn_blocking`, which runs in place, `crate::sqlite::Inline`), whose
-///   diesel writes them as one statement per 500 rows (every row type here
-///   binds all its columns, none as `DEFAULT`; 500 rows of the widest table
-///   stay below SQLite's 32,766 bind parameters). Every statement holds the
+///   (`spawn_blocking`, which runs in place, `crate::sqlite::Inline`): the
+///   macro cuts them into chunks of 500 rows, and diesel writes a chunk as
+///   one statement only because every row type here binds all its columns,
+///   none as `DEFAULT` (`treat_none_as_default_value = false`, or no
+///   `Option` field); otherwise it would quietly insert row by row. 500 rows
+///   of the widest table stay below SQLite's 32,766 bind parameters. Every statement holds the
 ///   one writer, and every other command waits for it: a series' bookings
 ///   or a batch of published slots go in one statement instead of one each.
 ///   Reminders, an upsert, have their own path ([`upsert_reminders!`]).
@@ -421,7 +423,15 @@ macro_rules! upsert_reminders {
                     let inserted = diesel::RunQueryDsl::execute(
                         diesel::insert_into(reminders::table)
                             .values(chunk)
-                            .on_conflict_do_nothing(),
+                            // The key only: any other conflict (an id) is
+                            // an error, as in the Postgres upsert.
+                            .on_conflict((
+                                reminders::slot_id,
+                                reminders::recipient_id,
+                                reminders::channel,
+                                reminders::lead_minutes,
+                            ))
+                            .do_nothing(),
                         conn,
                     )?;
                     if inserted == chunk.len() {

@@ -33,7 +33,7 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 
 /// An async SQLite connection: a sync connection whose statements run on
 /// the thread that awaits them ([`Inline`]); the store runs each write
-/// transaction inside [`in_one_blocking_call`].
+/// transaction in one go ([`in_one_go`]).
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 
 /// diesel-async's runtime for [`SyncConnectionWrapper`] that runs each
@@ -47,7 +47,7 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, Inline>;
 /// With this runtime every statement's future is ready when first polled, so
 /// a whole read or unit of work runs in one poll: a read where it is awaited
 /// (it neither waits for the writer nor syncs the disk in WAL mode), a write
-/// transaction as one blocking call ([`in_one_blocking_call`]).
+/// transaction in one go ([`in_one_go`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Inline;
 
@@ -88,7 +88,7 @@ impl SpawnBlocking for Inline {
 /// slow exception left is a busy wait (`busy_timeout`, only when another
 /// process holds the file), during which the other workers go on and steal
 /// this worker's queued tasks (all but its LIFO slot's). The store yields
-/// after each write for the same reason (`write!`). See
+/// before each write for the same reason (`write!`). See
 /// `docs/decisions/0027-sqlite-writes-run-in-place.md`.
 pub(crate) async fn in_one_go<F: Future>(work: F) -> F::Output {
     use tokio::runtime::Handle;
@@ -134,9 +134,11 @@ const PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
 /// write that took the read path by mistake fails loudly.
 const READ_ONLY: &str = "PRAGMA query_only = ON;";
 
-/// Settings of the write connection: it never checkpoints the WAL itself
-/// (its commits would wait for the syncs); the [`Checkpointer`] does.
-const WRITER: &str = "PRAGMA wal_autocheckpoint = 0;";
+/// Settings of the write connection: it leaves checkpoints to the
+/// [`Checkpointer`] (its commits would wait for the syncs). Only if the
+/// WAL reached 10,000 pages (about 40 MB), because the checkpointer could
+/// not keep up or is gone, does a commit checkpoint itself, as a backstop.
+const WRITER: &str = "PRAGMA wal_autocheckpoint = 10000;";
 
 /// A SQLite database: a pool of read connections and one write connection.
 /// Every write transaction waits for the one writer, which serialises them
@@ -167,7 +169,9 @@ impl SqliteDb {
         Ok(Self {
             readers: pool(path, max_readers, READ_ONLY)?,
             writer: pool(path, 1, WRITER)?,
-            checkpointer: Checkpointer::start(path, PRAGMAS)?,
+            // Opening the file may wait for a lock: off the worker, like
+            // the pools' connections.
+            checkpointer: in_one_blocking_call(async { Checkpointer::start(path, PRAGMAS) }).await?,
         })
     }
 }

@@ -87,6 +87,15 @@ macro_rules! write {
             }
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(db) => {
+                // A transaction runs in one poll on this worker: let the
+                // tasks queued here go first. A task that only ever writes
+                // (an outbox pass with a backlog) would otherwise hold its
+                // worker for as long as it finds work, and a task its last
+                // write woke cannot be stolen from the worker's LIFO slot.
+                // Before the write, not after: a future dropped at a yield
+                // after the commit would lose what the write returned (a
+                // claim) and the bookkeeping after it (the commit count).
+                tokio::task::yield_now().await;
                 let mut conn = db.writer.get().await.map_err(pool_error)?;
                 let done = $crate::sqlite::in_one_go(async {
                     let $c = &mut *conn;
@@ -94,13 +103,9 @@ macro_rules! write {
                 })
                 .await;
                 drop(conn);
-                db.checkpointer.committed();
-                // The transaction ran in one poll on this worker: let the
-                // tasks queued behind it go first. A task that only ever
-                // writes (an outbox pass with a backlog) would otherwise
-                // hold its worker for as long as it finds work, and a task
-                // it woke cannot be stolen from the worker's LIFO slot.
-                tokio::task::yield_now().await;
+                if done.is_ok() {
+                    db.checkpointer.committed();
+                }
                 done
             }
         }

@@ -1,0 +1,1 @@
+ALTER TABLE slots RESET (fillfactor);
