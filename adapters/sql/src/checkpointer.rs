@@ -162,14 +162,7 @@ mod tests {
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         reader.batch_execute("COMMIT").await.expect("the snapshot ends");
-        let mut size = 0;
-        for _ in 0..100 {
-            size = std::fs::metadata(&path).expect("the database file").len();
-            if size >= 2_000_000 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let size = file_reaches(&path, 2_000_000).await;
         drop((reader, writer, db));
         if let Some(dir) = path.parent() {
             let _ = std::fs::remove_dir_all(dir);
@@ -177,11 +170,14 @@ mod tests {
         assert!(size >= 2_000_000, "the database file holds {size} bytes");
     }
 
-    /// 6 MB written by the writer in 60 commits, with pauses: the WAL never
-    /// holds more than a few pauses' worth, because the checkpointer copied
-    /// it back between them and the writer started it over. Without the
-    /// checkpointer the WAL holds all 6 MB; with only SQLite's automatic
-    /// checkpoint in the writer's commits, at least its 1,000 pages (4 MB).
+    /// 6 MB written by the writer in 60 commits, waiting after every fifth
+    /// until the database file holds what was written: the WAL never holds
+    /// more than about five commits, because the checkpointer copied it
+    /// back and the writer started it over. Without the checkpointer the
+    /// first wait runs out (10 s); with only SQLite's automatic checkpoint
+    /// in the writer's commits, the WAL holds at least its 1,000 pages
+    /// (4 MB). Waiting for the file, not for a fixed time, keeps the
+    /// test from failing on a machine busy enough to hold the thread back.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_is_copied_back_beside_the_writer() {
         let (db, path) = fresh_db().await;
@@ -197,7 +193,11 @@ mod tests {
             db.checkpointer.committed();
             largest = largest.max(std::fs::metadata(&wal).expect("the WAL exists").len());
             if commit % 5 == 0 {
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                let size = file_reaches(&path, commit * 100_000).await;
+                assert!(
+                    size >= commit * 100_000,
+                    "after {commit} commits the database file holds {size} bytes"
+                );
             }
         }
         drop((writer, db));
@@ -205,5 +205,19 @@ mod tests {
             let _ = std::fs::remove_dir_all(dir);
         }
         assert!(largest < 2_000_000, "the WAL grew to {largest} bytes");
+    }
+
+    /// Waits, at most 10 s, until the database file at `path` holds `bytes`;
+    /// answers its size then.
+    async fn file_reaches(path: &std::path::Path, bytes: u64) -> u64 {
+        let mut size = 0;
+        for _ in 0..200 {
+            size = std::fs::metadata(path).expect("the database file").len();
+            if size >= bytes {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        size
     }
 }
