@@ -207,6 +207,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "how long an `Idempotency-Key` is remembered (purged hourly)",
     },
     Variable {
+        name: "TUTORBOOK_OUTBOX_RETENTION_DAYS",
+        default: "`30`",
+        meaning: "how long a delivered outbox message is kept (purged hourly; pending and given-up ones stay)",
+    },
+    Variable {
         name: "TUTORBOOK_JOBS_INTERVAL_SECS",
         default: "`60`",
         meaning: "pause between passes of the booking jobs (expiring unanswered requests, completing unmarked lessons)",

@@ -1,7 +1,8 @@
 //! The background effect loops: the outbox worker (emails, calendar syncs,
 //! reminder planning), the reminder scheduler, the booking jobs (expiring
 //! unanswered requests, completing unmarked lessons) and an hourly purge of
-//! old `Idempotency-Key`s, with their configuration and a graceful stop. Several instances of the service may run them at
+//! old `Idempotency-Key`s and long-delivered outbox messages, with their
+//! configuration and a graceful stop. Several instances of the service may run them at
 //! once against one Postgres database: claims are leased (`SKIP LOCKED`).
 //!
 //! | variable | default | meaning |
@@ -18,6 +19,7 @@
 //! | `TUTORBOOK_REMINDER_INTERVAL_SECS` | `30` | pause between reminder passes |
 //! | `TUTORBOOK_REMINDER_LEADS` | `24h,1h` | email reminders before each lesson (`h` or `m` units) |
 //! | `TUTORBOOK_IDEMPOTENCY_TTL_HOURS` | `24` | how long an `Idempotency-Key` is remembered (1–720) |
+//! | `TUTORBOOK_OUTBOX_RETENTION_DAYS` | `30` | how long a delivered outbox message is kept (1–3650) |
 //! | `TUTORBOOK_JOBS_INTERVAL_SECS` | `60` | pause between passes of the booking jobs |
 //! | `TUTORBOOK_COMPLETION_GRACE_HOURS` | `24` | how long after a lesson its teacher may mark attendance before it is completed (1–720) |
 
@@ -36,7 +38,7 @@ use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
     ReminderPlanner, ReminderScheduler, RetryPolicy,
 };
-use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, UnitOfWork, UuidV7};
+use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, Outbox, UnitOfWork, UuidV7};
 use tutorbook_resend::ResendMailer;
 
 use crate::state::{SharedClock, Store};
@@ -96,6 +98,8 @@ pub struct EffectsConfig {
     pub retry: RetryPolicy,
     /// How long an `Idempotency-Key` is remembered; older keys are purged hourly.
     pub idempotency_ttl: Duration,
+    /// How long a delivered outbox message is kept; older ones are purged hourly.
+    pub outbox_retention: Duration,
     /// Pause between passes of the booking jobs.
     pub jobs_interval: StdDuration,
     /// How long after a lesson's end an unmarked lesson is completed.
@@ -114,6 +118,7 @@ impl Default for EffectsConfig {
             reminders: ReminderPlan::default(),
             retry: RetryPolicy::default(),
             idempotency_ttl: Duration::hours(24),
+            outbox_retention: Duration::days(30),
             jobs_interval: StdDuration::from_secs(60),
             completion_grace: Duration::hours(24),
         }
@@ -216,6 +221,9 @@ impl EffectsConfig {
         if let Some(v) = get("TUTORBOOK_IDEMPOTENCY_TTL_HOURS")? {
             config.idempotency_ttl = hours("TUTORBOOK_IDEMPOTENCY_TTL_HOURS", &v)?;
         }
+        if let Some(v) = get("TUTORBOOK_OUTBOX_RETENTION_DAYS")? {
+            config.outbox_retention = days("TUTORBOOK_OUTBOX_RETENTION_DAYS", &v)?;
+        }
         if let Some(v) = get("TUTORBOOK_JOBS_INTERVAL_SECS")? {
             config.jobs_interval = seconds("TUTORBOOK_JOBS_INTERVAL_SECS", &v)?;
         }
@@ -275,6 +283,15 @@ fn hours(var: &'static str, value: &str) -> Result<Duration, EffectsConfigError>
         .filter(|h| (1..=720).contains(h))
         .map(Duration::hours)
         .ok_or_else(|| invalid(var, value, "expected whole hours from 1 to 720"))
+}
+
+fn days(var: &'static str, value: &str) -> Result<Duration, EffectsConfigError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=3650).contains(d))
+        .map(Duration::days)
+        .ok_or_else(|| invalid(var, value, "expected whole days from 1 to 3650"))
 }
 
 /// `24h,1h` or `90m`: email reminder leads, each from 1 minute to 7 days.
@@ -411,19 +428,16 @@ impl Effects {
                 ))
             })
             .collect();
-        let ttl = config.idempotency_ttl;
-        let housekeeping = tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), None, move || {
-            let (keys, clock) = (keys.clone(), clock.clone());
-            async move {
-                let cutoff = clock.now() - ttl;
-                match keys.purge_before(cutoff).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "old idempotency keys purged"),
-                    Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+        let housekeeping = {
+            let config = config.clone();
+            tokio::spawn(every(StdDuration::from_secs(3600), stopped.clone(), None, move || {
+                let (keys, clock, config) = (keys.clone(), clock.clone(), config.clone());
+                async move {
+                    housekeep(&keys, clock.as_ref(), &config).await;
+                    false
                 }
-                false
-            }
-        }));
+            }))
+        };
         let grace = config.completion_grace;
         let jobs = tokio::spawn(every(config.jobs_interval, stopped.clone(), None, move || {
             let jobs = jobs.clone();
@@ -460,6 +474,58 @@ impl Effects {
             Ok(()) => tracing::info!("effect loops stopped"),
             Err(_) => tracing::warn!("effect loops did not stop in time; their claims will lapse and be retried"),
         }
+    }
+}
+
+/// Outbox messages purged by one statement of [`housekeep`].
+const PURGE_BATCH: usize = 5_000;
+
+/// What one [`housekeep`] pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Housekept {
+    /// `Idempotency-Key`s older than [`EffectsConfig::idempotency_ttl`].
+    pub keys: u64,
+    /// Outbox messages delivered longer ago than [`EffectsConfig::outbox_retention`].
+    pub messages: u64,
+}
+
+/// The hourly housekeeping pass: forgets old `Idempotency-Key`s and purges
+/// long-delivered outbox messages, [`PURGE_BATCH`] at a time so that no
+/// statement holds the outbox for long (the first pass after an upgrade
+/// may find months of them). Failures are logged; the next hour tries again
+/// (docs/operations.md, "Retention").
+pub async fn housekeep(store: &Store, clock: &dyn Clock, config: &EffectsConfig) -> Housekept {
+    let mut done = Housekept::default();
+    match store.purge_before(clock.now() - config.idempotency_ttl).await {
+        Ok(purged) => done.keys = purged,
+        Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+    }
+    match purge_delivered(store, clock.now() - config.outbox_retention, PURGE_BATCH).await {
+        Ok(purged) => done.messages = purged,
+        Err(e) => tracing::warn!(error = %e, "outbox purge failed"),
+    }
+    if done != Housekept::default() {
+        tracing::info!(keys = done.keys, messages = done.messages, "housekeeping purged");
+    }
+    done
+}
+
+/// Purges every message delivered before `cutoff`, `batch` at a time, until
+/// a statement finds fewer; answers how many went.
+async fn purge_delivered<O: Outbox + ?Sized>(
+    outbox: &O,
+    cutoff: time::OffsetDateTime,
+    batch: usize,
+) -> tutorbook_ports::Result<u64> {
+    let mut total = 0;
+    loop {
+        let purged = outbox.purge_delivered_before(cutoff, batch).await?;
+        total += purged;
+        if purged < batch as u64 {
+            return Ok(total);
+        }
+        // Room for the requests between two statements.
+        tokio::task::yield_now().await;
     }
 }
 
@@ -703,6 +769,43 @@ mod tests {
         ] {
             assert!(
                 EffectsConfig::from_vars([("TUTORBOOK_REMINDER_LEADS", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_purge_goes_on_while_a_statement_finds_a_whole_batch() {
+        let cutoff = time::OffsetDateTime::UNIX_EPOCH;
+        let mut outbox = tutorbook_ports::MockOutbox::new();
+        let mut answers = vec![1, 2, 2];
+        outbox
+            .expect_purge_delivered_before()
+            .withf(move |at, limit| *at == cutoff && *limit == 2)
+            .times(3)
+            .returning(move |_, _| Ok(answers.pop().expect("three statements")));
+        assert_eq!(super::purge_delivered(&outbox, cutoff, 2).await.unwrap(), 5);
+
+        let mut failing = tutorbook_ports::MockOutbox::new();
+        failing
+            .expect_purge_delivered_before()
+            .times(1)
+            .returning(|_, _| Err(tutorbook_ports::Error::Storage("down".into())));
+        assert!(super::purge_delivered(&failing, cutoff, 2).await.is_err());
+    }
+
+    #[test]
+    fn the_outbox_retention_parses_in_days() {
+        let none: [(&str, &str); 0] = [];
+        assert_eq!(
+            EffectsConfig::from_vars(none).unwrap().outbox_retention,
+            Duration::days(30)
+        );
+        let config = EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_RETENTION_DAYS", "7")]).unwrap();
+        assert_eq!(config.outbox_retention, Duration::days(7));
+        for bad in ["0", "3651", "1.5", "week", "-1"] {
+            assert!(
+                EffectsConfig::from_vars([("TUTORBOOK_OUTBOX_RETENTION_DAYS", bad)]).is_err(),
                 "{bad}"
             );
         }

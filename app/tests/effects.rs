@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration as StdDuration;
 
 use time::Duration;
-use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings};
+use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings, housekeep};
 use tutorbook_domain::{Actor, Locale, Meeting, Role, SlotId, UserId, Zone};
-use tutorbook_memory::MemoryDirectory;
+use tutorbook_memory::{ManualClock, MemoryDirectory};
 use tutorbook_ports::{Contact, OpenSlot, Outbox, WaitlistChoice};
 use uuid::Uuid;
 use wiremock::matchers::{header, method, path};
@@ -56,7 +56,12 @@ async fn setup(outbox_interval: StdDuration) -> (MockServer, MemoryDirectory, Us
 
 /// Opens a one-seat slot of `teacher`'s three days from now.
 async fn open_slot(state: &tutorbook_app::AppState, teacher: UserId) -> SlotId {
-    let start = common::now().replace_nanosecond(0).unwrap() + Duration::days(3);
+    open_slot_at(state, teacher, Duration::days(3)).await
+}
+
+/// Opens a one-seat slot of `teacher`'s `ahead` from now.
+async fn open_slot_at(state: &tutorbook_app::AppState, teacher: UserId, ahead: Duration) -> SlotId {
+    let start = common::now().replace_nanosecond(0).unwrap() + ahead;
     state
         .bookings
         .open_slot(
@@ -146,4 +151,33 @@ async fn a_commit_wakes_the_idle_outbox_loop() {
     let requests = resend.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1, "one email: the request to the teacher");
     effects.stop(StdDuration::from_secs(5)).await;
+}
+
+/// The hourly housekeeping purges outbox messages delivered longer ago than
+/// the retention, and keeps the pending and the given-up ones however old.
+#[tokio::test]
+async fn housekeeping_purges_messages_delivered_longer_ago_than_the_retention() {
+    let clock = ManualClock::at(common::now());
+    let state = common::state_at(clock.clone()).await;
+    let teacher = UserId::from_uuid(Uuid::now_v7());
+    for day in 1..=4 {
+        open_slot_at(&state, teacher, Duration::days(day)).await;
+    }
+    let ids: Vec<Uuid> = state.store.pending(10).await.unwrap().iter().map(|m| m.id).collect();
+    state.store.mark_delivered(&ids[..2]).await.unwrap();
+    state.store.mark_failed(ids[2], "refused").await.unwrap();
+    let config = EffectsConfig {
+        outbox_retention: Duration::days(30),
+        ..EffectsConfig::default()
+    };
+
+    let done = housekeep(&state.store, &clock, &config).await;
+    assert_eq!(done.messages, 0, "delivered just now");
+    clock.advance(Duration::days(31));
+    let done = housekeep(&state.store, &clock, &config).await;
+    assert_eq!(done.messages, 2, "delivered 31 days ago");
+    assert_eq!(housekeep(&state.store, &clock, &config).await.messages, 0);
+    let pending: Vec<Uuid> = state.store.pending(10).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(pending, vec![ids[3]]);
+    assert_eq!(state.store.failed(10).await.unwrap().len(), 1);
 }

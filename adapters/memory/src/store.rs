@@ -16,8 +16,8 @@ use tutorbook_domain::{
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
-    AvailabilityStore, BookingStore, Browse, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
-    ReviewStore, SeriesStore,
+    AvailabilityStore, BookingStore, Browse, Clock, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore,
+    Result, ReviewStore, SeriesStore, SystemClock,
 };
 use uuid::Uuid;
 
@@ -41,7 +41,8 @@ pub struct MemoryStore {
 struct OutboxEntry {
     message: OutboxMessage,
     available_at: OffsetDateTime,
-    delivered: bool,
+    /// When it was marked delivered, by the wall clock as in the SQL stores.
+    delivered: Option<OffsetDateTime>,
     failed: bool,
     last_error: Option<String>,
 }
@@ -49,7 +50,7 @@ struct OutboxEntry {
 impl OutboxEntry {
     /// Still to be delivered: neither delivered nor given up on.
     fn is_open(&self) -> bool {
-        !self.delivered && !self.failed
+        self.delivered.is_none() && !self.failed
     }
 }
 
@@ -110,7 +111,7 @@ impl State {
             self.outbox.push(OutboxEntry {
                 message,
                 available_at: occurred_at,
-                delivered: false,
+                delivered: None,
                 failed: false,
                 last_error: None,
             });
@@ -365,13 +366,26 @@ impl Outbox for MemoryStore {
     }
 
     async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
+        // The wall clock, as the SQL stores stamp delivery themselves.
+        let now = SystemClock.now();
         let mut state = self.lock();
         for entry in &mut state.outbox {
-            if ids.contains(&entry.message.id) {
-                entry.delivered = true;
+            if entry.delivered.is_none() && ids.contains(&entry.message.id) {
+                entry.delivered = Some(now);
             }
         }
         Ok(())
+    }
+
+    async fn purge_delivered_before(&self, cutoff: OffsetDateTime, limit: usize) -> Result<u64> {
+        let mut state = self.lock();
+        let mut purged = 0;
+        state.outbox.retain(|entry| {
+            let old = purged < limit && entry.delivered.is_some_and(|at| at < cutoff);
+            purged += usize::from(old);
+            !old
+        });
+        Ok(purged as u64)
     }
 
     async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {

@@ -12,7 +12,7 @@
 
 use diesel::QueryResult;
 use diesel::backend::Backend;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 
 /// A statement whose SQL text is the same on every execution, so its
 /// prepared statement may be kept per connection.
@@ -33,4 +33,9 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Cacheable<Q> {
     fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
         Ok(true)
     }
+}
+
+/// An `UPDATE … RETURNING` stays a query answering its rows.
+impl<Q: Query> Query for Cacheable<Q> {
+    type SqlType = Q::SqlType;
 }

@@ -155,6 +155,11 @@ pub(crate) trait Queries: Locks {
         ids: &[Uuid],
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), TxError>> + Send;
+    fn outbox_purge_delivered(
+        &mut self,
+        cutoff: OffsetDateTime,
+        limit: i64,
+    ) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn outbox_claim(
         &mut self,
         limit: i64,
@@ -1037,12 +1042,36 @@ macro_rules! impl_queries {
                 use $crate::schema::outbox;
                 let ids: Vec<DbId> = ids.iter().copied().map(DbId).collect();
                 $crate::cache::Cacheable(
-                    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-                        .set(outbox::delivered_at.eq(Some(DbInstant(at)))),
+                    // A message delivered twice keeps its first time.
+                    diesel::update(
+                        outbox::table
+                            .filter(outbox::id.eq_any(ids))
+                            .filter(outbox::delivered_at.is_null()),
+                    )
+                    .set(outbox::delivered_at.eq(Some(DbInstant(at)))),
                 )
                 .execute(self)
                 .await?;
                 Ok(())
+            }
+
+            async fn outbox_purge_delivered(&mut self, cutoff: OffsetDateTime, limit: i64) -> Result<usize, TxError> {
+                use $crate::schema::outbox;
+                // Oldest first along the primary key (ids grow with time),
+                // where delivered messages are: no index on delivered_at.
+                let oldest: Vec<DbId> = outbox::table
+                    .filter(outbox::delivered_at.lt(DbInstant(cutoff)))
+                    .order(outbox::id.asc())
+                    .limit(limit)
+                    .select(outbox::id)
+                    .load(self)
+                    .await?;
+                if oldest.is_empty() {
+                    return Ok(0);
+                }
+                Ok(diesel::delete(outbox::table.filter(outbox::id.eq_any(oldest)))
+                    .execute(self)
+                    .await?)
             }
 
             async fn outbox_claim(
@@ -1056,20 +1085,19 @@ macro_rules! impl_queries {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                $crate::cache::Cacheable(
-                    diesel::update(outbox::table.filter(outbox::id.eq_any(ids.clone()))).set((
-                        outbox::available_at.eq(DbInstant(until)),
-                        outbox::attempts.eq(outbox::attempts + 1),
-                    )),
+                // The lease and the rows in one statement: reading them
+                // again after the update was a third statement per pass.
+                let mut rows: Vec<OutboxRow> = $crate::cache::Cacheable(
+                    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+                        .set((
+                            outbox::available_at.eq(DbInstant(until)),
+                            outbox::attempts.eq(outbox::attempts + 1),
+                        ))
+                        .returning(OutboxRow::as_returning()),
                 )
-                .execute(self)
+                .get_results(self)
                 .await?;
-                let rows: Vec<OutboxRow> = outbox::table
-                    .filter(outbox::id.eq_any(ids))
-                    .order(outbox::id.asc())
-                    .select(OutboxRow::as_select())
-                    .load(self)
-                    .await?;
+                rows.sort_unstable_by_key(|row| row.id.0);
                 Ok(rows
                     .into_iter()
                     .map(OutboxRow::into_message)
@@ -1178,19 +1206,18 @@ macro_rules! impl_queries {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                diesel::update(reminders::table.filter(reminders::id.eq_any(ids.clone())))
-                    .set((
-                        reminders::available_at.eq(DbInstant(until)),
-                        reminders::attempts.eq(reminders::attempts + 1),
-                    ))
-                    .execute(self)
-                    .await?;
-                let rows: Vec<$crate::rows::ReminderRow> = reminders::table
-                    .filter(reminders::id.eq_any(ids))
-                    .order((reminders::due_at.asc(), reminders::id.asc()))
-                    .select($crate::rows::ReminderRow::as_select())
-                    .load(self)
-                    .await?;
+                // The lease and the rows in one statement, as for the outbox.
+                let mut rows: Vec<$crate::rows::ReminderRow> = $crate::cache::Cacheable(
+                    diesel::update(reminders::table.filter(reminders::id.eq_any(ids)))
+                        .set((
+                            reminders::available_at.eq(DbInstant(until)),
+                            reminders::attempts.eq(reminders::attempts + 1),
+                        ))
+                        .returning($crate::rows::ReminderRow::as_returning()),
+                )
+                .get_results(self)
+                .await?;
+                rows.sort_unstable_by_key(|row| (row.due_at, row.id.0));
                 Ok(rows
                     .into_iter()
                     .map($crate::rows::ReminderRow::into_reminder)

@@ -372,6 +372,13 @@ impl Outbox for SqlStore {
         write!(self, |c| c.outbox_delivered(ids, at).await)
     }
 
+    async fn purge_delivered_before(&self, cutoff: OffsetDateTime, limit: usize) -> Result<u64> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let cutoff = crate::micros(cutoff);
+        let purged = write!(self, |c| c.outbox_purge_delivered(cutoff, limit).await)?;
+        Ok(u64::try_from(purged).unwrap_or(u64::MAX))
+    }
+
     async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now = crate::micros(now);

@@ -98,11 +98,16 @@ pub async fn api() -> Api<impl Endpoint> {
 /// A test API over a fresh SQLite state whose time is `clock`: a test moves
 /// it instead of sleeping.
 pub async fn api_at(clock: ManualClock) -> Api<impl Endpoint> {
+    api_on(state_at(clock).await)
+}
+
+/// A state on a new SQLite database whose time is `clock`.
+pub async fn state_at(clock: ManualClock) -> AppState {
     let dir = std::env::temp_dir().join(format!("tutorbook-app-test-{}", uuid::Uuid::now_v7().simple()));
     let database = Database::Sqlite {
         path: dir.join(SQLITE_FILE),
     };
-    api_on(open_at(&database, auth_config(), clock).await)
+    open_at(&database, auth_config(), clock).await
 }
 
 /// A test API over `state`.

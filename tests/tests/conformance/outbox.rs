@@ -2,6 +2,7 @@
 
 use time::Duration;
 use tutorbook_domain::{Actor, DeclineReason, DomainEvent};
+use tutorbook_ports::{Clock, SystemClock};
 use uuid::Uuid;
 
 use crate::backends::Store;
@@ -154,7 +155,54 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
     );
 }
 
+/// Delivered messages go once delivered before the cutoff, `limit` at a
+/// time; pending and given-up messages stay whatever the cutoff. Delivery
+/// is stamped by the wall clock, so the cutoffs here are read from it.
+async fn delivered_messages_are_purged_after_the_cutoff_and_only_they<S: Store>(store: S) {
+    let w = World::new(store);
+    for day in 1..=5 {
+        w.open(TEACHER, at(day, 10), 1).await;
+    }
+    let all: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
+    let (delivered, rest) = all.split_at(3);
+    w.store.mark_delivered(delivered).await.unwrap();
+    w.store.mark_failed(rest[0], "the mailer refused it").await.unwrap();
+    // Marked again later (by a second worker), a message keeps its first time.
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    let between = SystemClock.now();
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    w.store.mark_delivered(&delivered[2..]).await.unwrap();
+
+    let earlier = SystemClock.now() - Duration::hours(1);
+    assert_eq!(
+        w.store.purge_delivered_before(earlier, 10).await.unwrap(),
+        0,
+        "delivered after the cutoff: kept"
+    );
+    assert_eq!(
+        w.store.purge_delivered_before(between, 2).await.unwrap(),
+        2,
+        "at most `limit`"
+    );
+    assert_eq!(
+        w.store.purge_delivered_before(between, 10).await.unwrap(),
+        1,
+        "delivered before `between`, though marked again after it"
+    );
+    let later = SystemClock.now() + Duration::minutes(1);
+    assert_eq!(w.store.purge_delivered_before(later, 10).await.unwrap(), 0, "all gone");
+
+    let pending: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
+    assert_eq!(pending, vec![rest[1]], "the pending message stays");
+    let failed: Vec<Uuid> = w.store.failed(10).await.unwrap().iter().map(|(m, _)| m.id).collect();
+    assert_eq!(failed, vec![rest[0]], "the given-up message stays for an operator");
+    // A purged message delivered again (a late worker) is unknown: ignored.
+    w.store.mark_delivered(delivered).await.unwrap();
+    assert_eq!(w.pending().await.len(), 1);
+}
+
 conformance!(
     the_outbox_holds_committed_events_in_order_until_delivered,
     concurrent_claims_share_the_outbox_without_overlap,
+    delivered_messages_are_purged_after_the_cutoff_and_only_they,
 );
