@@ -10,7 +10,7 @@ use time::Duration;
 use tutorbook_app::effects::{Effects, EffectsConfig, ResendSettings, housekeep};
 use tutorbook_domain::{Actor, Locale, Meeting, Role, SlotId, UserId, Zone};
 use tutorbook_memory::{ManualClock, MemoryDirectory};
-use tutorbook_ports::{Contact, OpenSlot, Outbox, WaitlistChoice};
+use tutorbook_ports::{Clock, Contact, OpenSlot, Outbox, WaitlistChoice};
 use uuid::Uuid;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -164,7 +164,7 @@ async fn housekeeping_purges_messages_delivered_longer_ago_than_the_retention() 
         open_slot_at(&state, teacher, Duration::days(day)).await;
     }
     let ids: Vec<Uuid> = state.store.pending(10).await.unwrap().iter().map(|m| m.id).collect();
-    state.store.mark_delivered(&ids[..2]).await.unwrap();
+    state.store.mark_delivered(&ids[..2], clock.now()).await.unwrap();
     state.store.mark_failed(ids[2], "refused").await.unwrap();
     let config = EffectsConfig {
         outbox_retention: Duration::days(30),

@@ -190,17 +190,18 @@ pub struct OutboxMessage {
 pub trait Outbox: Send + Sync {
     /// Undelivered messages that were not given up on, oldest first, at most `limit`.
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>>;
-    /// Marks messages delivered, at the store's wall-clock time; unknown or
-    /// already delivered ids are ignored (delivery is idempotent).
-    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()>;
+    /// Marks messages delivered at `at` (the worker's clock, as for its
+    /// claims). Unknown ids are ignored, and a message already delivered
+    /// keeps its first time (delivery is idempotent).
+    async fn mark_delivered(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<()>;
 
-    /// Deletes up to `limit` messages delivered before `cutoff` (by the wall
-    /// clock of [`Outbox::mark_delivered`]), oldest first, and answers how
-    /// many went. Pending and given-up messages are never purged. Without
-    /// it the outbox keeps a row for every event ever committed; the
-    /// service calls it from its hourly housekeeping, `limit` at a time, so
-    /// that no one statement holds the table for long
-    /// (docs/operations.md, "Retention").
+    /// Deletes up to `limit` messages delivered before `cutoff`, oldest
+    /// first, and answers how many went. Pending and given-up messages are
+    /// never purged (nor one marked delivered by a late worker after it was
+    /// given up on). Without it the outbox keeps a row for every event ever
+    /// committed; the service calls it from its hourly housekeeping,
+    /// `limit` at a time, so that no one transaction holds the table for
+    /// long (docs/operations.md, "Retention").
     async fn purge_delivered_before(&self, cutoff: OffsetDateTime, limit: usize) -> Result<u64>;
 
     /// Claims up to `limit` undelivered messages that are due at `now`,

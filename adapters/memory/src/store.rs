@@ -16,8 +16,8 @@ use tutorbook_domain::{
 };
 use tutorbook_ports::effects::{CalendarState, CalendarStore};
 use tutorbook_ports::{
-    AvailabilityStore, BookingStore, Browse, Clock, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore,
-    Result, ReviewStore, SeriesStore, SystemClock,
+    AvailabilityStore, BookingStore, Browse, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
+    ReviewStore, SeriesStore,
 };
 use uuid::Uuid;
 
@@ -41,7 +41,7 @@ pub struct MemoryStore {
 struct OutboxEntry {
     message: OutboxMessage,
     available_at: OffsetDateTime,
-    /// When it was marked delivered, by the wall clock as in the SQL stores.
+    /// When it was first marked delivered.
     delivered: Option<OffsetDateTime>,
     failed: bool,
     last_error: Option<String>,
@@ -365,13 +365,11 @@ impl Outbox for MemoryStore {
             .collect())
     }
 
-    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
-        // The wall clock, as the SQL stores stamp delivery themselves.
-        let now = SystemClock.now();
+    async fn mark_delivered(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<()> {
         let mut state = self.lock();
         for entry in &mut state.outbox {
             if entry.delivered.is_none() && ids.contains(&entry.message.id) {
-                entry.delivered = Some(now);
+                entry.delivered = Some(at);
             }
         }
         Ok(())
@@ -381,7 +379,7 @@ impl Outbox for MemoryStore {
         let mut state = self.lock();
         let mut purged = 0;
         state.outbox.retain(|entry| {
-            let old = purged < limit && entry.delivered.is_some_and(|at| at < cutoff);
+            let old = purged < limit && !entry.failed && entry.delivered.is_some_and(|at| at < cutoff);
             purged += usize::from(old);
             !old
         });

@@ -8,7 +8,12 @@
 //! vouches for a statement whose SQL text never varies: a changeset with
 //! `treat_none_as_null`, or a fixed tuple of assignments. The cache is then
 //! keyed by that SQL text. Never wrap a statement whose SQL depends on its
-//! values (a changeset skipping `None`, anything built from a `Vec`).
+//! values (a changeset skipping `None`, anything built from a `Vec`), with
+//! one bounded exception: an `eq_any` over ids is one `= ANY($1)` on
+//! Postgres, but an `IN (?, …)` of the list's length on SQLite, which then
+//! keeps one statement per length. The outbox's and the reminders' claims
+//! and marks take at most the worker's largest batch (512), so their
+//! lengths, and the statements kept, are bounded.
 
 use diesel::QueryResult;
 use diesel::backend::Backend;

@@ -14,6 +14,7 @@ use tutorbook_ports::OutboxMessage;
 use uuid::Uuid;
 
 use crate::error::TxError;
+use crate::types::DbId;
 
 /// What really differs between the dialects: row locks. A unit of work
 /// takes them in the order `crate::unit` documents; within one call, rows are
@@ -155,10 +156,15 @@ pub(crate) trait Queries: Locks {
         ids: &[Uuid],
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), TxError>> + Send;
-    fn outbox_purge_delivered(
+    fn outbox_delivered_before(
         &mut self,
         cutoff: OffsetDateTime,
         limit: i64,
+    ) -> impl Future<Output = Result<Vec<DbId>, TxError>> + Send;
+    fn outbox_delete_delivered(
+        &mut self,
+        ids: &[DbId],
+        cutoff: OffsetDateTime,
     ) -> impl Future<Output = Result<usize, TxError>> + Send;
     fn outbox_claim(
         &mut self,
@@ -1055,23 +1061,41 @@ macro_rules! impl_queries {
                 Ok(())
             }
 
-            async fn outbox_purge_delivered(&mut self, cutoff: OffsetDateTime, limit: i64) -> Result<usize, TxError> {
+            async fn outbox_delivered_before(
+                &mut self,
+                cutoff: OffsetDateTime,
+                limit: i64,
+            ) -> Result<Vec<DbId>, TxError> {
                 use $crate::schema::outbox;
                 // Oldest first along the primary key (ids grow with time),
-                // where delivered messages are: no index on delivered_at.
-                let oldest: Vec<DbId> = outbox::table
+                // where delivered messages are: there is no index on
+                // delivered_at, which would cost every delivery a write.
+                Ok(outbox::table
                     .filter(outbox::delivered_at.lt(DbInstant(cutoff)))
+                    .filter(outbox::failed_at.is_null())
                     .order(outbox::id.asc())
                     .limit(limit)
                     .select(outbox::id)
                     .load(self)
-                    .await?;
-                if oldest.is_empty() {
-                    return Ok(0);
-                }
-                Ok(diesel::delete(outbox::table.filter(outbox::id.eq_any(oldest)))
-                    .execute(self)
                     .await?)
+            }
+
+            async fn outbox_delete_delivered(
+                &mut self,
+                ids: &[DbId],
+                cutoff: OffsetDateTime,
+            ) -> Result<usize, TxError> {
+                use $crate::schema::outbox;
+                // The condition again: the ids were read outside this
+                // transaction.
+                Ok(diesel::delete(
+                    outbox::table
+                        .filter(outbox::id.eq_any(ids))
+                        .filter(outbox::delivered_at.lt(DbInstant(cutoff)))
+                        .filter(outbox::failed_at.is_null()),
+                )
+                .execute(self)
+                .await?)
             }
 
             async fn outbox_claim(

@@ -240,6 +240,10 @@ pub(crate) async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
 /// 32,766 parameters whatever the caller asks for.
 const IDS_PER_READ: usize = 1_000;
 
+/// Outbox messages deleted by one write of a purge: well under SQLite's
+/// 32,766 bound values, and a short hold of its writer.
+const PURGE_CHUNK: usize = 5_000;
+
 #[async_trait]
 impl BookingStore for SqlStore {
     async fn slot(&self, id: SlotId) -> Result<Option<Slot>> {
@@ -367,16 +371,28 @@ impl Outbox for SqlStore {
         read!(self, |c| c.outbox_pending(limit).await.map_err(Error::from))
     }
 
-    async fn mark_delivered(&self, ids: &[Uuid]) -> Result<()> {
-        let at = crate::now_micros();
+    async fn mark_delivered(&self, ids: &[Uuid], at: OffsetDateTime) -> Result<()> {
+        let at = crate::micros(at);
         write!(self, |c| c.outbox_delivered(ids, at).await)
     }
 
     async fn purge_delivered_before(&self, cutoff: OffsetDateTime, limit: usize) -> Result<u64> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let cutoff = crate::micros(cutoff);
-        let purged = write!(self, |c| c.outbox_purge_delivered(cutoff, limit).await)?;
-        Ok(u64::try_from(purged).unwrap_or(u64::MAX))
+        // Found by a read, which on SQLite does not hold the one writer
+        // while it walks the outbox (the last batch walks all that is kept);
+        // deleted by id in short writes, each under SQLite's limit of
+        // bound values.
+        let ids = read!(self, |c| c
+            .outbox_delivered_before(cutoff, limit)
+            .await
+            .map_err(Error::from))?;
+        let mut purged = 0;
+        for chunk in ids.chunks(PURGE_CHUNK) {
+            let deleted = write!(self, |c| c.outbox_delete_delivered(chunk, cutoff).await)?;
+            purged += u64::try_from(deleted).unwrap_or(u64::MAX);
+        }
+        Ok(purged)
     }
 
     async fn claim(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<OutboxMessage>> {

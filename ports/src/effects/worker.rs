@@ -275,7 +275,7 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
             }
         }
         if !delivered.is_empty() {
-            match self.outbox.mark_delivered(&delivered).await {
+            match self.outbox.mark_delivered(&delivered, self.clock.now()).await {
                 Ok(()) => report.delivered = delivered.len(),
                 // Still leased: handed out again (and handled again) when the lease lapses.
                 Err(e) => {
@@ -496,9 +496,9 @@ mod tests {
         let mut outbox = outbox_claiming(1);
         outbox
             .expect_mark_delivered()
-            .withf(|ids| ids == [Uuid::from_u128(7)])
+            .withf(|ids, at| ids == [Uuid::from_u128(7)] && *at == NOW)
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         assert_eq!(worker(outbox, Ok(())).run_once().await.unwrap().delivered, 1);
     }
 
@@ -515,9 +515,9 @@ mod tests {
         });
         outbox
             .expect_mark_delivered()
-            .withf(|ids| ids == [Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3)])
+            .withf(|ids, _| ids == [Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3)])
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let report = worker(outbox, Ok(())).run_once().await.unwrap();
         assert_eq!((report.claimed, report.delivered), (3, 3));
     }
@@ -548,7 +548,7 @@ mod tests {
                         .collect())
                 });
         }
-        outbox.expect_mark_delivered().returning(|_| Ok(()));
+        outbox.expect_mark_delivered().returning(|_, _| Ok(()));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         let worker = OutboxWorker::new(outbox, clock, policy).with_handler(Arc::new(Fixed(Ok(()))));

@@ -2,7 +2,6 @@
 
 use time::Duration;
 use tutorbook_domain::{Actor, DeclineReason, DomainEvent};
-use tutorbook_ports::{Clock, SystemClock};
 use uuid::Uuid;
 
 use crate::backends::Store;
@@ -79,16 +78,16 @@ async fn the_outbox_holds_committed_events_in_order_until_delivered<S: Store>(st
     // `limit` takes the oldest; delivered messages disappear; unknown ids are ignored.
     assert_eq!(w.store.pending(3).await.unwrap(), pending[..3].to_vec());
     let delivered: Vec<Uuid> = pending[..3].iter().map(|m| m.id).chain([Uuid::from_u128(9)]).collect();
-    w.store.mark_delivered(&delivered).await.unwrap();
+    w.store.mark_delivered(&delivered, w.clock_now()).await.unwrap();
     assert_eq!(w.pending().await, pending[3..].to_vec());
-    w.store.mark_delivered(&delivered).await.unwrap();
+    w.store.mark_delivered(&delivered, w.clock_now()).await.unwrap();
     assert_eq!(w.pending().await, pending[3..].to_vec(), "delivery is idempotent");
 
     // New events queue behind the undelivered ones.
     w.open(TEACHER, at(2, 10), 1).await;
     assert_eq!(w.pending().await.len(), pending.len() - 3 + 1);
     let rest: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
-    w.store.mark_delivered(&rest).await.unwrap();
+    w.store.mark_delivered(&rest, w.clock_now()).await.unwrap();
     assert!(w.pending().await.is_empty());
 }
 
@@ -143,8 +142,8 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
         (1, 2),
         "each claim counts an attempt"
     );
-    w.store.mark_delivered(&[again[0].id]).await.unwrap();
-    w.store.mark_delivered(&all).await.unwrap();
+    w.store.mark_delivered(&[again[0].id], w.clock_now()).await.unwrap();
+    w.store.mark_delivered(&all, w.clock_now()).await.unwrap();
     assert!(
         w.store
             .claim(w.clock_now(), 10, Duration::ZERO)
@@ -155,53 +154,68 @@ async fn concurrent_claims_share_the_outbox_without_overlap<S: Store>(store: S) 
     );
 }
 
-/// Delivered messages go once delivered before the cutoff, `limit` at a
-/// time; pending and given-up messages stay whatever the cutoff. Delivery
-/// is stamped by the wall clock, so the cutoffs here are read from it.
-async fn delivered_messages_are_purged_after_the_cutoff_and_only_they<S: Store>(store: S) {
+/// A claim hands messages out oldest first: a slot's messages reach the
+/// handlers in the order they were committed (the worker's lanes rely on it).
+async fn a_claim_hands_out_the_oldest_messages_first<S: Store>(store: S) {
     let w = World::new(store);
     for day in 1..=5 {
+        let slot = w.open(TEACHER, at(day, 10), 2).await;
+        w.request(student(1), &slot).await;
+    }
+    let pending: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
+    assert_eq!(pending.len(), 10);
+    let claim = |limit| {
+        let (store, now) = (w.store.clone(), w.clock_now());
+        async move {
+            let claimed = store.claim(now, limit, Duration::minutes(5)).await.unwrap();
+            claimed.iter().map(|m| m.id).collect::<Vec<Uuid>>()
+        }
+    };
+    assert_eq!(claim(4).await, pending[..4]);
+    assert_eq!(claim(100).await, pending[4..]);
+}
+
+/// Delivered messages go once delivered before the cutoff, `limit` at a
+/// time; pending and given-up messages stay whatever the cutoff.
+async fn delivered_messages_are_purged_after_the_cutoff_and_only_they<S: Store>(store: S) {
+    let w = World::new(store);
+    for day in 1..=6 {
         w.open(TEACHER, at(day, 10), 1).await;
     }
     let all: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
-    let (delivered, rest) = all.split_at(3);
-    w.store.mark_delivered(delivered).await.unwrap();
-    w.store.mark_failed(rest[0], "the mailer refused it").await.unwrap();
-    // Marked again later (by a second worker), a message keeps its first time.
-    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    let between = SystemClock.now();
-    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    w.store.mark_delivered(&delivered[2..]).await.unwrap();
+    let t = w.clock_now();
+    w.store.mark_delivered(&all[..3], t).await.unwrap();
+    // Given up on, then marked delivered by a worker whose lease had
+    // lapsed: still kept for an operator.
+    w.store.mark_failed(all[3], "the mailer refused it").await.unwrap();
+    w.store.mark_delivered(&all[3..4], t).await.unwrap();
+    // Marked again later (by a second worker): the first time counts.
+    w.store
+        .mark_delivered(&all[2..3], t + Duration::hours(2))
+        .await
+        .unwrap();
 
-    let earlier = SystemClock.now() - Duration::hours(1);
-    assert_eq!(
-        w.store.purge_delivered_before(earlier, 10).await.unwrap(),
-        0,
-        "delivered after the cutoff: kept"
-    );
-    assert_eq!(
-        w.store.purge_delivered_before(between, 2).await.unwrap(),
-        2,
-        "at most `limit`"
-    );
-    assert_eq!(
-        w.store.purge_delivered_before(between, 10).await.unwrap(),
-        1,
-        "delivered before `between`, though marked again after it"
-    );
-    let later = SystemClock.now() + Duration::minutes(1);
-    assert_eq!(w.store.purge_delivered_before(later, 10).await.unwrap(), 0, "all gone");
+    let purge = |cutoff, limit| {
+        let store = w.store.clone();
+        async move { store.purge_delivered_before(cutoff, limit).await.unwrap() }
+    };
+    assert_eq!(purge(t, 10).await, 0, "delivered at the cutoff: kept");
+    let after = t + Duration::hours(1);
+    assert_eq!(purge(after, 2).await, 2, "at most `limit`");
+    assert_eq!(purge(after, 10).await, 1, "the first delivery counts");
+    assert_eq!(purge(t + Duration::days(365), 10).await, 0, "all gone");
 
     let pending: Vec<Uuid> = w.pending().await.iter().map(|m| m.id).collect();
-    assert_eq!(pending, vec![rest[1]], "the pending message stays");
+    assert_eq!(pending, all[4..], "pending messages stay");
     let failed: Vec<Uuid> = w.store.failed(10).await.unwrap().iter().map(|(m, _)| m.id).collect();
-    assert_eq!(failed, vec![rest[0]], "the given-up message stays for an operator");
+    assert_eq!(failed, vec![all[3]], "the given-up message stays");
     // A purged message delivered again (a late worker) is unknown: ignored.
-    w.store.mark_delivered(delivered).await.unwrap();
-    assert_eq!(w.pending().await.len(), 1);
+    w.store.mark_delivered(&all[..3], after).await.unwrap();
+    assert_eq!(w.pending().await.len(), 2);
 }
 
 conformance!(
+    a_claim_hands_out_the_oldest_messages_first,
     the_outbox_holds_committed_events_in_order_until_delivered,
     concurrent_claims_share_the_outbox_without_overlap,
     delivered_messages_are_purged_after_the_cutoff_and_only_they,

@@ -423,8 +423,40 @@ async fn a_large_plan_revives_cancelled_keys_and_leaves_pending_ones<S: Store>(s
     }
 }
 
+/// A claim hands due reminders out soonest due first, whatever order they
+/// were planned in.
+async fn due_reminders_are_claimed_soonest_first<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 1).await.id();
+    let planned: Vec<NewReminder> = [30, 90, 60]
+        .into_iter()
+        .map(|lead| NewReminder {
+            id: uuid::Uuid::now_v7(),
+            slot,
+            booking: None,
+            recipient: TEACHER,
+            channel: ReminderChannel::Email,
+            lead: Duration::minutes(lead),
+            due_at: START - Duration::minutes(lead),
+        })
+        .collect();
+    w.store.schedule_reminders(planned).await.unwrap();
+    let claimed = w
+        .store
+        .claim_due_reminders(START, 10, Duration::minutes(5))
+        .await
+        .unwrap();
+    let due: Vec<time::OffsetDateTime> = claimed.iter().map(|r| r.planned.due_at).collect();
+    assert_eq!(
+        due,
+        [90, 60, 30].map(|lead| START - Duration::minutes(lead)),
+        "soonest due first"
+    );
+}
+
 conformance!(
     a_large_plan_revives_cancelled_keys_and_leaves_pending_ones,
+    due_reminders_are_claimed_soonest_first,
     reminders_follow_a_rescheduled_lesson,
     one_pass_plans_many_slots_and_keeps_a_cancellation_in_order,
     concurrent_passes_plan_every_lesson_once,
