@@ -391,21 +391,24 @@ async fn opposite_reminder_writes_at_once_never_deadlock<S: Store>(store: S) {
 /// transaction's worth on the SQL stores) over keys in every state: the 100
 /// cancelled ones come back pending with the new plan, the 50 pending ones
 /// keep theirs, and the 550 new ones are added.
+/// The teacher's email reminder of `slot`, `lead` minutes ahead, due at `due_at`.
+fn teachers_email(slot: tutorbook_domain::SlotId, lead: i64, due_at: time::OffsetDateTime) -> NewReminder {
+    NewReminder {
+        id: uuid::Uuid::now_v7(),
+        slot,
+        booking: None,
+        recipient: TEACHER,
+        channel: ReminderChannel::Email,
+        lead: Duration::minutes(lead),
+        due_at,
+    }
+}
+
 async fn a_large_plan_revives_cancelled_keys_and_leaves_pending_ones<S: Store>(store: S) {
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 1).await.id();
     let plan = |leads: std::ops::RangeInclusive<i64>, due: time::OffsetDateTime| -> Vec<NewReminder> {
-        leads
-            .map(|lead| NewReminder {
-                id: uuid::Uuid::now_v7(),
-                slot,
-                booking: None,
-                recipient: TEACHER,
-                channel: ReminderChannel::Email,
-                lead: Duration::minutes(lead),
-                due_at: due,
-            })
-            .collect()
+        leads.map(|lead| teachers_email(slot, lead, due)).collect()
     };
     let (old, new) = (START - Duration::days(2), START - Duration::days(1));
     w.store.schedule_reminders(plan(1..=100, old)).await.unwrap();
@@ -430,15 +433,7 @@ async fn due_reminders_are_claimed_soonest_first<S: Store>(store: S) {
     let slot = w.open(TEACHER, START, 1).await.id();
     let planned: Vec<NewReminder> = [30, 90, 60]
         .into_iter()
-        .map(|lead| NewReminder {
-            id: uuid::Uuid::now_v7(),
-            slot,
-            booking: None,
-            recipient: TEACHER,
-            channel: ReminderChannel::Email,
-            lead: Duration::minutes(lead),
-            due_at: START - Duration::minutes(lead),
-        })
+        .map(|lead| teachers_email(slot, lead, START - Duration::minutes(lead)))
         .collect();
     w.store.schedule_reminders(planned).await.unwrap();
     let claimed = w
