@@ -15,6 +15,7 @@ use crate::auth::{Auth, Identity};
 use crate::config::{DEFAULT_REQUEST_TIME_LIMIT, Database, RequestLimits};
 use crate::http::metrics::Metrics;
 use crate::http::rate::RateLimits;
+use crate::http::serialized::BrowseBodies;
 
 /// The store the service runs on: SQLite by default, Postgres with `DATABASE_URL`.
 pub type Store = SqlStore;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// The longest a request may run.
     pub request_time_limit: std::time::Duration,
+    /// Anonymous browse answers, serialized, of the pages `bookings` keeps.
+    pub browse_bodies: Arc<BrowseBodies>,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             rate_limits: Arc::new(RateLimits::default()),
             request_time_limit: DEFAULT_REQUEST_TIME_LIMIT,
+            browse_bodies: Arc::default(),
         }
     }
 

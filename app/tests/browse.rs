@@ -90,3 +90,39 @@ async fn browse_uses_the_viewers_zone_and_refuses_bad_paging() {
     api.get("/slots", Some("garbage")).await.refused(401, "unauthorized");
     api.get("/slots?cursor=nope", None).await.refused(400, "invalid_input");
 }
+
+/// An anonymous answer is serialized once per page the use cases keep: asked
+/// again, it is sent from the kept bytes; after a commit its page is read
+/// and serialized again, so the new slot shows. Signed-in viewers' answers
+/// are not kept.
+#[tokio::test]
+async fn anonymous_answers_are_kept_with_their_page_and_not_past_a_commit() {
+    let api = common::api().await;
+    let (teacher, _) = api.user("t1", "teacher").await;
+    let (student, _) = api.user("s1", "student").await;
+    let a = api.open_slot_at(&teacher, at(3, 10), 1).await;
+    assert!(api.state.browse_bodies.is_empty());
+
+    let first = api.get("/slots?tz=Etc/UTC", None).await.ok(200).clone();
+    assert_eq!(api.state.browse_bodies.len(), 1);
+    let again = api.get("/slots?tz=Etc/UTC", None).await.ok(200).clone();
+    assert_eq!(again, first);
+    assert_eq!(
+        api.state.browse_bodies.len(),
+        1,
+        "sent from the kept bytes, not kept twice"
+    );
+
+    let b = api.open_slot_at(&teacher, at(3, 11), 1).await;
+    let after = api.get("/slots?tz=Etc/UTC", None).await;
+    assert_eq!(
+        ids(after.ok(200)),
+        vec![a.clone(), b.clone()],
+        "not the bytes from before the commit"
+    );
+    assert_eq!(api.state.browse_bodies.len(), 1, "the old page's bytes went with it");
+
+    let signed_in = api.get("/slots?tz=Etc/UTC", Some(&student)).await;
+    assert_eq!(ids(signed_in.ok(200)), vec![a, b]);
+    assert_eq!(api.state.browse_bodies.len(), 1, "a signed-in answer is not kept");
+}

@@ -37,6 +37,7 @@ pub mod page;
 pub mod policy;
 pub mod problem;
 pub mod rate;
+pub mod serialized;
 mod series;
 mod slots;
 mod users;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::http::auth::{BearerAuth, MaybeAuth, consented, maybe_consented};
 use crate::http::page::{Cursor, DEFAULT_LIMIT, page_after, time_range};
 use crate::http::problem::{Problem, api_response, respond};
+use crate::http::serialized::SerializedJson;
 use crate::http::views::{CreditView, SlotView, WaitlistSetting};
 use crate::state::AppState;
 
@@ -119,7 +120,7 @@ api_response! {
     /// Answer of browse.
     BrowseResponse {
         /// The days with supply and the selected day's slots.
-        200 => Ok(Json<Browse>),
+        200 => Ok(SerializedJson<Browse>),
         /// Bad cursor or limit.
         400 => BadRequest,
         /// The bearer token was refused.
@@ -258,7 +259,12 @@ impl SlotsApi {
                 let limit = limit.0.unwrap_or(DEFAULT_LIMIT);
                 let actor = viewer.as_ref().map(|c| &c.actor);
                 let page = state.bookings.browse(actor, zone, date, after, limit as usize).await?;
-                Ok(Browse {
+                // An anonymous answer depends on its page alone.
+                let anonymous = actor.is_none();
+                if anonymous && let Some(body) = state.browse_bodies.get(&page) {
+                    return Ok(SerializedJson::from_bytes(body));
+                }
+                let answer = SerializedJson::of(&Browse {
                     zone: zone.name().to_owned(),
                     date: page.date.and_then(|d| d.format(format).ok()),
                     days: page
@@ -273,9 +279,13 @@ impl SlotsApi {
                         .collect(),
                     slots: page.slots.iter().map(|s| SlotView::of(s, actor)).collect(),
                     next_cursor: page.next.map(|id| id.as_uuid().to_string()),
-                })
+                });
+                if anonymous {
+                    state.browse_bodies.put(&page, answer.bytes());
+                }
+                Ok(answer)
             },
-            |b| BrowseResponse::Ok(Json(b)),
+            BrowseResponse::Ok,
         )
         .await
     }
