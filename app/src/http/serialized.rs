@@ -4,7 +4,7 @@
 //! turned into views and serialized again on every request. poem-openapi
 //! serializes through a `serde_json::Value` (a `BTreeMap` per object), so a
 //! hundred-slot page cost thousands of allocations per request: under load
-//! three quarters of the service's CPU on browse went to `malloc`, `free`,
+//! about half of the service's CPU on browse went to `malloc`, `free`,
 //! map inserts and escaping (docs/performance.md, "Browse answers as
 //! bytes"). An anonymous answer depends only on its page, so its bytes are
 //! kept beside the page for as long as the page is.
