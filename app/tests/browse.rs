@@ -94,7 +94,7 @@ async fn browse_uses_the_viewers_zone_and_refuses_bad_paging() {
 /// An anonymous answer is serialized once per page the use cases keep: asked
 /// again, it is sent from the kept bytes; after a commit its page is read
 /// and serialized again, so the new slot shows. Signed-in viewers' answers
-/// are not kept.
+/// are not kept. `/metrics` counts both kinds of answer.
 #[tokio::test]
 async fn anonymous_answers_are_kept_with_their_page_and_not_past_a_commit() {
     let api = common::api().await;
@@ -103,15 +103,12 @@ async fn anonymous_answers_are_kept_with_their_page_and_not_past_a_commit() {
     let a = api.open_slot_at(&teacher, at(3, 10), 1).await;
     assert!(api.state.browse_bodies.is_empty());
 
-    let first = api.get("/slots?tz=Etc/UTC", None).await.ok(200).clone();
-    assert_eq!(api.state.browse_bodies.len(), 1);
-    let again = api.get("/slots?tz=Etc/UTC", None).await.ok(200).clone();
-    assert_eq!(again, first);
-    assert_eq!(
-        api.state.browse_bodies.len(),
-        1,
-        "sent from the kept bytes, not kept twice"
-    );
+    let first = api.get("/slots?tz=Etc/UTC", None).await;
+    assert_eq!(first.content_type, "application/json; charset=utf-8");
+    assert_eq!(api.state.browse_bodies.counts(), (0, 1), "serialized once");
+    let again = api.get("/slots?tz=Etc/UTC", None).await;
+    assert_eq!(again.ok(200), first.ok(200));
+    assert_eq!(api.state.browse_bodies.counts(), (1, 1), "sent from the kept bytes");
 
     let b = api.open_slot_at(&teacher, at(3, 11), 1).await;
     let after = api.get("/slots?tz=Etc/UTC", None).await;
@@ -120,9 +117,40 @@ async fn anonymous_answers_are_kept_with_their_page_and_not_past_a_commit() {
         vec![a.clone(), b.clone()],
         "not the bytes from before the commit"
     );
+    assert_eq!(api.state.browse_bodies.counts(), (1, 2));
     assert_eq!(api.state.browse_bodies.len(), 1, "the old page's bytes went with it");
 
     let signed_in = api.get("/slots?tz=Etc/UTC", Some(&student)).await;
     assert_eq!(ids(signed_in.ok(200)), vec![a, b]);
-    assert_eq!(api.state.browse_bodies.len(), 1, "a signed-in answer is not kept");
+    assert_eq!(
+        api.state.browse_bodies.counts(),
+        (1, 2),
+        "a signed-in answer is neither kept nor counted"
+    );
+
+    let metrics = api.client.get("/metrics").send().await;
+    let text = metrics.0.into_body().into_string().await.expect("metrics text");
+    assert!(
+        text.contains("tutorbook_browse_answers_total{answer=\"kept\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("tutorbook_browse_answers_total{answer=\"serialized\"} 2\n"),
+        "{text}"
+    );
+}
+
+/// With the browse cache off every page is read for its request alone, and
+/// no answer is kept.
+#[tokio::test]
+async fn with_the_browse_cache_off_no_answer_is_kept() {
+    let state = common::state().await.with_browse_cache(std::time::Duration::ZERO);
+    let api = common::api_on(state);
+    let (teacher, _) = api.user("t1", "teacher").await;
+    let a = api.open_slot_at(&teacher, at(3, 10), 1).await;
+    for _ in 0..2 {
+        assert_eq!(ids(api.get("/slots?tz=Etc/UTC", None).await.ok(200)), vec![a.clone()]);
+    }
+    assert!(api.state.browse_bodies.is_empty());
+    assert_eq!(api.state.browse_bodies.counts(), (0, 2));
 }

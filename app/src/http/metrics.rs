@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics`, written by hand to keep the dependency
-//! tree lean: one counter of answered requests by method and status, and one
-//! latency histogram. Text exposition format 0.0.4.
+//! tree lean: one counter of answered requests by method and status, one
+//! latency histogram, and a counter of anonymous browse answers by whether
+//! they were sent from kept bytes. Text exposition format 0.0.4.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -86,9 +87,17 @@ impl Metrics {
 /// `GET /metrics`.
 #[handler]
 pub fn metrics(state: Data<&AppState>) -> poem::Response {
+    let mut out = state.metrics.render();
+    let (sent_kept, built) = state.browse_bodies.counts();
+    out.push_str(
+        "# HELP tutorbook_browse_answers_total Anonymous browse answers, sent from bytes kept with their page or serialized.\n",
+    );
+    out.push_str("# TYPE tutorbook_browse_answers_total counter\n");
+    let _ = writeln!(out, "tutorbook_browse_answers_total{{answer=\"kept\"}} {sent_kept}");
+    let _ = writeln!(out, "tutorbook_browse_answers_total{{answer=\"serialized\"}} {built}");
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(out)
 }
 
 #[cfg(test)]

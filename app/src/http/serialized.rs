@@ -4,12 +4,13 @@
 //! turned into views and serialized again on every request. poem-openapi
 //! serializes through a `serde_json::Value` (a `BTreeMap` per object), so a
 //! hundred-slot page cost thousands of allocations per request: under load
-//! about half of the service's CPU on browse went to `malloc`, `free`,
-//! map inserts and escaping (docs/performance.md, "Browse answers as
+//! `malloc`, `free`, map inserts and escaping took 47 % of all samples of
+//! a Postgres run (34 % of a SQLite one) (docs/performance.md, "Browse answers as
 //! bytes"). An anonymous answer depends only on its page, so its bytes are
 //! kept beside the page for as long as the page is.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
@@ -21,7 +22,6 @@ use tutorbook_ports::BrowsePage;
 
 /// A JSON body of type `T`, already serialized: the OpenAPI document
 /// describes it as `Json<T>` does.
-#[derive(Debug)]
 pub struct SerializedJson<T> {
     body: Bytes,
     schema: PhantomData<fn() -> T>,
@@ -49,6 +49,14 @@ impl<T> SerializedJson<T> {
     }
 }
 
+impl<T> std::fmt::Debug for SerializedJson<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SerializedJson")
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
+
 impl<T: Type> Payload for SerializedJson<T> {
     const CONTENT_TYPE: &'static str = <Json<T> as Payload>::CONTENT_TYPE;
 
@@ -70,36 +78,52 @@ impl<T: Send> IntoResponse for SerializedJson<T> {
 }
 
 /// The serialized anonymous answers of the browse pages the use cases keep,
-/// at most [`BrowseBodies::MAX`]. An answer is found by its page's identity:
-/// the same `Arc` as the page kept, so a page read again (after a commit, or
-/// the cache's time to live) is a new page and is serialized again. Each
-/// entry holds a `Weak` of its page, which keeps the page's allocation, and
-/// so its address, from being reused while the entry exists.
-#[derive(Debug, Default)]
+/// at most [`BrowseBodies::MAX`], the least recently sent going first. An
+/// answer is found by its page's identity: the same `Arc` as the page kept,
+/// so a page read again (after a commit, or the cache's time to live) is a
+/// new page and is serialized again. Each entry holds a `Weak` of its page,
+/// which keeps the page's allocation, and so its address, from being reused
+/// while the entry exists.
+#[derive(Default)]
 pub struct BrowseBodies {
+    /// Least recently sent first.
     kept: Mutex<Vec<(Weak<BrowsePage>, Bytes)>>,
+    /// Answers sent from kept bytes.
+    sent_kept: AtomicU64,
+    /// Answers serialized.
+    built: AtomicU64,
 }
 
 impl BrowseBodies {
     /// Answers kept at once: a few per zone and day being browsed.
     pub const MAX: usize = 64;
 
-    /// The answer serialized for `page`, if any.
+    /// The answer serialized for `page`, if any; it becomes the most
+    /// recently sent.
     pub fn get(&self, page: &Arc<BrowsePage>) -> Option<Bytes> {
-        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.iter()
-            .find(|(held, _)| std::ptr::eq(held.as_ptr(), Arc::as_ptr(page)))
-            .map(|(_, body)| body.clone())
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = kept.iter().position(|(held, _)| same_page(held, page))?;
+        let entry = kept.remove(at);
+        let body = entry.1.clone();
+        kept.push(entry);
+        self.sent_kept.fetch_add(1, Ordering::Relaxed);
+        Some(body)
     }
 
     /// Keeps `body` as `page`'s answer, if the use cases keep the page too
     /// (a page read for this request alone, with the cache off, is not
-    /// asked for again). Answers of pages no longer kept go first.
+    /// asked for again) and no request that read the same page kept its
+    /// answer first. Answers of pages no longer kept go first, then the
+    /// least recently sent.
     pub fn put(&self, page: &Arc<BrowsePage>, body: Bytes) {
+        self.built.fetch_add(1, Ordering::Relaxed);
         if Arc::strong_count(page) < 2 {
             return;
         }
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.iter().any(|(held, _)| same_page(held, page)) {
+            return;
+        }
         kept.retain(|(held, _)| held.strong_count() > 0);
         if kept.len() >= Self::MAX {
             kept.remove(0);
@@ -115,6 +139,31 @@ impl BrowseBodies {
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Answers sent from kept bytes, and answers serialized, since start
+    /// (for `/metrics`).
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.sent_kept.load(Ordering::Relaxed),
+            self.built.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Whether `held` is `page` (not merely an equal page).
+fn same_page(held: &Weak<BrowsePage>, page: &Arc<BrowsePage>) -> bool {
+    std::ptr::eq(held.as_ptr(), Arc::as_ptr(page))
+}
+
+impl std::fmt::Debug for BrowseBodies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (sent_kept, built) = self.counts();
+        f.debug_struct("BrowseBodies")
+            .field("kept", &self.len())
+            .field("sent_kept", &sent_kept)
+            .field("built", &built)
+            .finish()
     }
 }
 
@@ -185,6 +234,28 @@ mod tests {
         assert_eq!(bodies.len(), BrowseBodies::MAX);
         assert_eq!(bodies.get(&pages[0]), None, "the oldest went");
         assert!(bodies.get(&pages[BrowseBodies::MAX]).is_some());
+        drop(held);
+    }
+
+    #[test]
+    fn a_page_keeps_one_answer_and_the_least_recently_sent_goes_first() {
+        let bodies = BrowseBodies::default();
+        let pages: Vec<Arc<BrowsePage>> = (0..BrowseBodies::MAX).map(|_| page()).collect();
+        let held: Vec<Arc<BrowsePage>> = pages.iter().map(Arc::clone).collect();
+        for page in &pages {
+            bodies.put(page, "first".into());
+        }
+        // Requests that read the same page at once each serialize it.
+        bodies.put(&pages[0], "second".into());
+        assert_eq!(bodies.len(), BrowseBodies::MAX);
+        assert_eq!(bodies.get(&pages[0]).as_deref(), Some(&b"first"[..]));
+        // The page just sent stays; the least recently sent one goes.
+        let newer = page();
+        let _newer_held = Arc::clone(&newer);
+        bodies.put(&newer, "newer".into());
+        assert!(bodies.get(&pages[0]).is_some());
+        assert_eq!(bodies.get(&pages[1]), None);
+        assert_eq!(bodies.counts(), (2, BrowseBodies::MAX as u64 + 2));
         drop(held);
     }
 }

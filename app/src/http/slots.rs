@@ -265,7 +265,7 @@ impl SlotsApi {
                     return Ok(SerializedJson::from_bytes(body));
                 }
                 let answer = SerializedJson::of(&Browse {
-                    zone: zone.name().to_owned(),
+                    zone: page.zone.name().to_owned(),
                     date: page.date.and_then(|d| d.format(format).ok()),
                     days: page
                         .days
