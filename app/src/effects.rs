@@ -277,21 +277,27 @@ fn seconds(var: &'static str, value: &str) -> Result<StdDuration, EffectsConfigE
 }
 
 fn hours(var: &'static str, value: &str) -> Result<Duration, EffectsConfigError> {
-    value
-        .parse::<i64>()
-        .ok()
-        .filter(|h| (1..=720).contains(h))
-        .map(Duration::hours)
-        .ok_or_else(|| invalid(var, value, "expected whole hours from 1 to 720"))
+    whole(var, value, 720, Duration::hours, "expected whole hours from 1 to 720")
 }
 
 fn days(var: &'static str, value: &str) -> Result<Duration, EffectsConfigError> {
+    whole(var, value, 3650, Duration::days, "expected whole days from 1 to 3650")
+}
+
+/// From 1 to `most` whole units of `unit`.
+fn whole(
+    var: &'static str,
+    value: &str,
+    most: i64,
+    unit: fn(i64) -> Duration,
+    expected: &'static str,
+) -> Result<Duration, EffectsConfigError> {
     value
         .parse::<i64>()
         .ok()
-        .filter(|d| (1..=3650).contains(d))
-        .map(Duration::days)
-        .ok_or_else(|| invalid(var, value, "expected whole days from 1 to 3650"))
+        .filter(|n| (1..=most).contains(n))
+        .map(unit)
+        .ok_or_else(|| invalid(var, value, expected))
 }
 
 /// `24h,1h` or `90m`: email reminder leads, each from 1 minute to 7 days.
@@ -477,7 +483,8 @@ impl Effects {
     }
 }
 
-/// Outbox messages purged by one transaction of [`housekeep`].
+/// Outbox messages purged by one call of [`housekeep`] (the SQL store
+/// deletes them in smaller writes).
 const PURGE_BATCH: usize = 5_000;
 
 /// What one [`housekeep`] pass removed.

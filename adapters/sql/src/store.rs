@@ -236,13 +236,9 @@ pub(crate) async fn rollback<C: AsyncConnection>(c: &mut C) -> Result<()> {
 }
 
 /// The most ids one `IN` list carries: SQLite binds each id as a parameter
-/// (Postgres sends one array), and a batch read must stay well below its
-/// 32,766 parameters whatever the caller asks for.
-const IDS_PER_READ: usize = 1_000;
-
-/// Outbox messages deleted by one write of a purge: well under SQLite's
-/// 32,766 bound values, and a short hold of its writer.
-const PURGE_CHUNK: usize = 5_000;
+/// (Postgres sends one array), and a batch read, or a purge's delete, must
+/// stay well below its 32,766 parameters whatever the caller asks for.
+const IDS_PER_LIST: usize = 1_000;
 
 #[async_trait]
 impl BookingStore for SqlStore {
@@ -256,7 +252,7 @@ impl BookingStore for SqlStore {
         ids.dedup();
         read!(self, |c| {
             let mut slots = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(IDS_PER_READ) {
+            for chunk in ids.chunks(IDS_PER_LIST) {
                 slots.extend(c.load_slots(chunk).await.map_err(Error::from)?);
             }
             Ok(slots)
@@ -388,7 +384,7 @@ impl Outbox for SqlStore {
             .await
             .map_err(Error::from))?;
         let mut purged = 0;
-        for chunk in ids.chunks(PURGE_CHUNK) {
+        for chunk in ids.chunks(IDS_PER_LIST) {
             let deleted = write!(self, |c| c.outbox_delete_delivered(chunk, cutoff).await)?;
             purged += u64::try_from(deleted).unwrap_or(u64::MAX);
         }
@@ -579,7 +575,7 @@ impl Directory for SqlStore {
         users.dedup();
         read!(self, |c| {
             let mut contacts = Vec::with_capacity(users.len());
-            for chunk in users.chunks(IDS_PER_READ) {
+            for chunk in users.chunks(IDS_PER_LIST) {
                 let found = c.load_users_by_id(chunk).await.map_err(Error::from)?;
                 contacts.extend(found.iter().map(User::contact));
             }

@@ -214,7 +214,8 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         let now = self.clock.now();
         let limit = self.next_batch.load(Ordering::Relaxed);
         let messages = self.outbox.claim(now, limit, self.policy.lease).await?;
-        let next = if messages.len() >= limit {
+        let full = messages.len() >= limit;
+        let next = if full {
             limit.saturating_mul(2)
         } else {
             messages.len().next_power_of_two()
@@ -224,7 +225,7 @@ impl<O: Outbox, C: Clock> OutboxWorker<O, C> {
         self.next_batch.store(next, Ordering::Relaxed);
         let mut report = PassReport {
             claimed: messages.len(),
-            full: messages.len() >= limit,
+            full,
             ..PassReport::default()
         };
         // Each handler takes the whole pass at once (one read of what it
