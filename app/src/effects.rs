@@ -1,5 +1,6 @@
-//! The background effect loops: the outbox worker (emails, calendar syncs,
-//! reminder planning), the reminder scheduler, the booking jobs (expiring
+//! The background effect loops: the outbox worker (emails, calendar syncs),
+//! the reminder scheduler (planning the reminders fallen due, then sending
+//! them), the booking jobs (expiring
 //! unanswered requests, completing unmarked lessons) and an hourly purge of
 //! old `Idempotency-Key`s and long-delivered outbox messages, with their
 //! configuration and a graceful stop. Several instances of the service may run them at
@@ -36,7 +37,7 @@ use tutorbook_domain::PlatformSettings;
 use tutorbook_google_calendar::{GoogleCalendar, GoogleCalendarConfig};
 use tutorbook_ports::effects::{
     CalendarSync, LogMailer, Mailer, NoPush, Notifications, OutboxWorker, ReminderChannel, ReminderPlan,
-    ReminderPlanner, ReminderScheduler, RetryPolicy,
+    ReminderScheduler, RetryPolicy,
 };
 use tutorbook_ports::{Bookings, Clock, Directory, IdempotencyStore, Outbox, UnitOfWork, UuidV7};
 use tutorbook_resend::ResendMailer;
@@ -386,24 +387,18 @@ impl Effects {
             }
             None => tracing::info!("calendar: off (slots keep calendar status `skipped`)"),
         }
-        let worker = worker
-            .with_handler(Arc::new(Notifications::new(
-                effects.clone(),
-                directory.clone(),
-                mailer.clone(),
-            )))
-            .with_handler(Arc::new(ReminderPlanner::new(
-                effects.clone(),
-                clock.clone(),
-                UuidV7,
-                config.reminders.clone(),
-            )));
+        let worker = worker.with_handler(Arc::new(Notifications::new(
+            effects.clone(),
+            directory.clone(),
+            mailer.clone(),
+        )));
         let keys = effects.clone();
         // The jobs' decisions read no platform setting.
         // Commands commit through `store`: the outbox loops wake on them.
         let commands = store.clone();
         let jobs = Bookings::new(store, clock.clone(), UuidV7, PlatformSettings::default());
-        let scheduler = ReminderScheduler::new(effects, directory, mailer, NoPush, clock.clone(), config.retry);
+        let scheduler = ReminderScheduler::new(effects, directory, mailer, NoPush, clock.clone(), config.retry)
+            .with_plan(config.reminders.clone());
 
         let (stop, stopped) = watch::channel(false);
         let (batch, outbox_every, reminders_every) =

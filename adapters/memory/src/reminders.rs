@@ -1,12 +1,15 @@
 //! The in-memory reminder table, with the SQL stores' semantics: keyed
-//! planning, leased claims, settled reminders never change again.
+//! planning of the reminders fallen due since the last plan, leased claims,
+//! settled reminders never change again.
 
 use async_trait::async_trait;
 use std::sync::{MutexGuard, PoisonError};
 use time::{Duration, OffsetDateTime};
-use tutorbook_domain::{BookingId, SlotId};
-use tutorbook_ports::Result;
-use tutorbook_ports::effects::{NewReminder, Reminder, ReminderStatus, ReminderStore};
+use tutorbook_domain::SlotId;
+use tutorbook_ports::effects::{
+    NewReminder, Reminder, ReminderPlan, ReminderStatus, ReminderStore, due_starts, reminders_of,
+};
+use tutorbook_ports::{Result, UuidV7};
 use uuid::Uuid;
 
 use crate::MemoryStore;
@@ -29,16 +32,22 @@ impl Entry {
     }
 }
 
+/// The reminder table and the end of the last plan's window.
+#[derive(Debug, Default)]
+pub(crate) struct Reminders {
+    rows: Vec<Entry>,
+    planned_through: Option<OffsetDateTime>,
+}
+
 impl MemoryStore {
-    fn reminder_rows(&self) -> MutexGuard<'_, Vec<Entry>> {
+    fn reminder_rows(&self) -> MutexGuard<'_, Reminders> {
         self.reminders.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-#[async_trait]
-impl ReminderStore for MemoryStore {
-    async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
-        let mut rows = self.reminder_rows();
+impl Reminders {
+    fn add(&mut self, reminders: Vec<NewReminder>) {
+        let rows = &mut self.rows;
         for planned in reminders {
             match rows.iter_mut().find(|e| e.same_key(&planned)) {
                 Some(existing) if existing.reminder.status == ReminderStatus::Cancelled => {
@@ -63,22 +72,38 @@ impl ReminderStore for MemoryStore {
                 }),
             }
         }
+    }
+}
+
+#[async_trait]
+impl ReminderStore for MemoryStore {
+    async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
+        self.reminder_rows().add(reminders);
         Ok(())
     }
 
-    async fn cancel_reminders(&self, slot: SlotId, booking: Option<BookingId>) -> Result<()> {
-        for entry in self.reminder_rows().iter_mut() {
-            let planned = &entry.reminder.planned;
-            if entry.is_pending() && planned.slot == slot && booking.is_none_or(|b| planned.booking == Some(b)) {
-                entry.reminder.status = ReminderStatus::Cancelled;
+    async fn plan_due_reminders(&self, through: OffsetDateTime, plan: &ReminderPlan) -> Result<usize> {
+        // The table stays locked while the lessons are read, as the SQL
+        // stores lock the plan's row: two plans never take one window.
+        let mut table = self.reminder_rows();
+        let mut planned = Vec::new();
+        for &(channel, lead) in &plan.leads {
+            if let Some((after, until)) = due_starts(table.planned_through, through, lead) {
+                planned.extend(reminders_of(&self.due_seats(after, until), channel, lead, &UuidV7));
             }
         }
-        Ok(())
+        let count = planned.len();
+        table.add(planned);
+        if table.planned_through.is_none_or(|last| last < through) {
+            table.planned_through = Some(through);
+        }
+        Ok(count)
     }
 
     async fn claim_due_reminders(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<Reminder>> {
-        let mut rows = self.reminder_rows();
-        let mut due: Vec<&mut Entry> = rows
+        let mut table = self.reminder_rows();
+        let mut due: Vec<&mut Entry> = table
+            .rows
             .iter_mut()
             .filter(|e| e.is_pending() && e.reminder.planned.due_at <= now && e.available_at <= now)
             .collect();
@@ -97,6 +122,7 @@ impl ReminderStore for MemoryStore {
     async fn retry_reminder(&self, id: Uuid, error: &str, at: OffsetDateTime) -> Result<()> {
         if let Some(entry) = self
             .reminder_rows()
+            .rows
             .iter_mut()
             .find(|e| e.reminder.planned.id == id && e.is_pending())
         {
@@ -109,6 +135,7 @@ impl ReminderStore for MemoryStore {
     async fn finish_reminder(&self, id: Uuid, status: ReminderStatus, error: Option<String>) -> Result<()> {
         if let Some(entry) = self
             .reminder_rows()
+            .rows
             .iter_mut()
             .find(|e| e.reminder.planned.id == id && e.is_pending())
         {
@@ -123,6 +150,7 @@ impl ReminderStore for MemoryStore {
     async fn slot_reminders(&self, slot: SlotId) -> Result<Vec<Reminder>> {
         let mut found: Vec<Reminder> = self
             .reminder_rows()
+            .rows
             .iter()
             .filter(|e| e.reminder.planned.slot == slot)
             .map(|e| e.reminder.clone())

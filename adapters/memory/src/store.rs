@@ -14,7 +14,7 @@ use tutorbook_domain::{
     AuditEntry, Availability, Booking, BookingId, BookingPolicy, BookingStatus, CreditId, DomainEvent, LessonReport,
     MakeupCredit, Meeting, Review, Series, SeriesId, Slot, SlotId, SlotSeries, SlotStatus, TeacherRating, UserId,
 };
-use tutorbook_ports::effects::{CalendarState, CalendarStore};
+use tutorbook_ports::effects::{CalendarState, CalendarStore, DueSeat};
 use tutorbook_ports::{
     AvailabilityStore, BookingStore, Browse, Error, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
     ReviewStore, SeriesStore,
@@ -26,8 +26,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
-    /// The reminder table (`reminders.rs`): never locked together with `state`.
-    pub(crate) reminders: Arc<Mutex<Vec<crate::reminders::Entry>>>,
+    /// The reminder table (`reminders.rs`). A plan reads `state` while it
+    /// holds the table; nothing locks them the other way round.
+    pub(crate) reminders: Arc<Mutex<crate::reminders::Reminders>>,
     /// Users, consents and idempotency keys (`crate::users`): apart from the
     /// booking state because no command touches both.
     pub(crate) accounts: Arc<Mutex<crate::users::Accounts>>,
@@ -134,6 +135,39 @@ impl State {
 
     pub(crate) fn slot(&self, id: SlotId) -> Result<&Slot> {
         self.slots.get(&id).ok_or_else(|| Error::not_found("slot"))
+    }
+}
+
+impl MemoryStore {
+    /// The confirmed students of the open lessons starting after `after`
+    /// and by `until`, by start and slot, each slot's by booking time
+    /// (as the SQL stores read them).
+    pub(crate) fn due_seats(&self, after: OffsetDateTime, until: OffsetDateTime) -> Vec<DueSeat> {
+        let state = self.lock();
+        let mut lessons: Vec<&Slot> = state
+            .slots
+            .values()
+            .filter(|s| s.status() == SlotStatus::Open && after < s.window().start() && s.window().start() <= until)
+            .collect();
+        lessons.sort_by_key(|s| (s.window().start(), s.id()));
+        lessons
+            .into_iter()
+            .flat_map(|slot| {
+                let mut seats: Vec<&Booking> = slot
+                    .bookings()
+                    .iter()
+                    .filter(|b| b.status() == BookingStatus::Confirmed)
+                    .collect();
+                seats.sort_by_key(|b| (b.created_at(), b.id()));
+                seats.into_iter().map(|b| DueSeat {
+                    slot: slot.id(),
+                    teacher: slot.teacher(),
+                    start: slot.window().start(),
+                    booking: b.id(),
+                    student: b.student(),
+                })
+            })
+            .collect()
     }
 }
 

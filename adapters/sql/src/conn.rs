@@ -43,6 +43,9 @@ pub(crate) trait Locks: Send {
         limit: i64,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<Vec<crate::types::DbId>, TxError>> + Send;
+    /// Locks the reminder plan's row and returns the end of the last plan's
+    /// window, if any (`ReminderStore::plan_due_reminders`).
+    fn lock_reminder_plan(&mut self) -> impl Future<Output = Result<Option<OffsetDateTime>, TxError>> + Send;
     /// Locks up to `limit` pending reminders due at `now` whose lease lapsed
     /// and that no other transaction holds, most overdue first; returns their ids.
     fn lock_due_reminders(
@@ -197,11 +200,15 @@ pub(crate) trait Queries: Locks {
         &mut self,
         reminders: &[tutorbook_ports::effects::NewReminder],
     ) -> impl Future<Output = Result<(), TxError>> + Send;
-    fn reminders_cancel(
+    /// The confirmed students of the open lessons starting after `after`
+    /// and by `until`, by start and slot, each slot's by booking time.
+    fn reminders_due_seats(
         &mut self,
-        slot: SlotId,
-        booking: Option<BookingId>,
-    ) -> impl Future<Output = Result<(), TxError>> + Send;
+        after: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<tutorbook_ports::effects::DueSeat>, TxError>> + Send;
+    /// Keeps `through` as the end of the last plan's window.
+    fn reminders_planned(&mut self, through: OffsetDateTime) -> impl Future<Output = Result<(), TxError>> + Send;
     fn reminders_claim(
         &mut self,
         now: OffsetDateTime,
@@ -1206,16 +1213,60 @@ macro_rules! impl_queries {
                 Ok(())
             }
 
-            async fn reminders_cancel(&mut self, slot: SlotId, booking: Option<BookingId>) -> Result<(), TxError> {
-                use $crate::schema::reminders;
-                let mut query = diesel::update(reminders::table)
-                    .filter(reminders::slot_id.eq(DbId::from(slot)))
-                    .filter(reminders::status.eq("pending"))
-                    .into_boxed();
-                if let Some(booking) = booking {
-                    query = query.filter(reminders::booking_id.eq(DbId::from(booking)));
-                }
-                query.set(reminders::status.eq("cancelled")).execute(self).await?;
+            async fn reminders_due_seats(
+                &mut self,
+                after: OffsetDateTime,
+                until: OffsetDateTime,
+            ) -> Result<Vec<tutorbook_ports::effects::DueSeat>, TxError> {
+                use $crate::schema::{bookings, slots};
+                // `slots_open_start` finds the lessons; `bookings_slot` their students.
+                let rows: Vec<(DbId, DbId, DbInstant, DbId, DbId)> = slots::table
+                    .inner_join(bookings::table)
+                    .filter(slots::status.eq("open"))
+                    .filter(slots::starts_at.gt(DbInstant(after)))
+                    .filter(slots::starts_at.le(DbInstant(until)))
+                    .filter(bookings::status.eq("confirmed"))
+                    .order((
+                        slots::starts_at.asc(),
+                        slots::id.asc(),
+                        bookings::created_at.asc(),
+                        bookings::id.asc(),
+                    ))
+                    .select((
+                        slots::id,
+                        slots::teacher_id,
+                        slots::starts_at,
+                        bookings::id,
+                        bookings::student_id,
+                    ))
+                    .load(self)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(
+                        |(slot, teacher, start, booking, student)| tutorbook_ports::effects::DueSeat {
+                            slot: slot.0.into(),
+                            teacher: teacher.0.into(),
+                            start: start.0,
+                            booking: booking.0.into(),
+                            student: student.0.into(),
+                        },
+                    )
+                    .collect())
+            }
+
+            async fn reminders_planned(&mut self, through: OffsetDateTime) -> Result<(), TxError> {
+                use $crate::schema::reminder_plan;
+                diesel::insert_into(reminder_plan::table)
+                    .values((
+                        reminder_plan::id.eq(1i16),
+                        reminder_plan::planned_through.eq(Some(DbInstant(through))),
+                    ))
+                    .on_conflict(reminder_plan::id)
+                    .do_update()
+                    .set(reminder_plan::planned_through.eq(Some(DbInstant(through))))
+                    .execute(self)
+                    .await?;
                 Ok(())
             }
 

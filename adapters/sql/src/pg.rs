@@ -181,6 +181,17 @@ impl Locks for AsyncPgConnection {
             .await?)
     }
 
+    async fn lock_reminder_plan(&mut self) -> Result<Option<OffsetDateTime>, TxError> {
+        use crate::schema::reminder_plan;
+        let planned: Option<Option<DbInstant>> = reminder_plan::table
+            .select(reminder_plan::planned_through)
+            .for_update()
+            .first(self)
+            .await
+            .optional()?;
+        Ok(planned.flatten().map(|p| p.0))
+    }
+
     async fn lock_due_reminders(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {
         use crate::schema::reminders;
         Ok(reminders::table

@@ -322,6 +322,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::SqlInstant;
+
+    reminder_plan (id) {
+        id -> SmallInt,
+        planned_through -> Nullable<SqlInstant>,
+    }
+}
+
 diesel::joinable!(bookings -> slots (slot_id));
 diesel::joinable!(package_sessions -> slots (slot_id));
 diesel::joinable!(package_sessions -> packages (package_id));

@@ -267,6 +267,16 @@ impl Locks for SqliteConn {
             .await?)
     }
 
+    async fn lock_reminder_plan(&mut self) -> Result<Option<OffsetDateTime>, TxError> {
+        use crate::schema::reminder_plan;
+        let planned: Option<Option<DbInstant>> = reminder_plan::table
+            .select(reminder_plan::planned_through)
+            .first(self)
+            .await
+            .optional()?;
+        Ok(planned.flatten().map(|p| p.0))
+    }
+
     async fn lock_due_reminders(&mut self, limit: i64, now: OffsetDateTime) -> Result<Vec<DbId>, TxError> {
         use crate::schema::reminders;
         Ok(reminders::table

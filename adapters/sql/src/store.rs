@@ -15,13 +15,16 @@ use tutorbook_domain::{
 };
 use tutorbook_ports::{
     BookingStore, Browse, Decision, Error, LockSet, Outbox, OutboxMessage, Overdue, PolicyStore, ReportStore, Result,
-    ReviewStore, Unit, UnitOfWork,
+    ReviewStore, Unit, UnitOfWork, UuidV7,
 };
 use uuid::Uuid;
 
-use tutorbook_ports::effects::{CalendarState, CalendarStore, NewReminder, Reminder, ReminderStatus, ReminderStore};
+use tutorbook_ports::effects::{
+    CalendarState, CalendarStore, NewReminder, Reminder, ReminderPlan, ReminderStatus, ReminderStore, due_starts,
+    reminders_of,
+};
 
-use crate::conn::{OPEN, Queries, VISIBLE};
+use crate::conn::{Locks, OPEN, Queries, VISIBLE};
 use crate::error::map_db_error;
 
 /// The SQL store. Cheap to clone: clones share the pool.
@@ -426,25 +429,8 @@ impl CalendarStore for SqlStore {
 
 #[async_trait]
 impl ReminderStore for SqlStore {
-    async fn schedule_reminders(&self, mut reminders: Vec<NewReminder>) -> Result<()> {
-        // One upsert cannot touch a key twice (Postgres refuses the whole
-        // statement): the first of a repeated key is kept, as if they had
-        // been added one after the other.
-        // The table keys a lead by whole minutes.
-        let mut keys = std::collections::HashSet::new();
-        reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead.whole_minutes())));
-        // Rows in key order: two passes planning the same teacher's
-        // reminders then lock the rows in the same order and one waits for
-        // the other, where in any order they could deadlock (and Postgres
-        // would abort one, its messages to be handled again).
-        reminders.sort_by(|a, b| {
-            (a.slot, a.recipient, a.channel.as_str(), a.lead.whole_minutes()).cmp(&(
-                b.slot,
-                b.recipient,
-                b.channel.as_str(),
-                b.lead.whole_minutes(),
-            ))
-        });
+    async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()> {
+        let reminders = in_key_order(reminders);
         // On SQLite a transaction per 256 rows: a pass plans up to
         // thousands, and every booking waits for the one writer while they
         // are written (a pass's reminders held it up to 28 ms at a time;
@@ -464,8 +450,30 @@ impl ReminderStore for SqlStore {
         Ok(())
     }
 
-    async fn cancel_reminders(&self, slot: SlotId, booking: Option<BookingId>) -> Result<()> {
-        write!(self, |c| c.reminders_cancel(slot, booking).await)
+    async fn plan_due_reminders(&self, through: OffsetDateTime, plan: &ReminderPlan) -> Result<usize> {
+        let through = crate::micros(through);
+        // One transaction: the window, its reminders and its end are
+        // planned together or not at all. A plan's window is the due times
+        // since the last plan (a pass's interval), so it is small: the
+        // lessons starting in those seconds, a lead ahead.
+        write!(self, |c| {
+            let planned = c.lock_reminder_plan().await?;
+            let mut reminders = Vec::new();
+            for &(channel, lead) in &plan.leads {
+                if let Some((after, until)) = due_starts(planned, through, lead) {
+                    let seats = c.reminders_due_seats(after, until).await?;
+                    reminders.extend(reminders_of(&seats, channel, lead, &UuidV7));
+                }
+            }
+            let reminders = in_key_order(reminders);
+            if !reminders.is_empty() {
+                c.reminders_schedule(&reminders).await?;
+            }
+            if planned.is_none_or(|last| last < through) {
+                c.reminders_planned(through).await?;
+            }
+            Ok(reminders.len())
+        })
     }
 
     async fn claim_due_reminders(&self, now: OffsetDateTime, limit: usize, lease: Duration) -> Result<Vec<Reminder>> {
@@ -620,4 +628,24 @@ impl UnitOfWork for SqlStore {
     fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
     }
+}
+
+/// `reminders` with each key once (the first kept: one upsert cannot touch
+/// a key twice, and Postgres refuses the whole statement) and in key
+/// order: two writes of the same teacher's reminders then lock the rows in
+/// the same order and one waits for the other, where in any order they
+/// could deadlock (and Postgres would abort one). The table keys a lead by
+/// whole minutes.
+fn in_key_order(mut reminders: Vec<NewReminder>) -> Vec<NewReminder> {
+    let mut keys = std::collections::HashSet::new();
+    reminders.retain(|r| keys.insert((r.slot, r.recipient, r.channel, r.lead.whole_minutes())));
+    reminders.sort_by(|a, b| {
+        (a.slot, a.recipient, a.channel.as_str(), a.lead.whole_minutes()).cmp(&(
+            b.slot,
+            b.recipient,
+            b.channel.as_str(),
+            b.lead.whole_minutes(),
+        ))
+    });
+    reminders
 }

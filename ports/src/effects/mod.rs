@@ -16,8 +16,8 @@ pub use failure::EffectError;
 pub use mailer::{Email, LogMailer, Mailer};
 pub use notifications::Notifications;
 pub use reminders::{
-    NewReminder, NoPush, Push, PushMessage, Reminder, ReminderChannel, ReminderPlan, ReminderPlanner, ReminderReport,
-    ReminderScheduler, ReminderStatus, ReminderStore,
+    DueSeat, NewReminder, NoPush, Push, PushMessage, Reminder, ReminderChannel, ReminderPlan, ReminderReport,
+    ReminderScheduler, ReminderStatus, ReminderStore, due_starts, reminders_of,
 };
 pub use worker::{EffectHandler, OutboxWorker, PassReport, RetryPolicy};
 

@@ -1,21 +1,22 @@
-//! Lesson reminders (docs/product.md §12): planned from booking events into a reminder
-//! table, sent when due by a scheduler that several instances may run at
-//! once, cancelled with the booking.
+//! Lesson reminders (docs/product.md §12): planned when they fall due, from
+//! the lessons' confirmed students at that moment, into a reminder table;
+//! sent by a scheduler that several instances may run at once.
 //!
 //! Leads are elapsed time: "24 h before" is 86,400 seconds before the start,
-//! whatever the clocks did in between (see decision 0012).
+//! whatever the clocks did in between (see decision 0012). Nothing is
+//! planned when a lesson is booked (decision 0032): a booking costs no
+//! reminder write, and a cancelled or moved one has nothing to undo.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
-use tutorbook_domain::{BookingId, BookingStatus, DomainEvent, Slot, SlotId, SlotStatus, UserId};
+use tutorbook_domain::{BookingId, BookingStatus, Slot, SlotId, SlotStatus, UserId};
 use uuid::Uuid;
 
 use crate::effects::templates::{self, Lesson, Reader};
-use crate::effects::worker::{by_slot, in_lanes};
-use crate::effects::{EffectError, EffectHandler, Email, Mailer, RetryPolicy};
-use crate::{BookingStore, Clock, Directory, IdGen, OutboxMessage, Result};
+use crate::effects::{EffectError, Email, Mailer, RetryPolicy};
+use crate::{BookingStore, Clock, Directory, IdGen, Result};
 
 /// How a reminder reaches its recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,9 +118,20 @@ pub trait ReminderStore: Send + Sync {
     /// counts as added one after the other: the first is kept.
     async fn schedule_reminders(&self, reminders: Vec<NewReminder>) -> Result<()>;
 
-    /// Cancels the pending reminders of `booking`, or every pending reminder
-    /// of `slot` when `booking` is `None`.
-    async fn cancel_reminders(&self, slot: SlotId, booking: Option<BookingId>) -> Result<()>;
+    /// Plans the reminders that fell due since the last plan, up to
+    /// `through`: for each lead of `plan`, the students confirmed on an open
+    /// lesson whose start minus the lead is after the previous plan's
+    /// `through` and at or before this one, and the lesson's teacher once,
+    /// for lessons that have not started by `through` (see [`due_starts`]
+    /// and [`reminders_of`]). The first plan ever takes every reminder due
+    /// by `through` for a lesson still ahead. Reminders are added as by
+    /// [`Self::schedule_reminders`], and `through` is kept in the same
+    /// write: a second planner at the same time waits for the first and then
+    /// finds its window planned (Postgres: the plan's row is locked), and a
+    /// plan that fails is planned again whole. A `through` at or before the
+    /// last plan's plans nothing. New reminders get [`crate::UuidV7`] ids. Returns
+    /// how many reminders it planned.
+    async fn plan_due_reminders(&self, through: OffsetDateTime, plan: &ReminderPlan) -> Result<usize>;
 
     /// Claims up to `limit` pending reminders due at `now` for `lease`, most
     /// overdue first: no other claim returns them until the lease lapses
@@ -197,201 +209,65 @@ fn confirmed(slot: &Slot) -> impl Iterator<Item = (BookingId, UserId)> + '_ {
         .map(|b| (b.id(), b.student()))
 }
 
-/// Plans and cancels reminders from booking events.
-#[derive(Debug, Clone)]
-pub struct ReminderPlanner<S, C, I> {
-    store: S,
-    clock: C,
-    ids: I,
-    plan: ReminderPlan,
+/// A confirmed student of a lesson whose reminder falls due, as a store
+/// finds them for [`ReminderStore::plan_due_reminders`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueSeat {
+    /// The lesson.
+    pub slot: SlotId,
+    /// Its teacher.
+    pub teacher: UserId,
+    /// When it starts.
+    pub start: OffsetDateTime,
+    /// The student's booking.
+    pub booking: BookingId,
+    /// The student.
+    pub student: UserId,
 }
 
-impl<S, C, I> ReminderPlanner<S, C, I>
-where
-    S: BookingStore + ReminderStore,
-    C: Clock,
-    I: IdGen,
-{
-    /// Wires the planner.
-    pub fn new(store: S, clock: C, ids: I, plan: ReminderPlan) -> Self {
-        Self {
-            store,
-            clock,
-            ids,
-            plan,
-        }
-    }
+/// The starts, `(after, up to and including)`, of the lessons whose `lead`
+/// reminder falls due after `planned` (the last plan's `through`; `None`
+/// before the first plan) and by `through`, leaving out lessons that have
+/// started by `through`; `None` when there are none.
+pub fn due_starts(
+    planned: Option<OffsetDateTime>,
+    through: OffsetDateTime,
+    lead: Duration,
+) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    let after = planned.map_or(through, |planned| (planned + lead).max(through));
+    let until = through + lead;
+    (after < until).then_some((after, until))
+}
 
-    /// Plans the reminders of bookings that are (still) confirmed: each
-    /// student's and their teacher's, skipping those already due. One read
-    /// of the slots and one write, however many bookings.
-    async fn plan(&self, bookings: &[(SlotId, BookingId)]) -> Result<(), EffectError> {
-        let ids: Vec<SlotId> = bookings.iter().map(|&(slot, _)| slot).collect();
-        let slots: HashMap<SlotId, Slot> = self.store.slots(&ids).await?.into_iter().map(|s| (s.id(), s)).collect();
-        let now = self.clock.now();
-        let planned: Vec<NewReminder> = bookings
-            .iter()
-            .filter_map(|(slot, booking)| Some(self.planned(slots.get(slot)?, *booking, now)))
-            .flatten()
-            .collect();
-        if !planned.is_empty() {
-            self.store.schedule_reminders(planned).await?;
-        }
-        Ok(())
-    }
-
-    /// The reminders of `booking` on `slot` still ahead at `now`; none when
-    /// the booking is no longer confirmed.
-    fn planned(&self, slot: &Slot, booking: BookingId, now: OffsetDateTime) -> Vec<NewReminder> {
-        let Some(student) = slot.booking(booking).filter(|b| b.status() == BookingStatus::Confirmed) else {
-            return Vec::new();
+/// The `channel` reminders `lead` ahead of the lessons of `seats`: each
+/// student's, and each lesson's teacher's once.
+pub fn reminders_of(seats: &[DueSeat], channel: ReminderChannel, lead: Duration, ids: &dyn IdGen) -> Vec<NewReminder> {
+    let mut teachers = HashSet::new();
+    let mut planned = Vec::with_capacity(seats.len() * 2);
+    for seat in seats {
+        let due_at = seat.start - lead;
+        let remind = |recipient, booking| NewReminder {
+            id: ids.new_id(),
+            slot: seat.slot,
+            booking,
+            recipient,
+            channel,
+            lead,
+            due_at,
         };
-        let start = slot.window().start();
-        let mut planned = Vec::new();
-        for &(channel, lead) in &self.plan.leads {
-            let due_at = start - lead;
-            if due_at <= now {
-                continue;
-            }
-            for (recipient, booking) in [(student.student(), Some(booking)), (slot.teacher(), None)] {
-                planned.push(NewReminder {
-                    id: self.ids.new_id(),
-                    slot: slot.id(),
-                    booking,
-                    recipient,
-                    channel,
-                    lead,
-                    due_at,
-                });
-            }
-        }
-        planned
-    }
-
-    /// Cancels a booking's reminders, and the teacher's too once nobody is left.
-    async fn unplan(&self, slot: SlotId, booking: BookingId) -> Result<(), EffectError> {
-        self.store.cancel_reminders(slot, Some(booking)).await?;
-        let empty = self
-            .store
-            .slot(slot)
-            .await?
-            .is_none_or(|s| confirmed(&s).next().is_none());
-        if empty {
-            self.store.cancel_reminders(slot, None).await?;
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl<S, C, I> EffectHandler for ReminderPlanner<S, C, I>
-where
-    S: BookingStore + ReminderStore,
-    C: Clock,
-    I: IdGen,
-{
-    fn name(&self) -> &'static str {
-        "reminders"
-    }
-
-    async fn handle(&self, message: &OutboxMessage) -> Result<(), EffectError> {
-        match &message.event {
-            DomainEvent::BookingConfirmed { slot, booking, .. }
-            | DomainEvent::WaitlistPromoted { slot, booking, .. } => self.plan(&[(*slot, *booking)]).await,
-            DomainEvent::BookingCancelled { slot, booking, .. }
-            | DomainEvent::BookingTeacherCancelled { slot, booking, .. } => self.unplan(*slot, *booking).await,
-            DomainEvent::SlotCancelled { slot } => Ok(self.store.cancel_reminders(*slot, None).await?),
-            DomainEvent::BookingRescheduled {
-                slot,
-                booking,
-                to,
-                moved,
-                confirmed,
-                ..
-            } => {
-                // The reminders follow the lesson to its new time.
-                self.unplan(*slot, *booking).await?;
-                if *confirmed {
-                    self.plan(&[(*to, *moved)]).await?;
-                }
-                Ok(())
-            }
-            _ => Ok(()),
+        planned.push(remind(seat.student, Some(seat.booking)));
+        if teachers.insert(seat.slot) {
+            planned.push(remind(seat.teacher, None));
         }
     }
-
-    /// Plans the confirmations of the slots that have nothing else in the
-    /// pass together (one read, one write: the common case under load);
-    /// the slots with cancellations or moves keep their order through
-    /// [`EffectHandler::handle`].
-    async fn handle_pass(&self, messages: &[&OutboxMessage], concurrency: usize) -> Vec<Result<(), EffectError>> {
-        let mut results: Vec<Result<(), EffectError>> = vec![Ok(()); messages.len()];
-        let mut confirmed = Vec::new();
-        let mut ordered = Vec::new();
-        for lane in by_slot(messages) {
-            let plans: Option<Vec<(usize, SlotId, BookingId)>> = lane
-                .iter()
-                .filter_map(|&i| match to_plan(&messages[i].event) {
-                    Planning::Plan(slot, booking) => Some(Some((i, slot, booking))),
-                    Planning::Nothing => None,
-                    Planning::Other => Some(None),
-                })
-                .collect();
-            match plans {
-                Some(plans) => confirmed.extend(plans),
-                None => ordered.extend(lane),
-            }
-        }
-        if !confirmed.is_empty() {
-            let bookings: Vec<(SlotId, BookingId)> = confirmed.iter().map(|&(_, s, b)| (s, b)).collect();
-            if let Err(e) = self.plan(&bookings).await {
-                // One at a time, so that one bad slot fails its own messages only.
-                tracing::warn!(messages = confirmed.len(), error = %e, "a pass's reminder plan failed; planning per message");
-                for &(i, slot, booking) in &confirmed {
-                    results[i] = self.plan(&[(slot, booking)]).await;
-                }
-            }
-        }
-        let rest: Vec<&OutboxMessage> = ordered.iter().map(|&i| messages[i]).collect();
-        let done = in_lanes(&rest, concurrency, |message| self.handle(message)).await;
-        for (i, result) in ordered.into_iter().zip(done) {
-            results[i] = result;
-        }
-        results
-    }
-}
-
-/// What an event asks of the planner in a pass.
-enum Planning {
-    /// Plan this booking's reminders: batched with the pass's others.
-    Plan(SlotId, BookingId),
-    /// Nothing at all.
-    Nothing,
-    /// Anything else (cancelling or moving reminders): through
-    /// [`EffectHandler::handle`], in order with the slot's other events.
-    Other,
-}
-
-/// Sorts an event for [`ReminderPlanner::handle_pass`]. Only events known
-/// to need nothing are `Nothing`: any other goes through `handle`, so a
-/// missed one costs a batch, never a reminder.
-fn to_plan(event: &DomainEvent) -> Planning {
-    match event {
-        DomainEvent::BookingConfirmed { slot, booking, .. } | DomainEvent::WaitlistPromoted { slot, booking, .. } => {
-            Planning::Plan(*slot, *booking)
-        }
-        DomainEvent::SlotOpened { .. }
-        | DomainEvent::BookingRequested { .. }
-        | DomainEvent::BookingWaitlisted { .. }
-        | DomainEvent::SeatOffered { .. }
-        | DomainEvent::CreditRedeemed { .. } => Planning::Nothing,
-        _ => Planning::Other,
-    }
+    planned
 }
 
 /// What one scheduler pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReminderReport {
+    /// Reminders planned, those fallen due since the last plan.
+    pub planned: usize,
     /// Reminders claimed.
     pub claimed: usize,
     /// Sent.
@@ -404,7 +280,7 @@ pub struct ReminderReport {
     pub cancelled: usize,
 }
 
-/// Sends due reminders.
+/// Plans the reminders fallen due and sends them.
 #[derive(Debug, Clone)]
 pub struct ReminderScheduler<S, D, M, P, C> {
     store: S,
@@ -412,6 +288,7 @@ pub struct ReminderScheduler<S, D, M, P, C> {
     mailer: M,
     push: P,
     clock: C,
+    plan: ReminderPlan,
     policy: RetryPolicy,
 }
 
@@ -430,7 +307,8 @@ where
     P: Push,
     C: Clock,
 {
-    /// Wires the scheduler; `policy` gives the batch, lease, backoff and attempts.
+    /// Wires the scheduler, planning [`ReminderPlan::default`]; `policy`
+    /// gives the batch, lease, backoff and attempts.
     pub fn new(store: S, directory: D, mailer: M, push: P, clock: C, policy: RetryPolicy) -> Self {
         Self {
             store,
@@ -438,18 +316,29 @@ where
             mailer,
             push,
             clock,
+            plan: ReminderPlan::default(),
             policy,
         }
     }
 
-    /// Claims the reminders due now and delivers them.
+    /// Plans `plan`'s reminders instead of the default ones.
+    #[must_use]
+    pub fn with_plan(mut self, plan: ReminderPlan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// Plans the reminders fallen due by now, then claims those due and
+    /// delivers them.
     pub async fn run_once(&self) -> Result<ReminderReport> {
         let now = self.clock.now();
+        let planned = self.store.plan_due_reminders(now, &self.plan).await?;
         let due = self
             .store
             .claim_due_reminders(now, self.policy.batch, self.policy.lease)
             .await?;
         let mut report = ReminderReport {
+            planned,
             claimed: due.len(),
             ..ReminderReport::default()
         };
@@ -558,5 +447,80 @@ where
             .contact(user)
             .await?
             .map_or_else(|| "—".to_owned(), |c| c.display_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::UuidV7;
+
+    const NOW: OffsetDateTime = datetime!(2030-03-10 12:00 UTC);
+
+    #[test]
+    fn the_first_plan_takes_everything_due_for_lessons_still_ahead() {
+        assert_eq!(
+            due_starts(None, NOW, Duration::hours(24)),
+            Some((NOW, NOW + Duration::hours(24)))
+        );
+    }
+
+    #[test]
+    fn a_plan_takes_the_window_after_the_last_one() {
+        let last = NOW - Duration::seconds(30);
+        assert_eq!(
+            due_starts(Some(last), NOW, Duration::hours(1)),
+            Some((last + Duration::hours(1), NOW + Duration::hours(1))),
+            "due in (last, now]: starts in (last + 1 h, now + 1 h]"
+        );
+        // After a long stop: lessons that have started are left out.
+        let long_ago = NOW - Duration::days(3);
+        assert_eq!(
+            due_starts(Some(long_ago), NOW, Duration::hours(1)),
+            Some((NOW, NOW + Duration::hours(1)))
+        );
+    }
+
+    #[test]
+    fn a_plan_at_or_before_the_last_one_takes_nothing() {
+        assert_eq!(due_starts(Some(NOW), NOW, Duration::hours(1)), None);
+        assert_eq!(
+            due_starts(Some(NOW + Duration::minutes(1)), NOW, Duration::hours(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn each_student_and_each_teacher_once_per_lesson() {
+        let (group, single) = (SlotId::from(Uuid::from_u128(1)), SlotId::from(Uuid::from_u128(2)));
+        let teacher = UserId::from(Uuid::from_u128(10));
+        let start = NOW + Duration::hours(1);
+        let seat = |slot, n: u128| DueSeat {
+            slot,
+            teacher,
+            start,
+            booking: BookingId::from(Uuid::from_u128(100 + n)),
+            student: UserId::from(Uuid::from_u128(20 + n)),
+        };
+        let seats = [seat(group, 1), seat(group, 2), seat(single, 3)];
+        let planned = reminders_of(&seats, ReminderChannel::Email, Duration::hours(1), &UuidV7);
+        let who: Vec<(SlotId, UserId, Option<BookingId>)> =
+            planned.iter().map(|r| (r.slot, r.recipient, r.booking)).collect();
+        assert_eq!(
+            who,
+            [
+                (group, seats[0].student, Some(seats[0].booking)),
+                (group, teacher, None),
+                (group, seats[1].student, Some(seats[1].booking)),
+                (single, seats[2].student, Some(seats[2].booking)),
+                (single, teacher, None),
+            ]
+        );
+        assert!(planned.iter().all(|r| r.due_at == NOW && r.lead == Duration::hours(1)));
+        let ids: HashSet<Uuid> = planned.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), planned.len(), "fresh ids");
     }
 }

@@ -29,8 +29,7 @@ use crate::{Clock, Outbox, OutboxMessage, Result};
 use uuid::Uuid;
 
 /// Something done for an outbox message: send the emails it calls for, sync
-/// its slot's calendar event, plan its reminders. Ignores events it has no
-/// business with.
+/// its slot's calendar event. Ignores events it has no business with.
 #[async_trait]
 pub trait EffectHandler: Send + Sync {
     /// A short name for logs and the kept error (`email`, `calendar`, ...).

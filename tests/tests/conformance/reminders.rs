@@ -1,6 +1,7 @@
-//! Reminders on every store: planned from events, sent at their instants
-//! (across a DST change), once, by several schedulers at once, and cancelled
-//! with the booking.
+//! Reminders on every store: planned when they fall due from the lessons'
+//! confirmed students at that moment, sent at their instants (across a DST
+//! change), once, by several schedulers at once; a booking cancelled or
+//! moved before then is never reminded, one cancelled after is not sent.
 
 use std::sync::Arc;
 
@@ -8,10 +9,8 @@ use time::Duration;
 use time::macros::datetime;
 use tutorbook_domain::{Actor, Zone};
 use tutorbook_memory::MemoryMailer;
-use tutorbook_ports::UuidV7;
 use tutorbook_ports::effects::{
-    EffectHandler, NewReminder, NoPush, OutboxWorker, ReminderChannel, ReminderPlan, ReminderPlanner,
-    ReminderScheduler, ReminderStatus, RetryPolicy,
+    NewReminder, NoPush, ReminderChannel, ReminderPlan, ReminderScheduler, ReminderStatus, RetryPolicy,
 };
 
 use crate::backends::Store;
@@ -27,6 +26,14 @@ fn policy() -> RetryPolicy {
     }
 }
 
+/// Plans the default reminders fallen due by `through`; how many.
+async fn plan<S: Store>(w: &World<S>, through: time::OffsetDateTime) -> usize {
+    w.store
+        .plan_due_reminders(through, &ReminderPlan::default())
+        .await
+        .expect("planned")
+}
+
 /// 10:00 in New York on 10 March 2030, the first morning of daylight time
 /// there (the clocks jumped from 02:00 to 03:00).
 const START: time::OffsetDateTime = datetime!(2030-03-10 14:00 UTC);
@@ -34,8 +41,6 @@ const START: time::OffsetDateTime = datetime!(2030-03-10 14:00 UTC);
 async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S) {
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 2).await;
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner.clone()));
     let mailer = MemoryMailer::new();
     let scheduler = ReminderScheduler::new(
         w.store.clone(),
@@ -48,31 +53,28 @@ async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S
 
     w.confirmed(student(1), &slot).await;
     let second = w.confirmed(student(2), &slot).await;
-    let messages = w.pending().await;
-    worker.drain().await.unwrap();
-    for message in &messages {
-        planner.handle(message).await.unwrap(); // a redelivery plans nothing new
-    }
-    let planned = w.store.slot_reminders(slot.id()).await.unwrap();
-    assert_eq!(
-        planned.len(),
-        6,
-        "two leads for two students and the teacher (once): {planned:?}"
-    );
     let day_before = datetime!(2030-03-09 14:00 UTC);
     let hour_before = datetime!(2030-03-10 13:00 UTC);
-    let dues: Vec<_> = planned.iter().map(|r| r.planned.due_at).collect();
-    assert_eq!(dues, [[day_before; 3], [hour_before; 3]].concat());
     // 24 elapsed hours before 10:00 EDT is 09:00 EST the day before.
     let new_york = Zone::parse("America/New_York").unwrap();
     assert_eq!(new_york.to_local(day_before).hour(), 9);
     assert_eq!(new_york.to_local(START).hour(), 10);
 
     w.clock.set(day_before - Duration::seconds(1));
-    assert_eq!(scheduler.run_once().await.unwrap().claimed, 0, "not due yet");
+    let early = scheduler.run_once().await.unwrap();
+    assert_eq!((early.planned, early.claimed), (0, 0), "nothing due yet");
+    assert!(w.store.slot_reminders(slot.id()).await.unwrap().is_empty());
     w.clock.set(day_before);
-    assert_eq!(scheduler.run_once().await.unwrap().sent, 3);
-    assert_eq!(scheduler.run_once().await.unwrap().claimed, 0, "sent once");
+    let due = scheduler.run_once().await.unwrap();
+    assert_eq!(
+        (due.planned, due.sent),
+        (3, 3),
+        "the two students and the teacher (once)"
+    );
+    let again = scheduler.run_once().await.unwrap();
+    assert_eq!((again.planned, again.claimed), (0, 0), "planned and sent once");
+    let planned = w.store.slot_reminders(slot.id()).await.unwrap();
+    assert!(planned.iter().all(|r| r.planned.due_at == day_before), "{planned:?}");
     let sent = mailer.sent();
     let teacher = sent.iter().find(|e| e.to == "teacher@example.com").unwrap();
     assert_eq!(teacher.subject, "Reminder: lesson in 24 hours");
@@ -92,22 +94,24 @@ async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S
             .contains("2030년 3월 10일 (일) 23:00–23:50 (Asia/Seoul, UTC+09:00)")
     );
 
-    // Student 2's lesson is cancelled: their last reminder goes, the others stay.
+    // Student 2's lesson is cancelled: their last reminder is never planned.
     w.bookings
         .teacher_cancel(&Actor::teacher(TEACHER), second.id())
         .await
         .unwrap();
-    worker.drain().await.unwrap();
+    w.clock.set(hour_before - Duration::seconds(1));
+    assert_eq!(scheduler.run_once().await.unwrap().planned, 0);
     w.clock.set(hour_before);
-    assert_eq!(scheduler.run_once().await.unwrap().sent, 2);
-    let last = mailer.sent();
-    assert_eq!(last.len(), 5);
+    let last = scheduler.run_once().await.unwrap();
+    assert_eq!((last.planned, last.sent), (2, 2));
+    let emails = mailer.sent();
+    assert_eq!(emails.len(), 5);
     assert!(
-        last[3..]
+        emails[3..]
             .iter()
             .all(|e| e.subject.contains("1 hour") || e.subject.contains("1시간"))
     );
-    assert!(last[3..].iter().all(|e| e.to != "student2@example.com"));
+    assert!(emails[3..].iter().all(|e| e.to != "student2@example.com"));
 
     let statuses: Vec<_> = w
         .store
@@ -117,17 +121,16 @@ async fn reminders_fire_at_their_instants_across_a_dst_change<S: Store>(store: S
         .iter()
         .map(|r| (r.planned.recipient, r.planned.lead.whole_hours(), r.status))
         .collect();
-    assert!(statuses.contains(&(student(2), 1, ReminderStatus::Cancelled)));
-    assert_eq!(statuses.iter().filter(|s| s.2 == ReminderStatus::Sent).count(), 5);
+    assert_eq!(statuses.len(), 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| s.2 == ReminderStatus::Sent));
+    assert!(!statuses.contains(&(student(2), 1, ReminderStatus::Sent)));
 }
 
-/// A cancellation the planner has not seen yet still stops the reminder:
-/// the scheduler checks the booking when it is due.
-async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(store: S) {
+/// A lesson cancelled after its reminder was planned, before it was sent:
+/// the scheduler checks the booking when it sends, and sends nothing.
+async fn a_reminder_planned_before_a_cancellation_is_not_sent<S: Store>(store: S) {
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 1).await;
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     let mailer = MemoryMailer::new();
     let scheduler = ReminderScheduler::new(
         w.store.clone(),
@@ -138,18 +141,18 @@ async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(
         policy(),
     );
     let booking = w.confirmed(student(1), &slot).await;
-    worker.drain().await.unwrap();
+    let due = START - Duration::hours(24);
+    let planned = plan(&w, due).await;
+    assert_eq!(planned, 2, "the student's and the teacher's");
     w.bookings
         .teacher_cancel(&Actor::teacher(TEACHER), booking.id())
         .await
         .unwrap();
 
-    w.clock.set(START - Duration::hours(24));
+    w.clock.set(due);
     let report = scheduler.run_once().await.unwrap();
     assert_eq!((report.claimed, report.cancelled, report.sent), (2, 2, 0));
     assert!(mailer.sent().is_empty());
-    // The late planner pass cancels the rest.
-    worker.drain().await.unwrap();
     let statuses: Vec<_> = w
         .store
         .slot_reminders(slot.id())
@@ -158,19 +161,17 @@ async fn a_reminder_due_after_an_unprocessed_cancellation_is_not_sent<S: Store>(
         .iter()
         .map(|r| r.status)
         .collect();
-    assert_eq!(statuses, [ReminderStatus::Cancelled; 4]);
+    assert_eq!(statuses, [ReminderStatus::Cancelled; 2]);
 }
 
-/// Eight schedulers at once over three lessons' due reminders: each sent exactly once.
+/// Eight schedulers at once over three lessons' due reminders: each planned
+/// and sent exactly once.
 async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
     let w = World::new(store);
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     for n in 1..=3 {
         let slot = w.open(TEACHER, START + Duration::hours(2 * n as i64), 1).await;
         w.confirmed(student(n), &slot).await;
     }
-    worker.drain().await.unwrap();
     let mailer = MemoryMailer::new();
     let scheduler = ReminderScheduler::new(
         w.store.clone(),
@@ -186,9 +187,10 @@ async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
         async move { scheduler.run_once().await }
     })
     .await;
-    let sent: usize = results.into_iter().map(|r| r.unwrap().sent).sum();
+    let reports: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
     // The day-before reminders of 3 lessons for 2 people are due; the hour-before ones are not.
-    assert_eq!(sent, 6);
+    assert_eq!(reports.iter().map(|r| r.planned).sum::<usize>(), 6, "{reports:?}");
+    assert_eq!(reports.iter().map(|r| r.sent).sum::<usize>(), 6, "{reports:?}");
     let mut keys: Vec<String> = mailer.sent().into_iter().map(|e| e.idempotency_key).collect();
     assert_eq!(keys.len(), 6);
     keys.sort();
@@ -196,89 +198,103 @@ async fn concurrent_schedulers_send_each_reminder_once<S: Store>(store: S) {
     assert_eq!(keys.len(), 6, "no reminder went out twice");
 }
 
-/// The student books the same slot again after the teacher cancelled: the
-/// cancelled reminders come back, pending, for the new booking.
-async fn booking_again_after_a_cancellation_revives_the_reminders<S: Store>(store: S) {
+/// A plan takes the due times since the last one: a lesson booked after
+/// one of its reminders fell due (and was planned) never gets that one,
+/// and gets the next.
+async fn a_lesson_booked_after_a_reminder_fell_due_gets_only_the_later_ones<S: Store>(store: S) {
     let w = World::new(store);
     let slot = w.open(TEACHER, START, 1).await;
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
+    let plan = |through| plan(&w, through);
+    assert_eq!(plan(START - Duration::hours(30)).await, 0);
+    assert_eq!(plan(START - Duration::hours(24)).await, 0, "nobody booked yet");
+    let booking = w.confirmed(student(1), &slot).await;
+    assert_eq!(plan(START - Duration::hours(2)).await, 0, "the day-before one is past");
+    assert_eq!(plan(START - Duration::hours(1)).await, 2);
+    assert_eq!(plan(START - Duration::hours(3)).await, 0, "a plan never goes back");
+    assert_eq!(plan(START - Duration::minutes(30)).await, 0);
+    let planned = w.store.slot_reminders(slot.id()).await.unwrap();
+    let who: Vec<_> = planned
+        .iter()
+        .map(|r| (r.planned.recipient, r.planned.booking, r.planned.lead, r.planned.due_at))
+        .collect();
+    let hour_before = START - Duration::hours(1);
+    assert!(who.contains(&(student(1), Some(booking.id()), Duration::hours(1), hour_before)));
+    assert!(who.contains(&(TEACHER, None, Duration::hours(1), hour_before)));
+    assert_eq!(who.len(), 2);
+}
+
+/// The student cancels and books the same slot again before its reminders
+/// fall due: the new booking is reminded, the old one never was.
+async fn booking_again_after_a_cancellation_is_reminded_once<S: Store>(store: S) {
+    let w = World::new(store);
+    let slot = w.open(TEACHER, START, 1).await;
     let first = w.confirmed(student(1), &slot).await;
-    worker.drain().await.unwrap();
     w.bookings
-        .teacher_cancel(&Actor::teacher(TEACHER), first.id())
+        .cancel(&Actor::student(student(1)), first.id())
         .await
         .unwrap();
-    worker.drain().await.unwrap();
-    let cancelled = w.store.slot_reminders(slot.id()).await.unwrap();
-    assert_eq!(cancelled.len(), 4);
-    assert!(cancelled.iter().all(|r| r.status == ReminderStatus::Cancelled));
-
     let again = w.confirmed(student(1), &slot).await;
-    worker.drain().await.unwrap();
-    let revived = w.store.slot_reminders(slot.id()).await.unwrap();
-    assert_eq!(revived.len(), 4, "the same rows, not new ones");
-    assert!(
-        revived
-            .iter()
-            .all(|r| r.status == ReminderStatus::Pending && r.attempts == 0)
-    );
-    let bookings: Vec<_> = revived.iter().map(|r| r.planned.booking).collect();
-    assert_eq!(bookings.iter().filter(|b| **b == Some(again.id())).count(), 2);
-    assert_eq!(bookings.iter().filter(|b| b.is_none()).count(), 2, "the teacher's");
+    let planned = plan(&w, START - Duration::hours(24)).await;
+    assert_eq!(planned, 2);
+    let reminders = w.store.slot_reminders(slot.id()).await.unwrap();
+    let bookings: Vec<_> = reminders.iter().map(|r| r.planned.booking).collect();
+    assert_eq!(bookings.iter().filter(|b| **b == Some(again.id())).count(), 1);
+    assert_eq!(bookings.iter().filter(|b| b.is_none()).count(), 1, "the teacher's");
+    assert!(reminders.iter().all(|r| r.status == ReminderStatus::Pending));
 }
 
 async fn reminders_follow_a_rescheduled_lesson<S: Store>(store: S) {
     let w = World::new(store);
     let from = w.open(TEACHER, START, 2).await;
     let to = w.open(TEACHER, START + Duration::days(1), 2).await;
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
     let booking = w.confirmed(student(1), &from).await;
-    worker.drain().await.unwrap();
     let moved = w
         .bookings
         .reschedule(&Actor::student(student(1)), booking.id(), to.id())
         .await
         .unwrap();
-    worker.drain().await.unwrap();
-    let of = |reminders: Vec<tutorbook_ports::effects::Reminder>, booking| {
-        reminders
-            .into_iter()
-            .filter(|r| r.planned.booking == Some(booking))
-            .map(|r| r.status)
-            .collect::<Vec<_>>()
-    };
-    let old = of(w.store.slot_reminders(from.id()).await.unwrap(), booking.id());
-    assert_eq!(old, [ReminderStatus::Cancelled; 2], "the old time's reminders are off");
-    let new = of(w.store.slot_reminders(to.id()).await.unwrap(), moved.id());
-    assert_eq!(new, [ReminderStatus::Pending; 2], "the new time's are planned");
+    for through in [START - Duration::hours(24), START] {
+        plan(&w, through).await;
+    }
+    assert!(
+        w.store.slot_reminders(from.id()).await.unwrap().is_empty(),
+        "the old time has none"
+    );
+    let new: Vec<_> = w
+        .store
+        .slot_reminders(to.id())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.planned.booking == Some(moved.id()))
+        .map(|r| (r.planned.lead, r.status))
+        .collect();
+    assert_eq!(new, [(Duration::hours(24), ReminderStatus::Pending)], "the new time's");
 }
 
-/// One pass over several slots' confirmations (planned together) and a
-/// slot where one student cancelled and another booked (kept in order):
-/// every confirmed lesson has its reminders, the teacher's once per slot,
-/// and the cancelled booking's are off.
-async fn one_pass_plans_many_slots_and_keeps_a_cancellation_in_order<S: Store>(store: S) {
+/// One plan over several lessons: every confirmed student's reminder, the
+/// teacher's once per lesson, none for a cancelled booking.
+async fn one_plan_reminds_every_lesson_due_and_only_the_confirmed<S: Store>(store: S) {
     let w = World::new(store);
     let group = w.open(TEACHER, START, 3).await;
     let single = w.open(TEACHER, START + Duration::hours(2), 1).await;
     let swapped = w.open(TEACHER, START + Duration::hours(4), 2).await;
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy()).with_handler(Arc::new(planner));
+    let later = w.open(TEACHER, START + Duration::hours(8), 1).await;
+    plan(&w, START - Duration::hours(30)).await;
     let gone = w.confirmed(student(5), &swapped).await;
-    worker.drain().await.unwrap();
-
     for n in 1..=3 {
         w.confirmed(student(n), &group).await;
     }
     w.confirmed(student(4), &single).await;
     w.bookings.cancel(&Actor::student(student(5)), gone.id()).await.unwrap();
     let stays = w.confirmed(student(6), &swapped).await;
-    let pass = worker.run_once().await.unwrap();
-    assert_eq!(pass.delivered, pass.claimed, "{pass:?}");
-    assert_eq!(worker.run_once().await.unwrap().claimed, 0, "all in one pass");
+    w.confirmed(student(7), &later).await;
 
+    assert_eq!(
+        plan(&w, START - Duration::hours(20)).await,
+        4 + 2 + 2,
+        "the day-before reminders of the first three lessons"
+    );
     let pending = |reminders: &[tutorbook_ports::effects::Reminder], booking| {
         reminders
             .iter()
@@ -286,59 +302,49 @@ async fn one_pass_plans_many_slots_and_keeps_a_cancellation_in_order<S: Store>(s
             .count()
     };
     let group = w.store.slot_reminders(group.id()).await.unwrap();
-    assert_eq!(group.len(), 8, "3 students and the teacher, 2 leads each: {group:?}");
-    assert_eq!(pending(&group, None), 2, "the teacher's, once");
-    let single = w.store.slot_reminders(single.id()).await.unwrap();
-    assert_eq!(single.len(), 4);
+    assert_eq!(group.len(), 4, "3 students and the teacher: {group:?}");
+    assert_eq!(pending(&group, None), 1, "the teacher's, once");
+    assert_eq!(w.store.slot_reminders(single.id()).await.unwrap().len(), 2);
     let swapped = w.store.slot_reminders(swapped.id()).await.unwrap();
-    assert_eq!(pending(&swapped, Some(gone.id())), 0, "the cancelled booking's are off");
-    assert_eq!(pending(&swapped, Some(stays.id())), 2);
-    assert_eq!(pending(&swapped, None), 2, "the teacher still teaches");
+    assert_eq!(pending(&swapped, Some(gone.id())), 0, "the cancelled booking's none");
+    assert_eq!(pending(&swapped, Some(stays.id())), 1);
+    assert_eq!(pending(&swapped, None), 1, "the teacher still teaches");
+    assert!(
+        w.store.slot_reminders(later.id()).await.unwrap().is_empty(),
+        "not due yet"
+    );
 }
 
-/// Four passes at once plan the reminders of one teacher's slots, each
-/// pass holding several slots in a different order: every message is
-/// delivered at the first attempt and every lesson has its reminders, the
-/// teacher's once per slot.
-async fn concurrent_passes_plan_every_lesson_once<S: Store>(store: S) {
+/// Four planners at once, each up to a different instant, over eight
+/// lessons of three students: every reminder is planned by exactly one of
+/// them (the windows never overlap), the teacher's once per lesson.
+async fn concurrent_planners_plan_every_reminder_once<S: Store>(store: S) {
     let w = World::new(store);
     let mut slots = Vec::new();
     for n in 0..8 {
-        slots.push(w.open(TEACHER, START + Duration::hours(2 * n), 3).await);
+        slots.push(w.open(TEACHER, START + Duration::hours(n), 3).await);
     }
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
-    let policy = RetryPolicy {
-        batch: 4,
-        max_batch: 4,
-        ..policy()
-    };
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), policy).with_handler(Arc::new(planner));
-    worker.drain().await.unwrap(); // the openings
     for n in 1..=3 {
-        // Every other student books the slots backwards.
-        let order: Vec<_> = if n % 2 == 0 {
-            slots.iter().rev().collect()
-        } else {
-            slots.iter().collect()
-        };
-        for slot in order {
+        for slot in &slots {
             w.confirmed(student(n), slot).await;
         }
     }
-    let messages = w.pending().await.len();
-    let results = race(4, move |_| {
-        let worker = worker.clone();
-        async move { worker.drain().await }
+    plan(&w, START - Duration::hours(30)).await;
+    let store = w.store.clone();
+    let results = race(4, move |i| {
+        let store = store.clone();
+        // Up to 4, 5, 6 and 7 hours past the first lesson's day-before
+        // instant: the last takes the last lesson's.
+        let through = START - Duration::hours(24) + Duration::hours(4 + i as i64);
+        async move { store.plan_due_reminders(through, &ReminderPlan::default()).await }
     })
     .await;
-    let passes: Vec<_> = results.into_iter().map(|r| r.expect("drain")).collect();
-    let delivered: usize = passes.iter().map(|p| p.delivered).sum();
-    let retried: usize = passes.iter().map(|p| p.retried + p.failed).sum();
-    assert_eq!((delivered, retried), (messages, 0), "{passes:?}");
+    let planned: usize = results.into_iter().map(|r| r.expect("planned")).sum();
+    assert_eq!(planned, 8 * 4, "3 students and the teacher per lesson, once");
     for slot in &slots {
-        let planned = w.store.slot_reminders(slot.id()).await.unwrap();
-        assert_eq!(planned.len(), 8, "3 students and the teacher, 2 leads: {planned:?}");
-        assert!(planned.iter().all(|r| r.status == ReminderStatus::Pending));
+        let reminders = w.store.slot_reminders(slot.id()).await.unwrap();
+        assert_eq!(reminders.len(), 4, "{reminders:?}");
+        assert!(reminders.iter().all(|r| r.status == ReminderStatus::Pending));
     }
 }
 
@@ -412,7 +418,12 @@ async fn a_large_plan_revives_cancelled_keys_and_leaves_pending_ones<S: Store>(s
     };
     let (old, new) = (START - Duration::days(2), START - Duration::days(1));
     w.store.schedule_reminders(plan(1..=100, old)).await.unwrap();
-    w.store.cancel_reminders(slot, None).await.unwrap();
+    for reminder in w.store.slot_reminders(slot).await.unwrap() {
+        w.store
+            .finish_reminder(reminder.planned.id, ReminderStatus::Cancelled, None)
+            .await
+            .unwrap();
+    }
     w.store.schedule_reminders(plan(101..=150, old)).await.unwrap();
     w.store.schedule_reminders(plan(1..=700, new)).await.unwrap();
 
@@ -453,11 +464,12 @@ conformance!(
     a_large_plan_revives_cancelled_keys_and_leaves_pending_ones,
     due_reminders_are_claimed_soonest_first,
     reminders_follow_a_rescheduled_lesson,
-    one_pass_plans_many_slots_and_keeps_a_cancellation_in_order,
-    concurrent_passes_plan_every_lesson_once,
+    one_plan_reminds_every_lesson_due_and_only_the_confirmed,
+    concurrent_planners_plan_every_reminder_once,
     opposite_reminder_writes_at_once_never_deadlock,
-    booking_again_after_a_cancellation_revives_the_reminders,
+    booking_again_after_a_cancellation_is_reminded_once,
+    a_lesson_booked_after_a_reminder_fell_due_gets_only_the_later_ones,
     reminders_fire_at_their_instants_across_a_dst_change,
-    a_reminder_due_after_an_unprocessed_cancellation_is_not_sent,
+    a_reminder_planned_before_a_cancellation_is_not_sent,
     concurrent_schedulers_send_each_reminder_once,
 );

@@ -10,7 +10,7 @@ use tutorbook_domain::{
     Actor, Booking, BookingId, BookingPolicy, BookingStatus, DomainEvent, PlatformSettings, Slot, Waitlist,
 };
 use tutorbook_memory::{ManualClock, MemoryMailer};
-use tutorbook_ports::effects::{Notifications, OutboxWorker, ReminderPlan, ReminderPlanner, RetryPolicy};
+use tutorbook_ports::effects::{Notifications, OutboxWorker, ReminderPlan, RetryPolicy};
 use tutorbook_ports::{Bookings, UuidV7, WaitlistChoice};
 
 use crate::backends::Store;
@@ -395,18 +395,15 @@ async fn promotions_and_offers_reach_the_student<S: Store>(store: S) {
         .await
         .unwrap();
     let mailer = MemoryMailer::new();
-    let planner = ReminderPlanner::new(w.store.clone(), w.clock.clone(), UuidV7, ReminderPlan::default());
     let retry = RetryPolicy {
         base_delay: Duration::ZERO,
         ..RetryPolicy::default()
     };
-    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), retry)
-        .with_handler(Arc::new(planner))
-        .with_handler(Arc::new(Notifications::new(
-            w.store.clone(),
-            directory(),
-            mailer.clone(),
-        )));
+    let worker = OutboxWorker::new(w.store.clone(), w.clock.clone(), retry).with_handler(Arc::new(Notifications::new(
+        w.store.clone(),
+        directory(),
+        mailer.clone(),
+    )));
     worker.drain().await.unwrap();
     let promoted = mailer
         .sent()
@@ -417,6 +414,11 @@ async fn promotions_and_offers_reach_the_student<S: Store>(store: S) {
         promoted.subject,
         "자리가 났습니다: Teacher 선생님 수업이 확정되었습니다"
     );
+    let day_before = slot.window().start() - Duration::hours(24);
+    w.store
+        .plan_due_reminders(day_before, &ReminderPlan::default())
+        .await
+        .unwrap();
     let reminders = w.store.slot_reminders(slot.id()).await.unwrap();
     assert!(
         reminders
