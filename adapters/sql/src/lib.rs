@@ -11,6 +11,8 @@ mod availability;
 mod batch;
 mod cache;
 #[cfg(feature = "sqlite")]
+mod callers;
+#[cfg(feature = "sqlite")]
 mod checkpointer;
 mod conn;
 mod error;

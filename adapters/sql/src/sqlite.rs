@@ -22,6 +22,7 @@ use tutorbook_domain::{
 use tutorbook_ports::{Error, OutboxMessage};
 use uuid::Uuid;
 
+use crate::callers::Callers;
 use crate::checkpointer::Checkpointer;
 use crate::conn::{Locks, impl_queries};
 use crate::error::TxError;
@@ -150,6 +151,8 @@ pub(crate) struct SqliteDb {
     pub writer: Pool<SqliteConn>,
     /// Told of every write transaction's end ([`Checkpointer::committed`]).
     pub checkpointer: Checkpointer,
+    /// The callers read lately ([`crate::callers`]).
+    pub callers: std::sync::Arc<Callers>,
 }
 
 impl std::fmt::Debug for SqliteDb {
@@ -172,6 +175,7 @@ impl SqliteDb {
             // Opening the file may wait for a lock: off the worker, like
             // the pools' connections.
             checkpointer: in_one_blocking_call(async { Checkpointer::start(path, PRAGMAS) }).await?,
+            callers: std::sync::Arc::default(),
         })
     }
 }
@@ -241,16 +245,31 @@ impl Locks for SqliteConn {
 
     async fn lock_slots(&mut self, ids: &[SlotId]) -> Result<Vec<(UserId, BookingPolicy)>, TxError> {
         use crate::schema::{slots, teacher_policies};
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
-        let teachers = slots::table.filter(slots::id.eq_any(ids)).select(slots::teacher_id);
-        let rows: Vec<PolicyRow> = teacher_policies::table
-            .filter(teacher_policies::teacher_id.eq_any(teachers))
-            .select(PolicyRow::as_select())
-            .load(self)
-            .await?;
+        let policies = teacher_policies::table.select(PolicyRow::as_select());
+        let rows: Vec<PolicyRow> = match ids {
+            [] => return Ok(Vec::new()),
+            // One slot (most commands) by equality: SQLite keeps that
+            // statement prepared, where an `IN` list of ids is parsed and
+            // planned again on every call, about a sixteenth of a booking's
+            // service time (docs/performance.md).
+            [id] => {
+                let teacher = slots::table
+                    .filter(slots::id.eq(DbId::from(*id)))
+                    .select(slots::teacher_id);
+                policies
+                    .filter(teacher_policies::teacher_id.eq_any(teacher))
+                    .load(self)
+                    .await?
+            }
+            _ => {
+                let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+                let teachers = slots::table.filter(slots::id.eq_any(ids)).select(slots::teacher_id);
+                policies
+                    .filter(teacher_policies::teacher_id.eq_any(teachers))
+                    .load(self)
+                    .await?
+            }
+        };
         crate::conn::teachers_policies(rows)
     }
 

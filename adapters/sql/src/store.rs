@@ -505,14 +505,16 @@ use tutorbook_ports::{
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: User) -> Result<User> {
-        write!(self, |c| {
+        let created = write!(self, |c| {
             // A concurrent sign-up of the same subject inserts nothing here and
             // both read the one stored row.
             c.insert_user_if_new(&user).await?;
             Ok(c.load_user_by_subject(&user.subject)
                 .await?
                 .ok_or_else(|| Error::Storage("user vanished right after its insert".into()))?)
-        })
+        });
+        self.forget_caller(user.id);
+        created
     }
 
     async fn user_by_subject(&self, subject: &str) -> Result<Option<User>> {
@@ -529,21 +531,25 @@ impl UserStore for SqlStore {
     }
 
     async fn set_role(&self, id: UserId, role: Role) -> Result<User> {
-        write!(self, |c| {
+        let changed = write!(self, |c| {
             if c.store_role(id, role).await? == 0 {
                 return Err(Error::not_found("user").into());
             }
             Ok(c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))?)
-        })
+        });
+        self.forget_caller(id);
+        changed
     }
 
     async fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User> {
-        write!(self, |c| {
+        let changed = write!(self, |c| {
             if c.store_profile(id, &update).await? == 0 {
                 return Err(Error::not_found("user").into());
             }
             Ok(c.load_user(id).await?.ok_or_else(|| Error::not_found("user"))?)
-        })
+        });
+        self.forget_caller(id);
+        changed
     }
 
     async fn consents(&self, id: UserId) -> Result<Vec<Consent>> {
@@ -551,23 +557,52 @@ impl UserStore for SqlStore {
     }
 
     async fn user_with_consents(&self, id: UserId) -> Result<Option<(User, Vec<Consent>)>> {
-        read!(self, |c| c.load_caller(Who::Id(id)).await.map_err(Error::from))
+        self.caller(Who::Id(id)).await
     }
 
     async fn user_by_subject_with_consents(&self, subject: &str) -> Result<Option<(User, Vec<Consent>)>> {
-        read!(self, |c| c
-            .load_caller(Who::Subject(subject))
-            .await
-            .map_err(Error::from))
+        self.caller(Who::Subject(subject)).await
     }
 
     async fn record_consent(&self, id: UserId, consent: Consent) -> Result<()> {
-        write!(self, |c| {
+        let recorded = write!(self, |c| {
             if c.load_user(id).await?.is_none() {
                 return Err(Error::not_found("user").into());
             }
             c.upsert_consent(id, &consent).await
-        })
+        });
+        self.forget_caller(id);
+        recorded
+    }
+}
+
+impl SqlStore {
+    /// The user with their consents: on SQLite from the callers kept in
+    /// memory when there (`crate::callers`), otherwise from the database.
+    async fn caller(&self, who: Who<'_>) -> Result<Option<(User, Vec<Consent>)>> {
+        #[cfg(feature = "sqlite")]
+        if let Backend::Sqlite(db) = &*self.backend {
+            let seen = match db.callers.find(who) {
+                Ok(kept) => return Ok(Some(kept)),
+                Err(generation) => generation,
+            };
+            let found = read!(self, |c| c.load_caller(who).await.map_err(Error::from))?;
+            if let Some(caller) = &found {
+                db.callers.keep(seen, caller);
+            }
+            return Ok(found);
+        }
+        read!(self, |c| c.load_caller(who).await.map_err(Error::from))
+    }
+
+    /// Called when a write to the user `id` or their consents has ended.
+    fn forget_caller(&self, id: UserId) {
+        #[cfg(feature = "sqlite")]
+        if let Backend::Sqlite(db) = &*self.backend {
+            db.callers.forget(id);
+        }
+        #[cfg(not(feature = "sqlite"))]
+        let _ = id;
     }
 }
 

@@ -168,6 +168,85 @@ async fn the_latest_consent_decision_per_document_counts<S: AccountStore>(store:
     assert_eq!(store.user_by_subject_with_consents("google:6").await.unwrap(), None);
 }
 
+/// The caller every authenticated request reads (`user_with_consents`)
+/// shows each change to the user and their consents at once, whatever was
+/// read before it (SQLite keeps callers in memory, docs/persistence.md).
+async fn the_caller_shows_every_change_at_once<S: AccountStore>(store: S) {
+    let user = store.create_user(new_user("host:caller")).await.unwrap();
+    let caller = |store: S, id| async move { store.user_with_consents(id).await.unwrap().unwrap() };
+    let by_subject = |store: S| async move {
+        store
+            .user_by_subject_with_consents("host:caller")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(caller(store.clone(), user.id).await, (user.clone(), Vec::new()));
+    assert_eq!(by_subject(store.clone()).await, (user.clone(), Vec::new()));
+
+    let terms = Consent::decide(ConsentDocument::Terms, "v1.0", true, T0).unwrap();
+    store.record_consent(user.id, terms.clone()).await.unwrap();
+    assert_eq!(caller(store.clone(), user.id).await.1, vec![terms.clone()]);
+    assert_eq!(by_subject(store.clone()).await.1, vec![terms.clone()]);
+
+    let teacher = store.set_role(user.id, Role::Teacher).await.unwrap();
+    assert_eq!(
+        caller(store.clone(), user.id).await,
+        (teacher.clone(), vec![terms.clone()])
+    );
+    assert_eq!(by_subject(store.clone()).await.0, teacher);
+
+    let renamed = store
+        .update_profile(
+            user.id,
+            ProfileUpdate {
+                display_name: Some("Mr Lee".into()),
+                ..ProfileUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(caller(store.clone(), user.id).await.0, renamed);
+    assert_eq!(by_subject(store.clone()).await.0, renamed);
+
+    let withdrawn = Consent::decide(ConsentDocument::Terms, "v1.0", false, T0 + Duration::hours(1)).unwrap();
+    store.record_consent(user.id, withdrawn.clone()).await.unwrap();
+    assert_eq!(caller(store.clone(), user.id).await.1, vec![withdrawn.clone()]);
+    assert_eq!(by_subject(store).await.1, vec![withdrawn]);
+}
+
+/// Reads racing with consent changes never leave an older caller behind:
+/// once the changes have ended, the caller is the stored user with the
+/// latest decision.
+async fn a_caller_read_during_a_change_is_not_kept_stale<S: AccountStore>(store: S) {
+    let user = store.create_user(new_user("host:racer")).await.unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, done) = (store.clone(), done.clone());
+            tokio::spawn(async move {
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                    store.user_with_consents(user.id).await.unwrap().unwrap();
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let mut last = None;
+    for n in 0..40 {
+        let consent = Consent::decide(ConsentDocument::Privacy, "v1.0", n % 2 == 0, T0 + Duration::minutes(n)).unwrap();
+        store.record_consent(user.id, consent.clone()).await.unwrap();
+        last = Some(consent);
+        tokio::task::yield_now().await;
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    let (found, consents) = store.user_with_consents(user.id).await.unwrap().unwrap();
+    assert_eq!((found, consents), (user, vec![last.unwrap()]));
+}
+
 async fn an_idempotency_key_keeps_the_response_sent<S: AccountStore>(store: S) {
     let (alice, bob) = (UserId::from_uuid(Uuid::now_v7()), UserId::from_uuid(Uuid::now_v7()));
     let claim = |user, fingerprint: &str| Claim {
@@ -231,5 +310,7 @@ conformance!(
     roles_and_profiles_change_and_show_in_the_directory,
     users_page_by_id,
     the_latest_consent_decision_per_document_counts,
+    the_caller_shows_every_change_at_once,
+    a_caller_read_during_a_change_is_not_kept_stale,
     an_idempotency_key_keeps_the_response_sent,
 );
