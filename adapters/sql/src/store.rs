@@ -78,7 +78,10 @@ macro_rules! read {
 /// transaction, from `BEGIN` to `COMMIT`, runs in one go
 /// (`crate::sqlite::in_one_go`), so the writer is held for the statements'
 /// time only, and the checkpointer hears of it afterwards
-/// (`crate::checkpointer`).
+/// (`crate::checkpointer`). No `.await` may come between `COMMIT` and the
+/// macro's answer: the user writes forget their caller right after it
+/// (`SqlStore::forget_caller`), and a request dropped in between would
+/// leave a stale caller kept (decision 0033).
 macro_rules! write {
     ($self:ident, |$c:ident| $body:expr) => {
         match &*$self.backend {
@@ -586,6 +589,8 @@ impl SqlStore {
                 Ok(kept) => return Ok(Some(kept)),
                 Err(generation) => generation,
             };
+            // One autocommit statement on a read connection, so its snapshot
+            // starts after `find` above; the generation guard rests on that.
             let found = read!(self, |c| c.load_caller(who).await.map_err(Error::from))?;
             if let Some(caller) = &found {
                 db.callers.keep(seen, caller);
